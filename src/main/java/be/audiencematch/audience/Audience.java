@@ -1,0 +1,12 @@
+package be.audiencematch.audience;
+
+import be.audiencematch.consent.Channel;
+import be.audiencematch.identity.IdentifierType;
+
+import java.time.Instant;
+
+/** An advertiser's customer list, as the service keeps it: metadata and upload counts (members live in a bitmap). */
+public record Audience(String id, String advertiser, String name, Channel channel, IdentifierType identifierType,
+                       long received, long valid, long invalid, long plaintextRejected, Instant createdAt,
+                       Instant expiresAt) {
+}

@@ -1,0 +1,54 @@
+package be.audiencematch.audience;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+
+import java.util.List;
+
+/** The JSON shapes advertisers see. Counts only: nothing here can say who matched. */
+public final class AudienceApi {
+
+    private AudienceApi() {
+    }
+
+    @Schema(description = "A new audience")
+    public record CreateAudience(
+            @Schema(example = "Spring newsletter") String name,
+            @JsonProperty("identifier_type") @Schema(enumeration = {"email_sha256", "phone_sha256"},
+                    defaultValue = "email_sha256") String identifierType,
+            @Schema(enumeration = {"tv", "web"}, example = "tv") String channel,
+            @JsonProperty("ttl_days") @Schema(defaultValue = "30", minimum = "1", maximum = "540") Integer ttlDays) {
+    }
+
+    @Schema(description = "An audience without its counts")
+    public record AudienceSummary(String id, String name, String channel,
+                                  @JsonProperty("identifier_type") String identifierType,
+                                  @JsonProperty("created_at") String createdAt,
+                                  @JsonProperty("expires_at") String expiresAt) {
+        static AudienceSummary of(Audience a) {
+            return new AudienceSummary(a.id(), a.name(), a.channel().wireName(), a.identifierType().wireName(),
+                    a.createdAt().toString(), a.expiresAt().toString());
+        }
+    }
+
+    @Schema(description = "The counts of one upload; invalid rows are given by line number only")
+    public record UploadReport(long received, long valid, long invalid,
+                               @JsonProperty("plaintext_rejected") long plaintextRejected,
+                               @JsonProperty("invalid_lines") List<Long> invalidLines) {
+    }
+
+    @Schema(description = "The aggregate match report. 'matched' is null when below the threshold.")
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Report(String id, String name, String channel,
+                         @JsonProperty("identifier_type") String identifierType,
+                         long received, long valid, long invalid,
+                         @JsonProperty("plaintext_rejected") long plaintextRejected,
+                         @Schema(nullable = true, example = "1230") Long matched,
+                         @JsonProperty("below_threshold") boolean belowThreshold,
+                         long threshold,
+                         @JsonProperty("rounded_to") long roundedTo,
+                         @JsonProperty("expires_at") String expiresAt,
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> segments) {
+    }
+}

@@ -1,0 +1,95 @@
+package be.audiencematch.audience;
+
+import be.audiencematch.audience.AudienceApi.AudienceSummary;
+import be.audiencematch.audience.AudienceApi.CreateAudience;
+import be.audiencematch.audience.AudienceApi.Report;
+import be.audiencematch.audience.AudienceApi.UploadReport;
+import be.audiencematch.kernel.Uploads;
+import be.audiencematch.security.Caller;
+import be.audiencematch.security.Roles;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.io.InputStream;
+import java.net.URI;
+import java.util.Arrays;
+import java.util.List;
+
+/** Advertisers' customer lists; the token's subject is the advertiser. */
+@Path("/v1/audiences")
+@RolesAllowed(Roles.ADVERTISER)
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "audiences", description = "Advertiser customer lists and aggregate match reports (role advertiser)")
+public class AudienceResource {
+
+    private final AudienceService service;
+    private final Caller caller;
+
+    public AudienceResource(AudienceService service, Caller caller) {
+        this.service = service;
+        this.caller = caller;
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create an audience", description = "ttl_days: 1 to 540, default 30; everything derived "
+            + "from the audience expires with it.")
+    public Uni<Response> create(CreateAudience request) {
+        return service.create(caller.subject(), request).map(a -> Response.created(URI.create("/v1/audiences/" + a.id()))
+                .entity(AudienceSummary.of(a)).build());
+    }
+
+    @GET
+    @Operation(summary = "List your audiences")
+    public Uni<List<AudienceSummary>> list() {
+        return service.list(caller.subject()).map(all -> all.stream().map(AudienceSummary::of).toList());
+    }
+
+    @POST
+    @Path("{id}/members")
+    @Consumes(Uploads.TEXT)
+    @Blocking
+    @Operation(summary = "Upload hashed identifiers",
+            description = "One SHA-256 hex digest per line (blank lines skipped; Content-Encoding: gzip accepted). "
+                    + "May be called several times; rows add up. Clear-text e-mail addresses or phone numbers are "
+                    + "rejected and counted as plaintext_rejected. Identifiers that match no consenting subscriber "
+                    + "are dropped at once.")
+    public UploadReport upload(@PathParam("id") String id, InputStream body) {
+        return service.upload(caller.subject(), id, body);
+    }
+
+    @GET
+    @Path("{id}")
+    @Operation(summary = "The aggregate report",
+            description = "matched = subscribers on the list who consent now to the channel's purpose (and are in "
+                    + "every named segment of the same channel); null and below_threshold when under the threshold, "
+                    + "else rounded down to rounded_to.")
+    public Uni<Report> report(@PathParam("id") String id,
+                              @Parameter(description = "comma-separated segment ids, e.g. football-fan,news")
+                              @QueryParam("segments") String segments) {
+        List<String> segmentIds = segments == null || segments.isBlank() ? List.of()
+                : Arrays.stream(segments.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        return service.report(caller.subject(), id, segmentIds);
+    }
+
+    @DELETE
+    @Path("{id}")
+    @Operation(summary = "Delete an audience and everything derived from it")
+    public Uni<Response> delete(@PathParam("id") String id) {
+        return service.delete(caller.subject(), id).replaceWith(Response.noContent().build());
+    }
+}

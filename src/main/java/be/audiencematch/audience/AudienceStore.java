@@ -1,0 +1,178 @@
+package be.audiencematch.audience;
+
+import be.audiencematch.consent.Channel;
+import be.audiencematch.consent.MemberEraser;
+import be.audiencematch.consent.MatchingUpload;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Advertiser audiences in Redis. Every key expires with the audience:
+ * <pre>
+ *   {p}audience:{id}                 hash    advertiser, name, channel, identifier_type, upload counts, times
+ *   {p}audience:{id}:members         bitmap  bit n set when subscriber n was on the list and consented to the
+ *                                            channel's purpose at upload time (no digest is kept)
+ *   {p}advertiser:{sub}:audiences    set     the advertiser's audience ids (pruned as they expire)
+ *   {p}audiences                     set     every audience id, so an erasure reaches all member bitmaps
+ *   {p}scratch:report                string  scratch for one report, inside one script call
+ * </pre>
+ */
+@ApplicationScoped
+public class AudienceStore implements MemberEraser {
+
+    private static final RedisScript CREATE = RedisScript.load("audience_create");
+    private static final RedisScript MERGE = RedisScript.load("audience_merge");
+    private static final RedisScript COUNT = RedisScript.load("bitmap_and_count");
+    private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
+
+    private final RedisConnections redis;
+    private final String prefix;
+
+    public AudienceStore(RedisConnections redis,
+                         @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+        this.redis = redis;
+        this.prefix = prefix;
+    }
+
+    public Uni<Void> create(Audience a) {
+        Map<String, String> fields = new HashMap<>();
+        fields.put("advertiser", a.advertiser());
+        fields.put("name", a.name());
+        fields.put("channel", a.channel().wireName());
+        fields.put("identifier_type", a.identifierType().wireName());
+        fields.put("received", "0");
+        fields.put("valid", "0");
+        fields.put("invalid", "0");
+        fields.put("plaintext_rejected", "0");
+        fields.put("created_at", a.createdAt().toString());
+        fields.put("expires_at", a.expiresAt().toString());
+        fields.put("expires_ms", Long.toString(a.expiresAt().toEpochMilli()));
+        List<byte[]> args = new ArrayList<>();
+        args.add(bytes(a.id()));
+        args.add(bytes(Long.toString(a.expiresAt().toEpochMilli())));
+        fields.forEach((k, v) -> {
+            args.add(bytes(k));
+            args.add(bytes(v));
+        });
+        byte[][] keys = {metaKey(a.id()), advertiserKey(a.advertiser()), allKey()};
+        return redis.withShared(r -> CREATE.run(r, ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][])))
+                .replaceWithVoid();
+    }
+
+    public Uni<Optional<Audience>> find(String id) {
+        return redis.withShared(r -> r.hgetall(metaKey(id))).map(fields -> fields.isEmpty()
+                ? Optional.empty() : Optional.of(parse(id, fields)));
+    }
+
+    /** The advertiser's live audiences; ids whose metadata expired are pruned from its set on the way. */
+    public Uni<List<Audience>> listOf(String advertiser) {
+        return redis.withShared(r -> r.smembers(advertiserKey(advertiser)).thenCompose(ids -> {
+            List<byte[]> idList = new ArrayList<>(ids);
+            List<CompletableFuture<Map<byte[], byte[]>>> metas = new ArrayList<>();
+            for (byte[] id : idList) {
+                metas.add(r.hgetall(metaKey(str(id))).toCompletableFuture());
+            }
+            return CompletableFuture.allOf(metas.toArray(new CompletableFuture[0])).thenApply(done -> {
+                List<Audience> live = new ArrayList<>();
+                for (int i = 0; i < idList.size(); i++) {
+                    Map<byte[], byte[]> fields = metas.get(i).join();
+                    if (fields.isEmpty()) {
+                        r.srem(advertiserKey(advertiser), idList.get(i));
+                    } else {
+                        live.add(parse(str(idList.get(i)), fields));
+                    }
+                }
+                return live;
+            });
+        }));
+    }
+
+    /** Adds an upload's matches; false when the audience vanished meanwhile. */
+    public Uni<Boolean> merge(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
+        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID())};
+        return redis.withShared(r -> MERGE.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
+                num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
+    }
+
+    /** Members who are also set in every one of {@code others} (consent and segment bitmaps), counted in Redis. */
+    public Uni<Long> countMembers(String id, List<byte[]> others) {
+        byte[][] keys = new byte[2 + others.size()][];
+        keys[0] = bytes(prefix + "scratch:report");
+        keys[1] = membersKey(id);
+        for (int i = 0; i < others.size(); i++) {
+            keys[2 + i] = others.get(i);
+        }
+        return redis.withShared(r -> COUNT.run(r, ScriptOutputType.INTEGER, keys));
+    }
+
+    public Uni<Void> delete(Audience a) {
+        return redis.withShared(r -> {
+            r.srem(advertiserKey(a.advertiser()), bytes(a.id()));
+            r.srem(allKey(), bytes(a.id()));
+            return r.del(metaKey(a.id()), membersKey(a.id()));
+        }).replaceWithVoid();
+    }
+
+    @Override
+    public Uni<Void> eraseMember(long number) {
+        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[0][], allKey(),
+                bytes("set"), bytes(prefix + "audience:"), bytes(":members"), bytes(Long.toString(number)),
+                new byte[0]))
+                .replaceWithVoid();
+    }
+
+    private static Audience parse(String id, Map<byte[], byte[]> raw) {
+        Map<String, String> f = new HashMap<>();
+        raw.forEach((k, v) -> f.put(str(k), str(v)));
+        return new Audience(id, f.get("advertiser"), f.get("name"),
+                Channel.fromWireName(f.get("channel")).orElseThrow(),
+                IdentifierType.fromWireName(f.get("identifier_type")).orElseThrow(),
+                Long.parseLong(f.get("received")), Long.parseLong(f.get("valid")), Long.parseLong(f.get("invalid")),
+                Long.parseLong(f.get("plaintext_rejected")), Instant.parse(f.get("created_at")),
+                Instant.parse(f.get("expires_at")));
+    }
+
+    private byte[] metaKey(String id) {
+        return bytes(prefix + "audience:" + id);
+    }
+
+    private byte[] membersKey(String id) {
+        return bytes(prefix + "audience:" + id + ":members");
+    }
+
+    private byte[] advertiserKey(String advertiser) {
+        return bytes(prefix + "advertiser:" + advertiser + ":audiences");
+    }
+
+    private byte[] allKey() {
+        return bytes(prefix + "audiences");
+    }
+
+    private static byte[] num(long n) {
+        return bytes(Long.toString(n));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

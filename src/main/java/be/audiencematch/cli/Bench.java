@@ -1,0 +1,178 @@
+package be.audiencematch.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+/**
+ * {@code bin/audience-match bench}: seeds N subscribers and 50 segments through the API of a running service, then
+ * measures bulk load, a 1M-row upload-to-report, report latency, Redis memory per subscriber and, in the same run,
+ * the raw Redis round-trip floor. Prints one JSON line on stdout; progress goes to stderr.
+ */
+final class Bench {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Bench() {
+    }
+
+    static int run(List<String> args) throws Exception {
+        String baseUrl = Cli.option(args, "--base-url", "http://localhost:8080");
+        String redisUrl = Cli.option(args, "--redis-url", "redis://localhost:6379");
+        int n = Integer.parseInt(Cli.option(args, "--subscribers", "1000000"));
+        int segmentCount = Integer.parseInt(Cli.option(args, "--segments", "50"));
+        int audienceRows = Integer.parseInt(Cli.option(args, "--audience-rows", "1000000"));
+        int reports = 100;
+
+        LocalKeys keys = new LocalKeys(Cli.keysDir()).ensure();
+        String feed = keys.token("subscriber-feed", "bench-feed", Duration.ofHours(4));
+        String advertiser = keys.token("advertiser", "bench-advertiser", Duration.ofHours(4));
+        HttpApi api = new HttpApi(baseUrl);
+        RedisClient client = RedisClient.create(redisUrl);
+        Map<String, Object> result = new LinkedHashMap<>();
+
+        try (StatefulRedisConnection<String, String> redis = client.connect()) {
+            progress("hashing %d synthetic subscribers", n);
+            String[] emails = IntStream.range(0, n).parallel().mapToObj(SyntheticBase::emailHash).toArray(String[]::new);
+            long memoryBefore = usedMemory(redis);
+
+            progress("bulk load of %d subscribers through POST /v1/subscribers/bulk", n);
+            byte[] ndjson = render(n, SyntheticBase::ndjsonLine);
+            long t0 = System.nanoTime();
+            api.send("POST", "/v1/subscribers/bulk", feed, "application/x-ndjson", () -> new ByteArrayInputStream(ndjson));
+            double bulkSeconds = seconds(t0);
+
+            for (int s = 0; s < segmentCount; s++) {
+                int segment = s;
+                progress("segment %d of %d", s + 1, segmentCount);
+                byte[] rows = render(n, i -> SyntheticBase.inSegment(segment, i) ? emails[i] + "\n" : "");
+                api.send("PUT", "/v1/segments/seg-" + s + "?channel=tv", feed, "text/plain",
+                        () -> new ByteArrayInputStream(rows));
+            }
+            long memoryAfter = usedMemory(redis);
+
+            progress("raw baseline: 1M pipelined GETs on one Lettuce connection");
+            double rawPerSecond = rawGets(client, 1_000_000);
+
+            byte[] audience = render(audienceRows, i -> (i % 2 == 0 ? emails[(i / 2) % n]
+                    : SyntheticBase.emailHash(n + 1_000_000 + i)) + "\n");
+            progress("warm-up upload of %d rows", audienceRows);
+            upload(api, advertiser, audience, "bench warm-up");
+            progress("timed upload of %d rows, then its report", audienceRows);
+            long t1 = System.nanoTime();
+            String id = upload(api, advertiser, audience, "bench");
+            api.get("/v1/audiences/" + id, advertiser);
+            double audienceSeconds = seconds(t1);
+
+            progress("%d reports with 2 segments", reports);
+            double[] latencies = new double[reports];
+            String path = "/v1/audiences/" + id + "?segments=seg-0,seg-1";
+            for (int i = 0; i < 10; i++) {
+                api.get(path, advertiser);
+            }
+            for (int i = 0; i < reports; i++) {
+                long t = System.nanoTime();
+                api.get(path, advertiser);
+                latencies[i] = (System.nanoTime() - t) / 1e6;
+            }
+            Arrays.sort(latencies);
+
+            result.put("subscribers", n);
+            result.put("bulk_load_subscribers_per_s", Math.round(n / bulkSeconds));
+            result.put("audience_rows", audienceRows);
+            result.put("audience_seconds", round(audienceSeconds, 3));
+            result.put("audience_rows_per_s", Math.round(audienceRows / audienceSeconds));
+            result.put("raw_lookups_per_s", Math.round(rawPerSecond));
+            result.put("audience_vs_raw_ratio", round(audienceRows / audienceSeconds / rawPerSecond, 3));
+            result.put("report_p50_ms", round(latencies[reports / 2], 2));
+            result.put("report_p99_ms", round(latencies[(int) Math.ceil(reports * 0.99) - 1], 2));
+            result.put("redis_bytes_per_subscriber", round((double) (memoryAfter - memoryBefore) / n, 1));
+            result.put("segments", segmentCount);
+        } finally {
+            client.shutdown();
+        }
+        System.out.println(JSON.writeValueAsString(result));
+        return 0;
+    }
+
+    private static String upload(HttpApi api, String token, byte[] rows, String name) throws Exception {
+        String created = api.json("POST", "/v1/audiences", token,
+                "{\"name\":\"" + name + "\",\"identifier_type\":\"email_sha256\",\"channel\":\"tv\"}");
+        String id = JSON.readTree(created).get("id").asText();
+        api.send("POST", "/v1/audiences/" + id + "/members", token, "text/plain", () -> new ByteArrayInputStream(rows));
+        return id;
+    }
+
+    private static double rawGets(RedisClient client, int count) throws Exception {
+        try (StatefulRedisConnection<String, String> connection = client.connect()) {
+            RedisAsyncCommands<String, String> async = connection.async();
+            int distinct = 1000;
+            for (int i = 0; i < distinct; i++) {
+                connection.sync().set("bench:raw:" + i, "v" + i);
+            }
+            connection.setAutoFlushCommands(false);
+            int batch = 10_000;
+            long t0 = System.nanoTime();
+            for (int sent = 0; sent < count; sent += batch) {
+                List<RedisFuture<String>> futures = new ArrayList<>(batch);
+                for (int i = 0; i < batch; i++) {
+                    futures.add(async.get("bench:raw:" + ((sent + i) % distinct)));
+                }
+                connection.flushCommands();
+                for (RedisFuture<String> f : futures) {
+                    f.get(30, TimeUnit.SECONDS);
+                }
+            }
+            double rate = count / seconds(t0);
+            connection.setAutoFlushCommands(true);
+            for (int i = 0; i < distinct; i++) {
+                connection.sync().del("bench:raw:" + i);
+            }
+            return rate;
+        }
+    }
+
+    private static long usedMemory(StatefulRedisConnection<String, String> redis) {
+        for (String line : redis.sync().info("memory").split("\r?\n")) {
+            if (line.startsWith("used_memory:")) {
+                return Long.parseLong(line.substring("used_memory:".length()).trim());
+            }
+        }
+        throw new IllegalStateException("INFO memory has no used_memory");
+    }
+
+    private static byte[] render(int count, java.util.function.IntFunction<String> line) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(count * 66);
+        for (int i = 0; i < count; i++) {
+            out.writeBytes(line.apply(i).getBytes(StandardCharsets.UTF_8));
+        }
+        return out.toByteArray();
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    private static double round(double v, int digits) {
+        double f = Math.pow(10, digits);
+        return Math.round(v * f) / f;
+    }
+
+    private static void progress(String format, Object... args) {
+        System.err.printf("[bench] " + format + "%n", args);
+    }
+}

@@ -1,0 +1,49 @@
+package be.audiencematch.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/** A small client of the service's API for the demo and the benchmark. */
+final class HttpApi {
+
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private final String baseUrl;
+
+    HttpApi(String baseUrl) {
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+    }
+
+    String send(String method, String path, String token, String contentType, Supplier<InputStream> body)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(Duration.ofMinutes(30))
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "application/json");
+        if (body != null) {
+            request.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofInputStream(body));
+        } else {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        }
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() >= 300) {
+            throw new IOException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+
+    String json(String method, String path, String token, String json) throws IOException, InterruptedException {
+        return send(method, path, token, "application/json",
+                () -> new java.io.ByteArrayInputStream(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+
+    String get(String path, String token) throws IOException, InterruptedException {
+        return send("GET", path, token, null, null);
+    }
+}

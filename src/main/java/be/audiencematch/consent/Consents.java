@@ -1,0 +1,17 @@
+package be.audiencematch.consent;
+
+/** A subscriber's consent per purpose. Built fail-closed: a flag that was not sent is false. */
+public record Consents(boolean tv, boolean web, boolean adsAndData) {
+
+    public static Consents of(Boolean tv, Boolean web, Boolean adsAndData) {
+        return new Consents(Boolean.TRUE.equals(tv), Boolean.TRUE.equals(web), Boolean.TRUE.equals(adsAndData));
+    }
+
+    public boolean allows(Purpose purpose) {
+        return switch (purpose) {
+            case TV -> tv;
+            case WEB -> web;
+            case ADS_AND_DATA -> adsAndData;
+        };
+    }
+}

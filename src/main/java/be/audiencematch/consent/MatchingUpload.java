@@ -1,0 +1,135 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.identity.HashedIdentifier;
+import be.audiencematch.identity.HashedRows;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.identity.LineReader;
+import be.audiencematch.identity.RowKind;
+import be.audiencematch.redis.RedisConnections;
+import io.lettuce.core.api.StatefulRedisConnection;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.roaringbitmap.RoaringBitmap;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Reads a streamed list of hashed identifiers and resolves it against the base, for audiences and segments alike.
+ * What comes out is counts, the numbers of invalid lines, and the set of subscriber numbers that matched: the
+ * digests themselves are dropped batch by batch and never leave this class.
+ */
+@ApplicationScoped
+public class MatchingUpload {
+
+    public static final int MAX_LISTED_LINES = 20;
+    private static final int BATCH = 2_048;
+    private static final int IN_FLIGHT = 6;
+
+    /** The result of one upload. {@code matched} holds subscriber numbers only. */
+    public record Outcome(long received, long valid, long invalid, long plaintextRejected, List<Long> invalidLines,
+                          RoaringBitmap matched) {
+    }
+
+    private final SubscriberStore store;
+    private final RedisConnections redis;
+    private final long maxBytes;
+
+    public MatchingUpload(SubscriberStore store, RedisConnections redis,
+                          @ConfigProperty(name = "audience-match.upload.max-bytes") long maxBytes) {
+        this.store = store;
+        this.redis = redis;
+        this.maxBytes = maxBytes;
+    }
+
+    /** Blocks the calling worker thread while it streams; never call it on an event loop. */
+    public Outcome read(InputStream body, IdentifierType type) throws IOException {
+        StatefulRedisConnection<byte[], byte[]> connection =
+                SubscriberService.await(redis.dedicated().toCompletableFuture());
+        try {
+            return read(body, type, connection);
+        } finally {
+            connection.closeAsync();
+        }
+    }
+
+    private Outcome read(InputStream body, IdentifierType type, StatefulRedisConnection<byte[], byte[]> connection)
+            throws IOException {
+        LineReader lines = new LineReader(body, maxBytes);
+        RoaringBitmap matched = new RoaringBitmap();
+        ArrayDeque<CompletableFuture<int[]>> inFlight = new ArrayDeque<>();
+        List<Long> invalidLines = new ArrayList<>();
+        List<byte[]> batch = new ArrayList<>(BATCH);
+        long received = 0;
+        long valid = 0;
+        long invalid = 0;
+        long plaintext = 0;
+        byte[] digest = new byte[HashedIdentifier.DIGEST_BYTES];
+        try {
+            while (lines.next()) {
+                RowKind kind = HashedRows.classify(lines.buffer(), lines.lineStart(), lines.lineEnd(), digest);
+                if (kind == RowKind.BLANK) {
+                    continue;
+                }
+                received++;
+                if (kind == RowKind.VALID) {
+                    valid++;
+                    batch.add(digest);
+                    digest = new byte[HashedIdentifier.DIGEST_BYTES];
+                    if (batch.size() == BATCH) {
+                        send(connection, type, batch, inFlight, matched);
+                        batch = new ArrayList<>(BATCH);
+                    }
+                } else {
+                    invalid++;
+                    if (kind == RowKind.PLAINTEXT) {
+                        plaintext++;
+                    }
+                    if (invalidLines.size() < MAX_LISTED_LINES) {
+                        invalidLines.add(lines.lineNumber());
+                    }
+                }
+            }
+            if (!batch.isEmpty()) {
+                send(connection, type, batch, inFlight, matched);
+            }
+            while (!inFlight.isEmpty()) {
+                collect(inFlight.poll(), matched);
+            }
+        } finally {
+            inFlight.forEach(f -> f.exceptionally(t -> null).join());
+        }
+        return new Outcome(received, valid, invalid, plaintext, List.copyOf(invalidLines), matched);
+    }
+
+    private void send(StatefulRedisConnection<byte[], byte[]> connection, IdentifierType type, List<byte[]> batch,
+                      ArrayDeque<CompletableFuture<int[]>> inFlight, RoaringBitmap matched) {
+        inFlight.add(store.resolve(connection.async(), type, batch).toCompletableFuture());
+        connection.flushCommands();
+        while (inFlight.size() >= IN_FLIGHT) {
+            collect(inFlight.poll(), matched);
+        }
+    }
+
+    private static void collect(CompletableFuture<int[]> resolved, RoaringBitmap matched) {
+        for (int number : SubscriberService.await(resolved)) {
+            if (number >= 0) {
+                matched.add(number);
+            }
+        }
+    }
+
+    /** A Redis bitmap (bit n = byte n/8, most significant bit first) holding the given numbers. */
+    public static byte[] toRedisBitmap(RoaringBitmap numbers) {
+        if (numbers.isEmpty()) {
+            return new byte[0];
+        }
+        byte[] bits = new byte[(numbers.last() >>> 3) + 1];
+        numbers.forEach((int n) -> bits[n >>> 3] |= (byte) (0x80 >>> (n & 7)));
+        return bits;
+    }
+}

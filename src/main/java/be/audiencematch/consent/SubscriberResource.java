@@ -1,0 +1,104 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.consent.SubscriberApi.BulkReport;
+import be.audiencematch.consent.SubscriberApi.ConsentFlags;
+import be.audiencematch.consent.SubscriberApi.SubscriberBody;
+import be.audiencematch.consent.SubscriberApi.Upserted;
+import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.security.Roles;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.io.InputStream;
+
+/** The subscriber feed (MyProximus, customer care): identifiers, households, consents, erasures. */
+@Path("/v1/subscribers")
+@RolesAllowed(Roles.SUBSCRIBER_FEED)
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "subscribers", description = "The operator's subscriber feed (role subscriber-feed)")
+public class SubscriberResource {
+
+    public static final String NDJSON = "application/x-ndjson";
+
+    private final SubscriberService service;
+
+    public SubscriberResource(SubscriberService service) {
+        this.service = service;
+    }
+
+    @PUT
+    @Path("{subscriberId}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Create or replace a subscriber",
+            description = "Answers 201 when new, 200 when replaced. A consent left out is false.")
+    public Uni<Response> put(@PathParam("subscriberId") String subscriberId, SubscriberBody body) {
+        Subscriber subscriber = validated(subscriberId, body);
+        return service.upsert(subscriber).map(created ->
+                Response.status(created ? 201 : 200).entity(new Upserted(created)).build());
+    }
+
+    @PATCH
+    @Path("{subscriberId}/consents")
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Change consent for some purposes",
+            description = "Applied at once: the next report, eligibility answer or export after the 204 uses it.")
+    public Uni<Response> patchConsents(@PathParam("subscriberId") String subscriberId, ConsentFlags flags) {
+        checkId(subscriberId);
+        return service.updateConsents(subscriberId, SubscriberService.changes(flags))
+                .replaceWith(Response.noContent().build());
+    }
+
+    @DELETE
+    @Path("{subscriberId}")
+    @Operation(summary = "Erase a subscriber",
+            description = "Removes every trace: identifier index, household, consents, segment and audience "
+                    + "membership. Idempotent: an unknown id also answers 204.")
+    public Uni<Response> erase(@PathParam("subscriberId") String subscriberId) {
+        checkId(subscriberId);
+        return service.erase(subscriberId).replaceWith(Response.noContent().build());
+    }
+
+    @POST
+    @Path("bulk")
+    @Consumes({NDJSON, "application/jsonl"})
+    @Blocking
+    @Operation(summary = "Bulk load subscribers as NDJSON",
+            description = "One subscriber per line with \"subscriber_id\" added. Streamed; bad lines are counted and "
+                    + "listed (at most 20) by line number and do not stop good ones.")
+    public BulkReport bulk(InputStream body) {
+        return service.bulkLoad(body);
+    }
+
+    private static Subscriber validated(String subscriberId, SubscriberBody body) {
+        if (body == null) {
+            throw ProblemException.badRequest("a JSON body is required");
+        }
+        try {
+            return SubscriberValidation.toSubscriber(subscriberId, body.identifiers(), body.householdId(),
+                    body.consents());
+        } catch (SubscriberValidation.Invalid e) {
+            throw ProblemException.badRequest(e.getMessage().replace("'subscriber_id'", "path 'subscriberId'"));
+        }
+    }
+
+    private static void checkId(String subscriberId) {
+        try {
+            SubscriberValidation.checkSubscriberId(subscriberId);
+        } catch (SubscriberValidation.Invalid e) {
+            throw ProblemException.badRequest(e.getMessage().replace("field 'subscriber_id'", "path 'subscriberId'"));
+        }
+    }
+}

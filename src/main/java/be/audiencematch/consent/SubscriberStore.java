@@ -1,0 +1,161 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.identity.HashedIdentifier;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.Buckets;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The subscriber base in Redis: who exists (by internal number), their identifiers, households and consents.
+ * The only code that knows these keys (layout in docs/architecture.md):
+ * <pre>
+ *   {p}sub:{bucket}            hash  subscriber id → record (number, household, truncated identifiers)
+ *   {p}ix:{e|p}:{bucket}       hash  digest bytes 2..11 → subscriber number (bucket = digest bytes 0..1)
+ *   {p}hh:{bucket}             hash  household id → packed u32 subscriber numbers
+ *   {p}seq                     string  the next subscriber number
+ *   {p}live                    bitmap  bit n set while subscriber n exists
+ *   {p}consent:{purpose}       bitmap  bit n set while subscriber n consents to the purpose
+ * </pre>
+ * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
+ */
+@ApplicationScoped
+public class SubscriberStore {
+
+    /** Digest bytes kept in the index: 2 in the bucket name + 10 in the field = 96 bits, ample against collisions. */
+    static final int INDEX_FIELD_BYTES = 10;
+    public static final int MAX_IDENTIFIERS = 16;
+
+    private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "subscriber_lib");
+    private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "subscriber_lib");
+    private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve");
+    private static final int RESOLVE_ROW = 4 + INDEX_FIELD_BYTES;
+    private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "subscriber_lib");
+
+    private final RedisConnections redis;
+    private final String prefix;
+    private final byte[] prefixBytes;
+
+    public SubscriberStore(RedisConnections redis,
+                           @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+        this.redis = redis;
+        this.prefix = prefix;
+        this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public byte[] consentKey(Purpose purpose) {
+        return key("consent:" + purpose.wireName());
+    }
+
+    public byte[] liveKey() {
+        return key("live");
+    }
+
+    /** Creates or replaces one subscriber; true when it was new. */
+    public Uni<Boolean> upsert(Subscriber subscriber) {
+        return redis.withShared(r -> upsertBatch(r, List.of(subscriber)).thenApply(created -> created.get(0)));
+    }
+
+    /** Creates or replaces a batch in one atomic script call; one flag per subscriber, true when new. */
+    public CompletionStage<List<Boolean>> upsertBatch(RedisAsyncCommands<byte[], byte[]> r, List<Subscriber> batch) {
+        byte[][] args = new byte[2 + batch.size() * 4][];
+        args[0] = prefixBytes;
+        args[1] = Integer.toString(batch.size()).getBytes(StandardCharsets.US_ASCII);
+        int i = 2;
+        for (Subscriber s : batch) {
+            args[i++] = recordKey(s.id());
+            args[i++] = s.id().getBytes(StandardCharsets.UTF_8);
+            args[i++] = recordTail(s);
+            args[i++] = consentMask(s.consents());
+        }
+        return UPSERT.<List<Long>>run(r, ScriptOutputType.MULTI, new byte[0][], args)
+                .thenApply(flags -> flags.stream().map(f -> f == 1L).toList());
+    }
+
+    /** Sets the given purposes; false when the subscriber is unknown. */
+    public Uni<Boolean> updateConsents(String subscriberId, Map<Purpose, Boolean> changes) {
+        List<byte[]> args = new ArrayList<>();
+        args.add(prefixBytes);
+        args.add(recordKey(subscriberId));
+        args.add(subscriberId.getBytes(StandardCharsets.UTF_8));
+        changes.forEach((purpose, allowed) -> {
+            args.add(purpose.wireName().getBytes(StandardCharsets.US_ASCII));
+            args.add(allowed ? new byte[] {'1'} : new byte[] {'0'});
+        });
+        return redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][],
+                args.toArray(new byte[0][])).thenApply(found -> found == 1L));
+    }
+
+    /** Removes the subscriber from the base; its former number, or -1 when it was unknown. */
+    public Uni<Long> erase(String subscriberId) {
+        return redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
+                recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Resolves digests to subscriber numbers (-1 where no one has the identifier) in one script call per batch,
+     * which costs Redis about a microsecond a row and the JVM next to nothing. Commands are queued on {@code r};
+     * the caller flushes when it uses a dedicated connection.
+     */
+    public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
+                                          List<byte[]> digests) {
+        byte[] rows = new byte[digests.size() * RESOLVE_ROW];
+        int at = 0;
+        for (byte[] digest : digests) {
+            String bucket = Buckets.hex(Buckets.ofDigest(digest));
+            for (int k = 0; k < 4; k++) {
+                rows[at++] = (byte) bucket.charAt(k);
+            }
+            System.arraycopy(digest, 2, rows, at, INDEX_FIELD_BYTES);
+            at += INDEX_FIELD_BYTES;
+        }
+        byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
+        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, new byte[0][], indexPrefix, rows).thenApply(packed -> {
+            int[] numbers = new int[digests.size()];
+            ByteBuffer.wrap(packed).asIntBuffer().get(numbers);
+            return numbers;
+        });
+    }
+
+    private byte[] recordKey(String subscriberId) {
+        return key("sub:" + Buckets.hex(Buckets.ofId(subscriberId)));
+    }
+
+    /** The record without its number (the script assigns it): see subscriber_upsert.lua for the layout. */
+    private static byte[] recordTail(Subscriber s) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        byte[] household = s.householdId() == null ? new byte[0] : s.householdId().getBytes(StandardCharsets.UTF_8);
+        int bucket = household.length == 0 ? 0 : Buckets.ofId(s.householdId());
+        out.write(bucket >> 8);
+        out.write(bucket);
+        out.write(household.length);
+        out.writeBytes(household);
+        out.write(s.identifiers().size());
+        for (HashedIdentifier id : s.identifiers()) {
+            out.write(id.type().code());
+            out.write(id.digest(), 0, 2 + INDEX_FIELD_BYTES);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] consentMask(Consents c) {
+        return new byte[] {(byte) (c.tv() ? '1' : '0'), (byte) (c.web() ? '1' : '0'), (byte) (c.adsAndData() ? '1' : '0')};
+    }
+
+    private byte[] key(String suffix) {
+        return (prefix + suffix).getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,67 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.consent.SubscriberApi.ConsentFlags;
+import be.audiencematch.consent.SubscriberApi.Identifier;
+import be.audiencematch.identity.HashedIdentifier;
+import be.audiencematch.identity.HashedRows;
+import be.audiencematch.identity.IdentifierType;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Checks a subscriber from the feed and builds the domain value. A failure names the field, never its value.
+ */
+public final class SubscriberValidation {
+
+    /** Ids end up in Redis keys and hash fields: a conservative alphabet, bounded length. */
+    public static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+    /** Thrown with the field at fault and a reason fit for a client. */
+    public static final class Invalid extends RuntimeException {
+        public Invalid(String reason) {
+            super(reason, null, false, false);
+        }
+    }
+
+    private SubscriberValidation() {
+    }
+
+    public static void checkSubscriberId(String id) {
+        if (id == null || !ID.matcher(id).matches()) {
+            throw new Invalid("field 'subscriber_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+    }
+
+    public static Subscriber toSubscriber(String id, List<Identifier> identifiers, String householdId,
+                                          ConsentFlags consents) {
+        checkSubscriberId(id);
+        if (householdId != null && (!ID.matcher(householdId).matches())) {
+            throw new Invalid("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+        List<Identifier> given = identifiers == null ? List.of() : identifiers;
+        if (given.size() > SubscriberStore.MAX_IDENTIFIERS) {
+            throw new Invalid("field 'identifiers' holds more than " + SubscriberStore.MAX_IDENTIFIERS + " entries");
+        }
+        List<HashedIdentifier> hashed = new ArrayList<>(given.size());
+        for (int i = 0; i < given.size(); i++) {
+            Identifier identifier = given.get(i);
+            String field = "identifiers[" + i + "]";
+            if (identifier == null) {
+                throw new Invalid("field '" + field + "' is null");
+            }
+            IdentifierType type = IdentifierType.fromWireName(identifier.type()).orElseThrow(() -> new Invalid(
+                    "field '" + field + ".type' must be email_sha256 or phone_sha256"));
+            String value = identifier.value();
+            if (value == null || !HashedRows.isDigestHex(value)) {
+                throw new Invalid(value != null && HashedRows.looksLikePlainText(value)
+                        ? "field '" + field + ".value' looks like a clear-text identifier; send its SHA-256 (64 hex)"
+                        : "field '" + field + ".value' must be 64 hex characters (SHA-256)");
+            }
+            hashed.add(HashedIdentifier.ofHex(type, value.strip()));
+        }
+        ConsentFlags flags = consents == null ? new ConsentFlags(null, null, null) : consents;
+        return new Subscriber(id, hashed, householdId, Consents.of(flags.tv(), flags.web(), flags.adsAndData()));
+    }
+}

@@ -1,0 +1,116 @@
+package be.audiencematch.kernel;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import java.util.UUID;
+
+/**
+ * Turns every failure into an RFC 9457 body. Details name fields and positions, never submitted values; a server
+ * error shows only a reference that matches the log line.
+ */
+public class ProblemMappers {
+
+    private static final Logger LOG = Logger.getLogger(ProblemMappers.class);
+    private static final int REDIS_RETRY_AFTER_SECONDS = 5;
+
+    public static Response response(Problem problem) {
+        return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
+    }
+
+    @ServerExceptionMapper
+    public Response problem(ProblemException e) {
+        return response(e.invalidLines() == null ? Problem.of(e.status(), e.title(), e.getMessage())
+                : Problem.withLines(e.status(), e.title(), e.getMessage(), e.invalidLines()));
+    }
+
+    @ServerExceptionMapper
+    public Response unknownField(UnrecognizedPropertyException e) {
+        return response(Problem.of(400, "Bad Request", "unknown field '" + JsonProblems.path(e) + "'"));
+    }
+
+    @ServerExceptionMapper({MismatchedInputException.class, InvalidFormatException.class})
+    public Response wrongShape(MismatchedInputException e) {
+        return badJson(e);
+    }
+
+    @ServerExceptionMapper
+    public Response badJson(JsonProcessingException e) {
+        return response(Problem.of(400, "Bad Request", JsonProblems.describe(e)));
+    }
+
+    @ServerExceptionMapper
+    public Response unauthenticated(AuthenticationFailedException e) {
+        return unauthorized();
+    }
+
+    @ServerExceptionMapper
+    public Response unauthorized(UnauthorizedException e) {
+        return unauthorized();
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return response(Problem.of(403, "Forbidden", "the token's role does not allow this operation"));
+    }
+
+    @ServerExceptionMapper({RedisConnectionException.class, RedisCommandTimeoutException.class, RedisException.class})
+    public Response redisDown(RedisException e) {
+        LOG.warnf("Redis unavailable: %s", e.getClass().getSimpleName());
+        return Response.fromResponse(response(Problem.of(503, "Service Unavailable",
+                        "the subscriber store is unreachable; retry later")))
+                .header("Retry-After", REDIS_RETRY_AFTER_SECONDS).build();
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof JsonProcessingException json) {
+            return badJson(json);
+        }
+        int status = e.getResponse().getStatus();
+        String title = Response.Status.fromStatusCode(status) == null ? "Error"
+                : Response.Status.fromStatusCode(status).getReasonPhrase();
+        String detail = switch (status) {
+            case 404 -> "no such resource";
+            case 405 -> "method not allowed on this resource";
+            case 406 -> "cannot produce the requested media type";
+            case 413 -> "request body is larger than allowed";
+            case 415 -> "unsupported content type; see the API description at /q/openapi";
+            default -> status < 500 ? "the request cannot be processed" : "the server failed to answer";
+        };
+        return response(Problem.of(status, title, detail));
+    }
+
+    @ServerExceptionMapper(priority = 10_000)
+    public Response unexpected(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        if (root instanceof RedisException redis) {
+            return redisDown(redis);
+        }
+        String reference = UUID.randomUUID().toString();
+        // The class and the reference only: exception messages can quote data.
+        LOG.errorf("unexpected %s (reference %s)", e.getClass().getName(), reference);
+        return response(Problem.of(500, "Internal Server Error", "unexpected error; reference " + reference));
+    }
+
+    private static Response unauthorized() {
+        return Response.fromResponse(response(Problem.of(401, "Unauthorized",
+                "a valid bearer token is required"))).header("WWW-Authenticate", "Bearer").build();
+    }
+}

@@ -1,0 +1,104 @@
+package be.audiencematch.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * Owns the Lettuce client. One shared, auto-pipelining connection serves the request paths; bulk jobs open a
+ * dedicated connection with manual flushing. The shared connection is made lazily and made again after a failure,
+ * so the service starts (not ready) while Redis is down and recovers by itself.
+ */
+@ApplicationScoped
+public class RedisConnections {
+
+    private static final Logger LOG = Logger.getLogger(RedisConnections.class);
+
+    private final RedisClient client;
+    private final RedisURI uri;
+    private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> shared =
+            new AtomicReference<>();
+
+    public RedisConnections(@ConfigProperty(name = "audience-match.redis.url") String url,
+                            @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout) {
+        this.uri = RedisURI.create(url);
+        this.uri.setTimeout(timeout);
+        this.client = RedisClient.create();
+        this.client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                // Fail fast while disconnected: the caller gets a 503 instead of a request that hangs.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).keepAlive(true).build())
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .build());
+    }
+
+    /** Runs {@code work} on the shared connection; the result is delivered back on the caller's Vert.x context. */
+    public <T> Uni<T> withShared(Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
+        Context context = Vertx.currentContext();
+        Uni<T> uni = Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
+        return context == null ? uni : uni.emitOn(command -> context.runOnContext(ignored -> command.run()));
+    }
+
+    /** The shared connection, connecting on first use or after the previous attempt failed. */
+    public CompletableFuture<StatefulRedisConnection<byte[], byte[]>> shared() {
+        while (true) {
+            CompletableFuture<StatefulRedisConnection<byte[], byte[]>> current = shared.get();
+            if (current != null && !(current.isCompletedExceptionally())) {
+                return current;
+            }
+            CompletableFuture<StatefulRedisConnection<byte[], byte[]>> attempt = new CompletableFuture<>();
+            if (shared.compareAndSet(current, attempt)) {
+                client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((connection, failure) -> {
+                    if (failure != null) {
+                        LOG.warnf("Redis is unreachable (%s); requests get 503 until it is back",
+                                failure.getClass().getSimpleName());
+                        attempt.completeExceptionally(failure);
+                    } else {
+                        LOG.info("connected to Redis");
+                        attempt.complete(connection);
+                    }
+                });
+                return attempt;
+            }
+        }
+    }
+
+    /**
+     * A connection of the caller's own, for bulk work: commands are queued and sent when the caller flushes, so a
+     * batch of thousands goes out in a few writes. The caller closes it.
+     */
+    public CompletionStage<StatefulRedisConnection<byte[], byte[]>> dedicated() {
+        return client.connectAsync(ByteArrayCodec.INSTANCE, uri).thenApply(c -> {
+            c.setAutoFlushCommands(false);
+            return c;
+        });
+    }
+
+    @PreDestroy
+    void close() {
+        CompletableFuture<StatefulRedisConnection<byte[], byte[]>> current = shared.get();
+        if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
+            current.join().close();
+        }
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}

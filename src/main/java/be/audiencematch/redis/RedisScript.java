@@ -1,0 +1,95 @@
+package be.audiencematch.redis;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A Lua script shipped in {@code src/main/resources/redis/}. Runs by digest and loads itself on NOSCRIPT, so a
+ * restarted or failed-over Redis needs nothing from us but the next call.
+ */
+public final class RedisScript {
+
+    private final String name;
+    private final byte[] body;
+    private final String sha;
+
+    private RedisScript(String name, byte[] body) {
+        this.name = name;
+        this.body = body;
+        this.sha = sha1(body);
+    }
+
+    /** Loads {@code name}.lua, with the given helper files prepended in order (Lua scripts cannot include). */
+    public static RedisScript load(String name, String... helpers) {
+        StringBuilder text = new StringBuilder();
+        for (String part : helpers) {
+            text.append(read(part)).append('\n');
+        }
+        text.append(read(name));
+        return new RedisScript(name, text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String read(String name) {
+        try (InputStream in = RedisScript.class.getResourceAsStream("/redis/" + name + ".lua")) {
+            if (in == null) {
+                throw new IllegalStateException("missing script " + name);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read script " + name, e);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis, ScriptOutputType type,
+                                      byte[][] keys, byte[]... args) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        redis.<T>evalsha(sha, type, keys, args).whenComplete((value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+            } else if (unwrap(failure) instanceof RedisNoScriptException) {
+                redis.<T>eval(body, type, keys, args).whenComplete((v, f) -> {
+                    if (f == null) {
+                        result.complete(v);
+                    } else {
+                        result.completeExceptionally(unwrap(f));
+                    }
+                });
+                redis.getStatefulConnection().flushCommands();
+            } else {
+                result.completeExceptionally(unwrap(failure));
+            }
+        });
+        return result;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private static String sha1(byte[] body) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(body));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

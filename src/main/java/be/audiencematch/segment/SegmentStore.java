@@ -1,0 +1,112 @@
+package be.audiencematch.segment;
+
+import be.audiencematch.consent.Channel;
+import be.audiencematch.consent.MemberEraser;
+import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.ScriptOutputType;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Segment membership in Redis:
+ * <pre>
+ *   {p}segments             hash    segment id → {"channel","identifier_type","members","updated_at"}
+ *   {p}segment:{id}         bitmap  bit n set when subscriber n is in the segment
+ *   {p}staging:{uuid}       bitmap  a replacement being promoted (lives inside one script call)
+ * </pre>
+ */
+@ApplicationScoped
+public class SegmentStore implements MemberEraser {
+
+    private static final RedisScript PROMOTE = RedisScript.load("segment_promote");
+    private static final RedisScript DELETE = RedisScript.load("registry_delete");
+    private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
+
+    private final RedisConnections redis;
+    private final SubscriberStore base;
+    private final ObjectMapper json;
+    private final String prefix;
+
+    public SegmentStore(RedisConnections redis, SubscriberStore base, ObjectMapper json,
+                        @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+        this.redis = redis;
+        this.base = base;
+        this.json = json;
+        this.prefix = prefix;
+    }
+
+    public byte[] bitmapKey(String segmentId) {
+        return bytes(prefix + "segment:" + segmentId);
+    }
+
+    /** Swaps in a new membership atomically; answers the member count. */
+    public Uni<Long> replace(String segmentId, Channel channel, IdentifierType type, byte[] bitmap) {
+        byte[][] keys = {bytes(prefix + "staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
+            registryKey()};
+        return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, keys, bytes(segmentId),
+                bytes(channel.wireName()), bytes(type.wireName()), bytes(Instant.now().toString()), bitmap));
+    }
+
+    public Uni<List<Segment>> list() {
+        return redis.withShared(r -> r.hgetall(registryKey())).map(entries -> {
+            List<Segment> segments = new ArrayList<>(entries.size());
+            for (Map.Entry<byte[], byte[]> e : entries.entrySet()) {
+                segments.add(parse(new String(e.getKey(), StandardCharsets.UTF_8), e.getValue()));
+            }
+            segments.sort(Comparator.comparing(Segment::id));
+            return segments;
+        });
+    }
+
+    public Uni<Optional<Segment>> find(String segmentId) {
+        return redis.withShared(r -> r.hget(registryKey(), bytes(segmentId)))
+                .map(value -> Optional.ofNullable(value).map(v -> parse(segmentId, v)));
+    }
+
+    public Uni<Boolean> delete(String segmentId) {
+        return redis.withShared(r -> DELETE.<Long>run(r, ScriptOutputType.INTEGER,
+                new byte[][] {registryKey(), bitmapKey(segmentId)}, bytes(segmentId))).map(n -> n == 1L);
+    }
+
+    @Override
+    public Uni<Void> eraseMember(long number) {
+        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[0][], registryKey(),
+                bytes("hash"), bytes(prefix + "segment:"), new byte[0], bytes(Long.toString(number))))
+                .replaceWithVoid();
+    }
+
+    private Segment parse(String id, byte[] meta) {
+        try {
+            JsonNode node = json.readTree(meta);
+            return new Segment(id, Channel.fromWireName(node.get("channel").asText()).orElseThrow(),
+                    IdentifierType.fromWireName(node.get("identifier_type").asText()).orElseThrow(),
+                    node.get("members").asLong(), Instant.parse(node.get("updated_at").asText()));
+        } catch (IOException e) {
+            throw new IllegalStateException("unreadable segment registry entry", e);
+        }
+    }
+
+    private byte[] registryKey() {
+        return bytes(prefix + "segments");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,4 @@
+-- Deletes one entry of a registry and its bitmap together. KEYS[1] registry hash, KEYS[2] bitmap, ARGV[1] id.
+-- Returns 1 when the entry existed.
+redis.call('DEL', KEYS[2])
+return redis.call('HDEL', KEYS[1], ARGV[1])

@@ -1,0 +1,14 @@
+-- Erases one subscriber from the base: consents, liveness, identifier index, household, record.
+-- ARGV[1] prefix, ARGV[2] record key, ARGV[3] subscriber id. Returns the subscriber number, or -1 when unknown.
+-- Segment and audience bitmaps are cleared by their own stores right after (see docs/architecture.md).
+-- (helpers from subscriber_lib.lua are prepended)
+local rec = redis.call('HGET', ARGV[2], ARGV[3])
+if not rec then return -1 end
+local num = struct.unpack('>I4', rec)
+for _, purpose in ipairs(purposes) do
+  redis.call('SETBIT', p .. 'consent:' .. purpose, num, 0)
+end
+redis.call('SETBIT', p .. 'live', num, 0)
+remove_traces(rec, num)
+redis.call('HDEL', ARGV[2], ARGV[3])
+return num

@@ -1,0 +1,60 @@
+-- Helpers shared by the subscriber scripts; prepended to each of them when they are loaded.
+-- ARGV[1] is always the key prefix. Written for speed: a bulk load runs these for every subscriber.
+local p = ARGV[1]
+local purposes = { 'tv', 'web', 'ads_and_data' }
+local byte, sub = string.byte, string.sub
+
+local HEX = {}
+for i = 0, 255 do HEX[i] = string.format('%02x', i) end
+
+local function bucket_hex(s, i)
+  return HEX[byte(s, i)] .. HEX[byte(s, i + 1)]
+end
+
+-- Identifier index keys and fields of a record (u32 number .. tail), plus its household key, id and length.
+local function traces(rec)
+  local hh_len = byte(rec, 7)
+  local pos = 8 + hh_len
+  local keys, fields = {}, {}
+  for k = 1, byte(rec, pos) do
+    local at = pos + 1 + (k - 1) * 13
+    keys[k] = p .. 'ix:' .. sub(rec, at, at) .. ':' .. bucket_hex(rec, at + 1)
+    fields[k] = sub(rec, at + 3, at + 12)
+  end
+  return keys, fields, p .. 'hh:' .. bucket_hex(rec, 5), sub(rec, 8, 7 + hh_len), hh_len
+end
+
+-- Drops a record's identifier index entries (only those still pointing at it) and its household membership.
+local function remove_traces(old, num)
+  local value = tostring(num)
+  local keys, fields, hh_key, hh, hh_len = traces(old)
+  for k = 1, #keys do
+    if redis.call('HGET', keys[k], fields[k]) == value then redis.call('HDEL', keys[k], fields[k]) end
+  end
+  if hh_len == 0 then return end
+  local packed = sub(old, 1, 4)
+  local members = redis.call('HGET', hh_key, hh)
+  if not members then return end
+  local kept = {}
+  for i = 1, #members, 4 do
+    local m = sub(members, i, i + 3)
+    if m ~= packed then kept[#kept + 1] = m end
+  end
+  if #kept == 0 then redis.call('HDEL', hh_key, hh) else redis.call('HSET', hh_key, hh, table.concat(kept)) end
+end
+
+local function add_traces(rec, num)
+  local keys, fields, hh_key, hh, hh_len = traces(rec)
+  for k = 1, #keys do redis.call('HSET', keys[k], fields[k], num) end
+  if hh_len == 0 then return end
+  local packed = sub(rec, 1, 4)
+  local members = redis.call('HGET', hh_key, hh)
+  if not members then
+    redis.call('HSET', hh_key, hh, packed)
+    return
+  end
+  for i = 1, #members, 4 do
+    if sub(members, i, i + 3) == packed then return end
+  end
+  redis.call('HSET', hh_key, hh, members .. packed)
+end
