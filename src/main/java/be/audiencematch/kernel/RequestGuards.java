@@ -1,0 +1,68 @@
+package be.audiencematch.kernel;
+
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.Json;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Checks that need no routing, done first: an API call without a bearer token is 401 whatever else is wrong with
+ * it, and a body over its limit is refused before a byte is read, with a problem body rather than the HTTP
+ * layer's empty 413. JSON bodies are small and buffered, so they must say their length; uploads stream and are
+ * also counted as they arrive (LineReader), which catches chunked ones. Token verification and roles stay with
+ * SmallRye JWT and the resources.
+ */
+@ApplicationScoped
+public class RequestGuards {
+
+    private final long jsonMaxBytes;
+    private final long uploadMaxBytes;
+
+    public RequestGuards(@ConfigProperty(name = "audience-match.json.max-bytes") long jsonMaxBytes,
+                      @ConfigProperty(name = "audience-match.upload.max-bytes") long uploadMaxBytes) {
+        this.jsonMaxBytes = jsonMaxBytes;
+        this.uploadMaxBytes = uploadMaxBytes;
+    }
+
+    void install(@Observes Router router) {
+        router.route().order(-1000).handler(ctx -> {
+            HttpServerRequest request = ctx.request();
+            String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
+            if (request.path().startsWith("/v1/")
+                    && (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7))) {
+                ctx.response().putHeader("WWW-Authenticate", "Bearer");
+                refuse(ctx.response(), 401, "Unauthorized", "a valid bearer token is required");
+                return;
+            }
+            String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+            boolean json = type != null && type.toLowerCase().startsWith("application/json");
+            String length = request.getHeader(HttpHeaders.CONTENT_LENGTH);
+            long limit = json ? jsonMaxBytes : uploadMaxBytes;
+            if (length != null) {
+                long declared;
+                try {
+                    declared = Long.parseLong(length.trim());
+                } catch (NumberFormatException e) {
+                    declared = -1;
+                }
+                if (declared > limit) {
+                    refuse(ctx.response(), 413, "Content Too Large", "body exceeds " + limit + " bytes");
+                    return;
+                }
+            } else if (json && "chunked".equalsIgnoreCase(request.getHeader(HttpHeaders.TRANSFER_ENCODING))) {
+                refuse(ctx.response(), 411, "Length Required", "JSON bodies must declare Content-Length");
+                return;
+            }
+            ctx.next();
+        });
+    }
+
+    private static void refuse(io.vertx.core.http.HttpServerResponse response, int status, String title, String detail) {
+        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+                .putHeader(HttpHeaders.CONNECTION, "close")
+                .end(Json.encode(Problem.of(status, title, detail)));
+    }
+}

@@ -1,0 +1,67 @@
+package be.audiencematch.kernel;
+
+import be.audiencematch.cli.LocalKeys;
+import be.audiencematch.support.Fixtures;
+import be.audiencematch.support.TestEnvironment;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+import io.restassured.response.Response;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Files;
+import java.time.Duration;
+
+import static be.audiencematch.support.Fixtures.as;
+import static be.audiencematch.support.Fixtures.assertProblem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+@QuarkusTest
+@WithTestResource(TestEnvironment.class)
+class SecurityTest {
+
+    @ParameterizedTest
+    @CsvSource({"GET,/v1/audiences", "GET,/v1/segments", "DELETE,/v1/subscribers/s-1", "POST,/v1/subscribers/bulk"})
+    void everyEndpointNeedsAToken(String method, String path) {
+        Response response = RestAssured.given().request(method, path);
+        assertProblem(response, 401, "bearer token");
+        assertEquals("Bearer", response.header("WWW-Authenticate"));
+    }
+
+    @Test
+    void aTokenSignedByAnotherKeyIsRefused() throws Exception {
+        java.nio.file.Path dir = Files.createTempDirectory("am-other-keys-");
+        LocalKeys stranger = new LocalKeys(dir).ensure();
+        String forged = stranger.token("advertiser", "acme", Duration.ofMinutes(5));
+        Files.delete(stranger.privateKey());
+        Files.delete(stranger.publicKey());
+        Files.delete(dir);
+        assertProblem(RestAssured.given().header("Authorization", "Bearer " + forged).get("/v1/audiences"), 401, null);
+        assertProblem(RestAssured.given().header("Authorization", "Bearer not-a-jwt").get("/v1/audiences"), 401, null);
+    }
+
+    @Test
+    void anExpiredTokenIsRefused() throws Exception {
+        String expired = TestEnvironment.keys().token("advertiser", "acme", Duration.ofSeconds(-120));
+        assertProblem(RestAssured.given().header("Authorization", "Bearer " + expired).get("/v1/audiences"), 401, null);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"advertiser,GET,/v1/segments", "subscriber-feed,GET,/v1/audiences", "adserver,GET,/v1/audiences",
+        "adsdata,DELETE,/v1/subscribers/s-1", "dpo,GET,/v1/segments", "root,GET,/v1/audiences",
+        "advertiser,POST,/v1/subscribers/bulk"})
+    void aRoleOutsideTheEndpointsIsForbidden(String role, String method, String path) {
+        assertProblem(as(role, "someone").contentType("application/x-ndjson").body(new byte[0]).request(method, path),
+                403, null);
+    }
+
+    @Test
+    void healthAndMetricsAreOpenWithoutPersonalData() {
+        RestAssured.given().get("/q/health/ready").then().statusCode(200);
+        String metrics = RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertEquals(false, metrics.matches("(?s).*[0-9a-f]{64}.*"));
+        Fixtures.feed().get("/v1/segments").then().statusCode(200);
+    }
+}

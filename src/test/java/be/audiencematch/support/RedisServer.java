@@ -1,0 +1,87 @@
+package be.audiencematch.support;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+
+/** A real redis-server of the test's own: free port, temporary folder, nothing persisted. */
+public final class RedisServer implements AutoCloseable {
+
+    private final Path dir;
+    private final int port;
+    private Process process;
+
+    public RedisServer() throws IOException {
+        this.dir = Files.createTempDirectory("am-redis-");
+        this.port = freePort();
+    }
+
+    public RedisServer start() throws IOException {
+        process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--hash-max-listpack-entries", "1024",
+                "--logfile", dir.resolve("redis.log").toString()))
+                .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        awaitPing();
+        return this;
+    }
+
+    public void stop() throws InterruptedException {
+        if (process != null) {
+            process.destroy();
+            process.waitFor();
+            process = null;
+        }
+    }
+
+    public String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public void close() throws Exception {
+        stop();
+        try (var files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    /** Waits until the server answers PING: a readiness probe, not a sleep. */
+    private void awaitPing() throws IOException {
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
+        while (Instant.now().isBefore(deadline)) {
+            if (!process.isAlive()) {
+                throw new IOException("redis-server exited; is it installed? (" + dir.resolve("stdout.log") + ")");
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                byte[] reply = new byte[7];
+                int n = socket.getInputStream().read(reply);
+                if (n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG")) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                Thread.onSpinWait();
+            }
+        }
+        throw new IOException("redis-server did not answer PING in time");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package be.audiencematch.support;
+
+import be.audiencematch.cli.LocalKeys;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Starts what the service needs for a test run: its own redis-server and a freshly generated token key pair.
+ * The service's log goes to a file too, so tests can check that no personal data reaches it.
+ */
+public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
+
+    private static RedisServer redis;
+    private static LocalKeys keys;
+    private static Path logFile;
+
+    @Override
+    public synchronized Map<String, String> start() {
+        try {
+            if (redis == null) {
+                redis = new RedisServer().start();
+                Path keyDir = Files.createTempDirectory("am-keys-");
+                keys = new LocalKeys(keyDir).ensure();
+                logFile = Files.createTempFile("am-service-", ".log");
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test environment", e);
+        }
+        Map<String, String> config = new HashMap<>();
+        config.put("audience-match.redis.url", redis.url());
+        config.put("audience-match.redis.timeout", "2s");
+        config.put("mp.jwt.verify.publickey.location", keys.publicKey().toString());
+        config.put("quarkus.log.file.enabled", "true");
+        config.put("quarkus.log.file.path", logFile.toString());
+        config.put("quarkus.log.category.\"be.audiencematch\".level", "DEBUG");
+        return config;
+    }
+
+    @Override
+    public void stop() {
+        // One Redis serves the whole run; the JVM's shutdown hook stops it.
+    }
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                if (redis != null) {
+                    redis.close();
+                }
+                if (keys != null) {
+                    Files.deleteIfExists(keys.privateKey());
+                    Files.deleteIfExists(keys.publicKey());
+                    Files.deleteIfExists(keys.privateKey().getParent());
+                }
+                if (logFile != null) {
+                    Files.deleteIfExists(logFile);
+                }
+            } catch (Exception ignored) {
+                // best effort at exit
+            }
+        }));
+    }
+
+    public static RedisServer redis() {
+        return redis;
+    }
+
+    public static LocalKeys keys() {
+        return keys;
+    }
+
+    public static Path logFile() {
+        return logFile;
+    }
+}
