@@ -43,11 +43,18 @@ local function remove_traces(old, num)
   if #kept == 0 then redis.call('HDEL', hh_key, hh) else redis.call('HSET', hh_key, hh, table.concat(kept)) end
 end
 
+-- The hot path of a bulk load: index entries and household membership of a new or replaced record.
 local function add_traces(rec, num)
-  local keys, fields, hh_key, hh, hh_len = traces(rec)
-  for k = 1, #keys do redis.call('HSET', keys[k], fields[k], num) end
+  local hh_len = byte(rec, 7)
+  local pos = 8 + hh_len
+  local ix = p .. 'ix:'
+  for _ = 1, byte(rec, pos) do
+    redis.call('HSET', ix .. sub(rec, pos + 1, pos + 1) .. ':' .. HEX[byte(rec, pos + 2)] .. HEX[byte(rec, pos + 3)],
+      sub(rec, pos + 4, pos + 13), num)
+    pos = pos + 13
+  end
   if hh_len == 0 then return end
-  local packed = sub(rec, 1, 4)
+  local hh_key, hh, packed = p .. 'hh:' .. HEX[byte(rec, 5)] .. HEX[byte(rec, 6)], sub(rec, 8, 7 + hh_len), sub(rec, 1, 4)
   local members = redis.call('HGET', hh_key, hh)
   if not members then
     redis.call('HSET', hh_key, hh, packed)

@@ -22,6 +22,9 @@ public final class Cli {
     }
 
     public static void main(String[] args) throws Exception {
+        // Lettuce logs through Netty; JDK logging keeps SLF4J's start-up warnings out of the output.
+        io.netty.util.internal.logging.InternalLoggerFactory.setDefaultFactory(
+                io.netty.util.internal.logging.JdkLoggerFactory.INSTANCE);
         if (args.length == 0) {
             usage();
             System.exit(2);

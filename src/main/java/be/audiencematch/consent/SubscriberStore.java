@@ -48,12 +48,25 @@ public class SubscriberStore {
     private final RedisConnections redis;
     private final String prefix;
     private final byte[] prefixBytes;
+    private final Buckets buckets;
 
     public SubscriberStore(RedisConnections redis,
-                           @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                           @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
+                           @ConfigProperty(name = "audience-match.layout.bucket-bits",
+                                   defaultValue = "" + Buckets.DEFAULT_BITS) int bucketBits) {
         this.redis = redis;
         this.prefix = prefix;
         this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
+        this.buckets = new Buckets(bucketBits);
+    }
+
+    public Buckets buckets() {
+        return buckets;
+    }
+
+    /** Where the layout's bucket size is recorded, so a service configured differently notices (LayoutCheck). */
+    public byte[] layoutKey() {
+        return key("layout");
     }
 
     public byte[] consentKey(Purpose purpose) {
@@ -115,7 +128,7 @@ public class SubscriberStore {
         byte[] rows = new byte[digests.size() * RESOLVE_ROW];
         int at = 0;
         for (byte[] digest : digests) {
-            String bucket = Buckets.hex(Buckets.ofDigest(digest));
+            String bucket = Buckets.hex(buckets.ofDigest(digest));
             for (int k = 0; k < 4; k++) {
                 rows[at++] = (byte) bucket.charAt(k);
             }
@@ -131,22 +144,25 @@ public class SubscriberStore {
     }
 
     private byte[] recordKey(String subscriberId) {
-        return key("sub:" + Buckets.hex(Buckets.ofId(subscriberId)));
+        return key("sub:" + Buckets.hex(buckets.ofId(subscriberId)));
     }
 
     /** The record without its number (the script assigns it): see subscriber_upsert.lua for the layout. */
-    private static byte[] recordTail(Subscriber s) {
+    private byte[] recordTail(Subscriber s) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         byte[] household = s.householdId() == null ? new byte[0] : s.householdId().getBytes(StandardCharsets.UTF_8);
-        int bucket = household.length == 0 ? 0 : Buckets.ofId(s.householdId());
+        int bucket = household.length == 0 ? 0 : buckets.ofId(s.householdId());
         out.write(bucket >> 8);
         out.write(bucket);
         out.write(household.length);
         out.writeBytes(household);
         out.write(s.identifiers().size());
         for (HashedIdentifier id : s.identifiers()) {
+            int indexBucket = buckets.ofDigest(id.digest());
             out.write(id.type().code());
-            out.write(id.digest(), 0, 2 + INDEX_FIELD_BYTES);
+            out.write(indexBucket >> 8);
+            out.write(indexBucket);
+            out.write(id.digest(), 2, INDEX_FIELD_BYTES);
         }
         return out.toByteArray();
     }

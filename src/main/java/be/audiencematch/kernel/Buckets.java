@@ -3,31 +3,35 @@ package be.audiencematch.kernel;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Spreads many small entries over 65,536 Redis hashes per family, small enough to stay listpack-encoded (compact)
- * and numerous enough that a 10M base keeps each under a few hundred entries. See docs/architecture.md.
+ * Spreads many small entries over 2^bits Redis hashes per family: few enough that the per-key overhead stays small,
+ * many enough that each hash stays a compact listpack of about 50-200 entries. 16 bits suit a 10M base, 14 bits a
+ * 1M base (docs/architecture.md); the choice is fixed when a base is first loaded.
  */
-public final class Buckets {
+public record Buckets(int bits) {
 
-    public static final int BITS = 16;
+    public static final int DEFAULT_BITS = 16;
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
 
-    private Buckets() {
+    public Buckets {
+        if (bits < 8 || bits > 16) {
+            throw new IllegalArgumentException("bucket bits must be between 8 and 16");
+        }
     }
 
-    /** Bucket of a free-form id (subscriber, household): FNV-1a over its UTF-8 bytes, folded to 16 bits. */
-    public static int ofId(String id) {
+    /** Bucket of a free-form id (subscriber, household): FNV-1a over its UTF-8 bytes, folded to the bucket bits. */
+    public int ofId(String id) {
         int h = 0x811c9dc5;
         for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
             h ^= b & 0xff;
             h *= 0x01000193;
         }
-        return (h ^ (h >>> 16)) & 0xffff;
+        return ((h ^ (h >>> 16)) & 0xffff) >>> (16 - bits);
     }
 
-    /** Bucket of a digest: its first two bytes (already uniform). */
-    public static int ofDigest(byte[] digest) {
-        return ((digest[0] & 0xff) << 8) | (digest[1] & 0xff);
+    /** Bucket of a digest: its leading bits (already uniform). */
+    public int ofDigest(byte[] digest) {
+        return (((digest[0] & 0xff) << 8) | (digest[1] & 0xff)) >>> (16 - bits);
     }
 
     public static String hex(int bucket) {

@@ -11,8 +11,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * Checks that need no routing, done first: an API call without a bearer token is 401 whatever else is wrong with
  * it, and a body over its limit is refused before a byte is read, with a problem body rather than the HTTP
- * layer's empty 413. JSON bodies are small and buffered, so they must say their length; uploads stream and are
- * also counted as they arrive (LineReader), which catches chunked ones. Token verification and roles stay with
+ * layer's empty 413. Uploads stream and are also counted as they arrive (LineReader), which catches chunked
+ * ones; a chunked JSON body is bounded only by the HTTP layer's ceiling (quarkus.http.limits.max-body-size). Token verification and roles stay with
  * SmallRye JWT and the resources.
  */
 @ApplicationScoped
@@ -52,9 +52,6 @@ public class RequestGuards {
                     refuse(ctx.response(), 413, "Content Too Large", "body exceeds " + limit + " bytes");
                     return;
                 }
-            } else if (json && "chunked".equalsIgnoreCase(request.getHeader(HttpHeaders.TRANSFER_ENCODING))) {
-                refuse(ctx.response(), 411, "Length Required", "JSON bodies must declare Content-Length");
-                return;
             }
             ctx.next();
         });

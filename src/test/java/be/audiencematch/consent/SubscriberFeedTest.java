@@ -188,13 +188,15 @@ class SubscriberFeedTest {
 
     /** Reads Redis directly, the way an auditor would, to prove what is (not) kept. */
     static final class Inspector implements AutoCloseable {
+        private static final be.audiencematch.kernel.Buckets BUCKETS =
+                new be.audiencematch.kernel.Buckets(be.audiencematch.kernel.Buckets.DEFAULT_BITS);
         private final RedisClient client = RedisClient.create(TestEnvironment.redis().url());
         private final StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
         private final RedisCommands<byte[], byte[]> redis = connection.sync();
 
         long numberOf(int index) {
             String id = SyntheticBase.subscriberId(index);
-            byte[] key = ("am:sub:" + be.audiencematch.kernel.Buckets.hex(be.audiencematch.kernel.Buckets.ofId(id)))
+            byte[] key = ("am:sub:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(id)))
                     .getBytes(StandardCharsets.UTF_8);
             byte[] record = redis.hget(key, id.getBytes(StandardCharsets.UTF_8));
             return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
@@ -203,7 +205,7 @@ class SubscriberFeedTest {
         boolean indexHas(String hex, char type) {
             byte[] digest = HexFormat.of().parseHex(hex);
             byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
-                    be.audiencematch.kernel.Buckets.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
+                    BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
             return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 12));
         }
 
@@ -212,7 +214,7 @@ class SubscriberFeedTest {
         }
 
         boolean householdHas(String householdId, long number) {
-            byte[] key = ("am:hh:" + be.audiencematch.kernel.Buckets.hex(be.audiencematch.kernel.Buckets.ofId(householdId)))
+            byte[] key = ("am:hh:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(householdId)))
                     .getBytes(StandardCharsets.UTF_8);
             byte[] members = redis.hget(key, householdId.getBytes(StandardCharsets.UTF_8));
             if (members == null) {
