@@ -17,9 +17,9 @@ local function traces(rec)
   local pos = 8 + hh_len
   local keys, fields = {}, {}
   for k = 1, byte(rec, pos) do
-    local at = pos + 1 + (k - 1) * 13
+    local at = pos + 1 + (k - 1) * 11
     keys[k] = p .. 'ix:' .. sub(rec, at, at) .. ':' .. bucket_hex(rec, at + 1)
-    fields[k] = sub(rec, at + 3, at + 12)
+    fields[k] = sub(rec, at + 3, at + 10)
   end
   return keys, fields, p .. 'hh:' .. bucket_hex(rec, 5), sub(rec, 8, 7 + hh_len), hh_len
 end
@@ -50,8 +50,8 @@ local function add_traces(rec, num)
   local ix = p .. 'ix:'
   for _ = 1, byte(rec, pos) do
     redis.call('HSET', ix .. sub(rec, pos + 1, pos + 1) .. ':' .. HEX[byte(rec, pos + 2)] .. HEX[byte(rec, pos + 3)],
-      sub(rec, pos + 4, pos + 13), num)
-    pos = pos + 13
+      sub(rec, pos + 4, pos + 11), num)
+    pos = pos + 11
   end
   if hh_len == 0 then return end
   local hh_key, hh, packed = p .. 'hh:' .. HEX[byte(rec, 5)] .. HEX[byte(rec, 6)], sub(rec, 8, 7 + hh_len), sub(rec, 1, 4)

@@ -2,7 +2,7 @@
 -- ARGV[1] key prefix, ARGV[2] count n, then per subscriber 4 values:
 --   record key (bucket hash), subscriber id, record tail, consent mask ("tv web ads_and_data" as three '0'/'1')
 -- Record = u32 subscriber number .. tail; tail = u16 household bucket, u8 household length, household id,
---   u8 identifier count, then per identifier: type byte ('e'|'p'), u16 index bucket, 10-byte index field.
+--   u8 identifier count, then per identifier: type byte ('e'|'p'), u16 index bucket, 8-byte index field.
 -- New subscribers get consecutive numbers from {p}seq; their bits are written a range at a time (BITFIELD),
 -- which is what makes bulk loads fast. Returns one flag per subscriber: 1 created, 0 replaced.
 -- (helpers from subscriber_lib.lua are prepended)

@@ -11,7 +11,6 @@ import be.audiencematch.identity.LineReader;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.Uploads;
 import be.audiencematch.privacy.AggregateDisclosure;
-import be.audiencematch.segment.Segment;
 import be.audiencematch.segment.SegmentService;
 import be.audiencematch.segment.SegmentStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,7 +26,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
  * Advertiser lists: created, filled by streamed uploads, reported on as aggregates. An advertiser sees only its
@@ -128,41 +128,31 @@ public class AudienceService {
         }
         segmentIds.forEach(SegmentService::checkId);
         long started = System.nanoTime();
-        return find(advertiser, id).flatMap(audience -> checkedSegments(audience, segmentIds).flatMap(keys -> {
-            List<byte[]> bitmaps = new ArrayList<>();
-            bitmaps.add(base.consentKey(audience.channel().purpose()));
-            bitmaps.addAll(keys);
-            return store.countMembers(audience.id(), bitmaps).map(exact -> {
-                AggregateDisclosure.Disclosed shown = disclosure.disclose(exact);
-                reportTimer.record(Duration.ofNanos(System.nanoTime() - started));
-                return new Report(audience.id(), audience.name(), audience.channel().wireName(),
-                        audience.identifierType().wireName(), audience.received(), audience.valid(),
-                        audience.invalid(), audience.plaintextRejected(), shown.count(), shown.belowThreshold(),
-                        shown.threshold(), shown.roundedTo(), audience.expiresAt().toString(), segmentIds);
-            });
-        }));
-    }
-
-    private Uni<List<byte[]>> checkedSegments(Audience audience, List<String> segmentIds) {
-        if (segmentIds.isEmpty()) {
-            return Uni.createFrom().item(List.of());
+        Map<Channel, byte[]> consentKeys = new EnumMap<>(Channel.class);
+        for (Channel channel : Channel.values()) {
+            consentKeys.put(channel, base.consentKey(channel.purpose()));
         }
-        List<Uni<Optional<Segment>>> lookups = segmentIds.stream().map(segments::find).toList();
-        return Uni.join().all(lookups).andFailFast().map(found -> {
-            List<byte[]> keys = new ArrayList<>();
-            for (int i = 0; i < found.size(); i++) {
-                Segment segment = found.get(i).orElse(null);
-                if (segment == null) {
-                    throw ProblemException.badRequest("segments[" + i + "] does not exist");
-                }
-                if (segment.channel() != audience.channel()) {
-                    throw ProblemException.badRequest("segments[" + i + "] is a " + segment.channel().wireName()
-                            + " segment; this audience is for " + audience.channel().wireName());
-                }
-                keys.add(segments.bitmapKey(segment.id()));
-            }
-            return keys;
-        });
+        List<byte[]> segmentKeys = segmentIds.stream().map(segments::bitmapKey).toList();
+        return store.report(advertiser, id, consentKeys, segments.registryKey(), segmentIds, segmentKeys)
+                .map(outcome -> {
+                    if (outcome instanceof AudienceStore.ReportOutcome.SegmentMissing missing) {
+                        throw ProblemException.badRequest("segments[" + missing.index() + "] does not exist");
+                    }
+                    if (outcome instanceof AudienceStore.ReportOutcome.SegmentOfOtherChannel other) {
+                        throw ProblemException.badRequest("segments[" + other.index() + "] is a " + other.channel()
+                                + " segment; an audience is refined only with segments of its own channel");
+                    }
+                    if (!(outcome instanceof AudienceStore.ReportOutcome.Counted counted)) {
+                        throw ProblemException.notFound("no audience with that id");
+                    }
+                    Audience audience = counted.audience();
+                    AggregateDisclosure.Disclosed shown = disclosure.disclose(counted.exact());
+                    reportTimer.record(Duration.ofNanos(System.nanoTime() - started));
+                    return new Report(audience.id(), audience.name(), audience.channel().wireName(),
+                            audience.identifierType().wireName(), audience.received(), audience.valid(),
+                            audience.invalid(), audience.plaintextRejected(), shown.count(), shown.belowThreshold(),
+                            shown.threshold(), shown.roundedTo(), audience.expiresAt().toString(), segmentIds);
+                });
     }
 
     private String newId() {

@@ -37,7 +37,7 @@ public class AudienceStore implements MemberEraser {
 
     private static final RedisScript CREATE = RedisScript.load("audience_create");
     private static final RedisScript MERGE = RedisScript.load("audience_merge");
-    private static final RedisScript COUNT = RedisScript.load("bitmap_and_count");
+    private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
 
     private final RedisConnections redis;
@@ -110,15 +110,60 @@ public class AudienceStore implements MemberEraser {
                 num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
     }
 
-    /** Members who are also set in every one of {@code others} (consent and segment bitmaps), counted in Redis. */
-    public Uni<Long> countMembers(String id, List<byte[]> others) {
-        byte[][] keys = new byte[2 + others.size()][];
-        keys[0] = bytes(prefix + "scratch:report");
-        keys[1] = membersKey(id);
-        for (int i = 0; i < others.size(); i++) {
-            keys[2 + i] = others.get(i);
+    /** What one report call found. */
+    public sealed interface ReportOutcome {
+        /** No such audience, or another advertiser's. */
+        record NotFound() implements ReportOutcome {
         }
-        return redis.withShared(r -> COUNT.run(r, ScriptOutputType.INTEGER, keys));
+
+        /** The segment at {@code index} (0-based, as named) does not exist. */
+        record SegmentMissing(int index) implements ReportOutcome {
+        }
+
+        /** The segment at {@code index} belongs to another channel than the audience. */
+        record SegmentOfOtherChannel(int index, String channel) implements ReportOutcome {
+        }
+
+        /** The exact count, for {@link be.audiencematch.privacy.AggregateDisclosure} only, and the audience. */
+        record Counted(Audience audience, long exact) implements ReportOutcome {
+        }
+    }
+
+    /**
+     * Members of the advertiser's audience who consent now to its channel's purpose and are in every named segment,
+     * counted in one script call (one round trip, one atomic step).
+     */
+    public Uni<ReportOutcome> report(String advertiser, String id, Map<Channel, byte[]> consentKeys,
+                                     byte[] segmentRegistry, List<String> segmentIds, List<byte[]> segmentKeys) {
+        byte[][] keys = new byte[4 + segmentKeys.size()][];
+        keys[0] = metaKey(id);
+        keys[1] = membersKey(id);
+        keys[2] = bytes(prefix + "scratch:report");
+        keys[3] = segmentRegistry;
+        for (int i = 0; i < segmentKeys.size(); i++) {
+            keys[4 + i] = segmentKeys.get(i);
+        }
+        byte[][] args = new byte[3 + segmentIds.size()][];
+        args[0] = bytes(advertiser);
+        args[1] = consentKeys.get(Channel.TV);
+        args[2] = consentKeys.get(Channel.WEB);
+        for (int i = 0; i < segmentIds.size(); i++) {
+            args[3 + i] = bytes(segmentIds.get(i));
+        }
+        return redis.withShared(r -> REPORT.<List<Object>>run(r, ScriptOutputType.MULTI, keys, args))
+                .map(reply -> switch (((Long) reply.get(0)).intValue()) {
+                    case 0 -> new ReportOutcome.NotFound();
+                    case 1 -> new ReportOutcome.SegmentMissing(((Long) reply.get(1)).intValue() - 1);
+                    case 2 -> new ReportOutcome.SegmentOfOtherChannel(((Long) reply.get(1)).intValue() - 1,
+                            str((byte[]) reply.get(2)));
+                    default -> {
+                        Map<byte[], byte[]> fields = new java.util.LinkedHashMap<>();
+                        for (int i = 2; i + 1 < reply.size(); i += 2) {
+                            fields.put((byte[]) reply.get(i), (byte[]) reply.get(i + 1));
+                        }
+                        yield new ReportOutcome.Counted(parse(id, fields), (Long) reply.get(1));
+                    }
+                });
     }
 
     public Uni<Void> delete(Audience a) {

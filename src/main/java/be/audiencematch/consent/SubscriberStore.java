@@ -24,7 +24,7 @@ import java.util.concurrent.CompletionStage;
  * The only code that knows these keys (layout in docs/architecture.md):
  * <pre>
  *   {p}sub:{bucket}            hash  subscriber id → record (number, household, truncated identifiers)
- *   {p}ix:{e|p}:{bucket}       hash  digest bytes 2..11 → subscriber number (bucket = digest bytes 0..1)
+ *   {p}ix:{e|p}:{bucket}       hash  digest bytes 2..9 → subscriber number (bucket = leading bits of bytes 0..1)
  *   {p}hh:{bucket}             hash  household id → packed u32 subscriber numbers
  *   {p}seq                     string  the next subscriber number
  *   {p}live                    bitmap  bit n set while subscriber n exists
@@ -35,8 +35,11 @@ import java.util.concurrent.CompletionStage;
 @ApplicationScoped
 public class SubscriberStore {
 
-    /** Digest bytes kept in the index: 2 in the bucket name + 10 in the field = 96 bits, ample against collisions. */
-    static final int INDEX_FIELD_BYTES = 10;
+    /**
+     * Digest bytes kept in the index field, after the bucket bits: 8 + up to 16 = up to 80 bits. For a 10M base the
+     * chance that two people share them is about 1e-10, and an advertiser's row hits a wrong person far less often.
+     */
+    static final int INDEX_FIELD_BYTES = 8;
     public static final int MAX_IDENTIFIERS = 16;
 
     private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "subscriber_lib");

@@ -102,7 +102,8 @@ public class SegmentStore implements MemberEraser {
         }
     }
 
-    private byte[] registryKey() {
+    /** The registry hash, for scripts that check a segment's channel in the same step as they count. */
+    public byte[] registryKey() {
         return bytes(prefix + "segments");
     }
 

@@ -206,7 +206,7 @@ class SubscriberFeedTest {
             byte[] digest = HexFormat.of().parseHex(hex);
             byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
                     BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
-            return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 12));
+            return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 10));
         }
 
         long bit(String key, long offset) {
