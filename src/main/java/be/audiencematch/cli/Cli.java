@@ -1,5 +1,9 @@
 package be.audiencematch.cli;
 
+import be.audiencematch.crypto.AdsDataCipher;
+import be.audiencematch.crypto.ExportKeys;
+import be.audiencematch.crypto.PseudonymKeyRing;
+import be.audiencematch.export.Envelope;
 import be.audiencematch.identity.IdentifierNormalizer;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.security.Roles;
@@ -35,8 +39,12 @@ public final class Cli {
             case "hash" -> hash(rest);
             case "ensure-keys" -> {
                 new LocalKeys(keysDir()).ensure();
+                ExportKeys.KeyFiles.ensureDevKeys(exportKeysDir().resolve("pseudonym-keys.json"),
+                        exportKeysDir().resolve("adsdata-public.key"));
                 yield 0;
             }
+            case "keys" -> keys(rest);
+            case "decrypt" -> decrypt(rest);
             case "demo-seed" -> Demo.run(rest);
             case "bench" -> Bench.run(rest);
             default -> {
@@ -50,6 +58,72 @@ public final class Cli {
     static Path keysDir() {
         String home = System.getenv().getOrDefault("AUDIENCE_MATCH_HOME", ".");
         return Path.of(home, ".local", "jwt");
+    }
+
+    static Path exportKeysDir() {
+        String home = System.getenv().getOrDefault("AUDIENCE_MATCH_HOME", ".");
+        return Path.of(home, ".local", "keys");
+    }
+
+    /** keys adsdata --out DIR | keys rotate-pseudonym [--file F] | keys pseudonym --out FILE */
+    private static int keys(List<String> args) throws Exception {
+        String what = args.isEmpty() ? "" : args.remove(0);
+        switch (what) {
+            case "adsdata" -> {
+                Path out = Path.of(option(args, "--out", "."));
+                byte[][] pair = AdsDataCipher.generateKeyPair();
+                ExportKeys.KeyFiles.writeKey(out.resolve("adsdata-private.key"), pair[0], true);
+                ExportKeys.KeyFiles.writeKey(out.resolve("adsdata-public.key"), pair[1], false);
+                System.out.println("wrote " + out.resolve("adsdata-private.key") + " (keep it with Ads & Data) and "
+                        + out.resolve("adsdata-public.key") + " (AUDIENCE_MATCH_ADSDATA_PUBLIC_KEY_FILE)");
+                return 0;
+            }
+            case "pseudonym" -> {
+                Path out = Path.of(option(args, "--out", exportKeysDir().resolve("pseudonym-keys.json").toString()));
+                if (java.nio.file.Files.exists(out)) {
+                    System.err.println("keys: " + out + " exists; use 'keys rotate-pseudonym' to add a version");
+                    return 1;
+                }
+                PseudonymKeyRing.generate().write(out);
+                System.out.println("wrote " + out + " with version v1 (AUDIENCE_MATCH_PSEUDONYM_KEYS_FILE)");
+                return 0;
+            }
+            case "rotate-pseudonym" -> {
+                String env = System.getenv("AUDIENCE_MATCH_PSEUDONYM_KEYS_FILE");
+                Path file = Path.of(option(args, "--file", env != null && !env.isBlank() ? env
+                        : exportKeysDir().resolve("pseudonym-keys.json").toString()));
+                PseudonymKeyRing rotated = PseudonymKeyRing.read(file).rotated();
+                rotated.write(file);
+                System.out.println("pseudonym key version " + rotated.current() + " is now current in " + file
+                        + "; restart the service to use it. The next export of every segment is a full snapshot.");
+                return 0;
+            }
+            default -> {
+                System.err.println("usage: keys adsdata --out DIR | keys pseudonym [--out FILE] | keys rotate-pseudonym [--file FILE]");
+                return 2;
+            }
+        }
+    }
+
+    /** The partner's reference decryptor: an export on stdin, its chunks as JSON lines on stdout. */
+    private static int decrypt(List<String> args) throws Exception {
+        String keyFile = option(args, "--private-key", null);
+        if (keyFile == null) {
+            System.err.println("decrypt: --private-key FILE is required (adsdata-private.key)");
+            return 2;
+        }
+        byte[] privateKey = ExportKeys.KeyFiles.readKey(Path.of(keyFile));
+        java.io.PrintStream out = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
+                false, StandardCharsets.UTF_8);
+        try {
+            Envelope.read(new java.io.BufferedInputStream(System.in), privateKey, chunk -> out.write(chunk, 0, chunk.length));
+        } catch (Envelope.Unreadable e) {
+            out.flush();
+            System.err.println("decrypt: " + e.getMessage());
+            return 1;
+        }
+        out.flush();
+        return 0;
     }
 
     private static int token(List<String> args) throws Exception {
@@ -124,6 +198,8 @@ public final class Cli {
         System.err.println("""
                 usage: audience-match token --role ROLE [--sub ID] [--ttl SECONDS]
                        audience-match hash --type email|phone [--country BE] VALUE...   (or values on stdin)
+                       audience-match keys adsdata --out DIR | keys pseudonym [--out FILE] | keys rotate-pseudonym [--file FILE]
+                       audience-match decrypt --private-key FILE   (an export on stdin)
                        audience-match ensure-keys""");
     }
 }

@@ -1,5 +1,7 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.support.Inspector;
+
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.RedisClient;
@@ -184,55 +186,5 @@ class SubscriberFeedTest {
         assertFalse(log.contains("secret.person"));
         assertFalse(log.contains("475 99 88 77"));
         assertFalse(log.contains(SyntheticBase.subscriberId(from)), "no subscriber id in the log");
-    }
-
-    /** Reads Redis directly, the way an auditor would, to prove what is (not) kept. */
-    static final class Inspector implements AutoCloseable {
-        private static final be.audiencematch.kernel.Buckets BUCKETS =
-                new be.audiencematch.kernel.Buckets(be.audiencematch.kernel.Buckets.DEFAULT_BITS);
-        private final RedisClient client = RedisClient.create(TestEnvironment.redis().url());
-        private final StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
-        private final RedisCommands<byte[], byte[]> redis = connection.sync();
-
-        long numberOf(int index) {
-            String id = SyntheticBase.subscriberId(index);
-            byte[] key = ("am:sub:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(id)))
-                    .getBytes(StandardCharsets.UTF_8);
-            byte[] record = redis.hget(key, id.getBytes(StandardCharsets.UTF_8));
-            return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
-        }
-
-        boolean indexHas(String hex, char type) {
-            byte[] digest = HexFormat.of().parseHex(hex);
-            byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
-                    BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
-            return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 10));
-        }
-
-        long bit(String key, long offset) {
-            return redis.getbit(key.getBytes(StandardCharsets.UTF_8), offset);
-        }
-
-        boolean householdHas(String householdId, long number) {
-            byte[] key = ("am:hh:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(householdId)))
-                    .getBytes(StandardCharsets.UTF_8);
-            byte[] members = redis.hget(key, householdId.getBytes(StandardCharsets.UTF_8));
-            if (members == null) {
-                return false;
-            }
-            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(members);
-            while (buffer.remaining() >= 4) {
-                if ((buffer.getInt() & 0xffffffffL) == number) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        @Override
-        public void close() {
-            connection.close();
-            client.shutdown();
-        }
     }
 }

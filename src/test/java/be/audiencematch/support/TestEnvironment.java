@@ -17,6 +17,7 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
     private static RedisServer redis;
     private static LocalKeys keys;
     private static Path logFile;
+    private static Path exportKeyDir;
 
     @Override
     public synchronized Map<String, String> start() {
@@ -26,6 +27,7 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
                 Path keyDir = Files.createTempDirectory("am-keys-");
                 keys = new LocalKeys(keyDir).ensure();
                 logFile = Files.createTempFile("am-service-", ".log");
+                exportKeyDir = Files.createTempDirectory("am-export-keys-");
             }
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test environment", e);
@@ -37,6 +39,7 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         config.put("quarkus.log.file.enabled", "true");
         config.put("quarkus.log.file.path", logFile.toString());
         config.put("quarkus.log.category.\"be.audiencematch\".level", "DEBUG");
+        config.put("audience-match.keys.dev-dir", exportKeyDir.toString());
         return config;
     }
 
@@ -59,6 +62,12 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
                 if (logFile != null) {
                     Files.deleteIfExists(logFile);
                 }
+                if (exportKeyDir != null) {
+                    try (var files = Files.list(exportKeyDir)) {
+                        files.forEach(f -> f.toFile().delete());
+                    }
+                    Files.deleteIfExists(exportKeyDir);
+                }
             } catch (Exception ignored) {
                 // best effort at exit
             }
@@ -71,6 +80,11 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
 
     public static LocalKeys keys() {
         return keys;
+    }
+
+    /** Where the test run's development export keys are generated (ring, Ads & Data key pair). */
+    public static Path exportKeyDir() {
+        return exportKeyDir;
     }
 
     public static Path logFile() {

@@ -1,0 +1,123 @@
+package be.audiencematch.crypto;
+
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * The keys of the Ads & Data export, read once at start: the pseudonym key ring
+ * ({@code AUDIENCE_MATCH_PSEUDONYM_KEYS_FILE}) and the partner's X25519 public key
+ * ({@code AUDIENCE_MATCH_ADSDATA_PUBLIC_KEY_FILE}). In dev and test missing files are generated in {@code .local/keys};
+ * in production a missing one stops the start with a message that says which.
+ */
+@ApplicationScoped
+public class ExportKeys {
+
+    private static final Logger LOG = Logger.getLogger(ExportKeys.class);
+
+    private final Optional<String> ringFile;
+    private final Optional<String> partnerKeyFile;
+    private final boolean generateMissing;
+    private final Path devDir;
+    private volatile PseudonymKeyRing ring;
+    private volatile byte[] partnerPublicKey;
+
+    public ExportKeys(@ConfigProperty(name = "audience-match.pseudonym.keys-file") Optional<String> ringFile,
+                      @ConfigProperty(name = "audience-match.adsdata.public-key-file") Optional<String> partnerKeyFile,
+                      @ConfigProperty(name = "audience-match.keys.generate-missing", defaultValue = "false")
+                      boolean generateMissing,
+                      @ConfigProperty(name = "audience-match.keys.dev-dir", defaultValue = ".local/keys") String devDir) {
+        this.ringFile = ringFile.filter(s -> !s.isBlank());
+        this.partnerKeyFile = partnerKeyFile.filter(s -> !s.isBlank());
+        this.generateMissing = generateMissing;
+        this.devDir = Path.of(devDir);
+    }
+
+    void onStart(@Observes StartupEvent event) throws IOException {
+        load();
+    }
+
+    /** Reads the key files again (after a rotation); exports started earlier finish with the keys they had. */
+    public synchronized void load() throws IOException {
+        Path ringPath = ringFile.map(Path::of).orElse(devDir.resolve("pseudonym-keys.json"));
+        Path partnerPath = partnerKeyFile.map(Path::of).orElse(devDir.resolve("adsdata-public.key"));
+        if (!Files.exists(ringPath) || !Files.exists(partnerPath)) {
+            if (!generateMissing) {
+                throw new IllegalStateException(missing(ringPath, partnerPath));
+            }
+            KeyFiles.ensureDevKeys(ringPath, partnerPath);
+            LOG.infof("generated development export keys in %s (never use them in production)", devDir);
+        }
+        this.ring = PseudonymKeyRing.read(ringPath);
+        this.partnerPublicKey = KeyFiles.readKey(partnerPath);
+        LOG.infof("Ads & Data export: pseudonym key version %s current", ring.current());
+    }
+
+    private String missing(Path ringPath, Path partnerPath) {
+        StringBuilder message = new StringBuilder("Ads & Data export keys are missing:");
+        if (!Files.exists(ringPath)) {
+            message.append(" no pseudonym key ring at ").append(ringPath)
+                    .append(" (set AUDIENCE_MATCH_PSEUDONYM_KEYS_FILE to the mounted Secret);");
+        }
+        if (!Files.exists(partnerPath)) {
+            message.append(" no Ads & Data public key at ").append(partnerPath)
+                    .append(" (set AUDIENCE_MATCH_ADSDATA_PUBLIC_KEY_FILE);");
+        }
+        return message.append(" refusing to start.").toString();
+    }
+
+    public PseudonymKeyRing ring() {
+        return ring;
+    }
+
+    public byte[] partnerPublicKey() {
+        return partnerPublicKey;
+    }
+
+    /** Reads and writes the small key files the launcher, the service and the partner share. */
+    public static final class KeyFiles {
+        private KeyFiles() {
+        }
+
+        /** A 32-byte key as one line of standard base64. */
+        public static byte[] readKey(Path file) throws IOException {
+            byte[] key = Base64.getDecoder().decode(Files.readString(file).strip());
+            if (key.length != 32) {
+                throw new IOException("the key in " + file + " is not 32 bytes");
+            }
+            return key;
+        }
+
+        public static void writeKey(Path file, byte[] key, boolean secret) throws IOException {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n");
+            if (secret) {
+                try {
+                    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+                } catch (UnsupportedOperationException ignored) {
+                    // not POSIX
+                }
+            }
+        }
+
+        /** Dev only: a key ring and an Ads & Data key pair (the private half beside it, for the decryptor). */
+        public static void ensureDevKeys(Path ringPath, Path partnerPublic) throws IOException {
+            if (!Files.exists(ringPath)) {
+                PseudonymKeyRing.generate().write(ringPath);
+            }
+            if (!Files.exists(partnerPublic)) {
+                byte[][] pair = AdsDataCipher.generateKeyPair();
+                writeKey(partnerPublic.resolveSibling("adsdata-private.key"), pair[0], true);
+                writeKey(partnerPublic, pair[1], false);
+            }
+        }
+    }
+}

@@ -1,0 +1,135 @@
+package be.audiencematch.export;
+
+import be.audiencematch.consent.Purpose;
+import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import be.audiencematch.segment.SegmentStore;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.XAddArgs;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Export state in Redis:
+ * <pre>
+ *   {p}export:cursor:{id}        bitmap  who had been exported when the cursor was handed out (TTL: retention)
+ *   {p}export:cursor:{id}:meta   hash    segment, key_version, created_at (TTL: retention)
+ *   {p}audit:exports             stream  who exported which segment when, with counts (no pseudonyms)
+ * </pre>
+ * A cursor's bitmap may hold the number of a subscriber erased since: that is what lets the next delta tell Ads &
+ * Data to remove the pseudonym. It expires with the cursor.
+ */
+@ApplicationScoped
+public class ExportStore {
+
+    private static final RedisScript CURSOR = RedisScript.load("export_cursor");
+    private static final RedisScript SIZES = RedisScript.load("export_sizes");
+    private static final long AUDIT_MAX_ENTRIES = 100_000;
+
+    /** What one export call read: the bitmaps as Redis holds them (bit n = byte n/8, most significant first). */
+    public record State(byte[] current, byte[] previous, Map<String, String> previousMeta) {
+    }
+
+    private final RedisConnections redis;
+    private final SubscriberStore base;
+    private final SegmentStore segments;
+    private final String prefix;
+
+    public ExportStore(RedisConnections redis, SubscriberStore base, SegmentStore segments,
+                       @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+        this.redis = redis;
+        this.base = base;
+        this.segments = segments;
+        this.prefix = prefix;
+    }
+
+    /** Records the new cursor and returns what the partner may hold now and what it held at {@code since}. */
+    public Uni<State> take(String segmentId, String newCursor, String since, Map<String, String> meta,
+                           Duration retention) {
+        List<byte[]> keys = new ArrayList<>(List.of(segments.bitmapKey(segmentId),
+                base.consentKey(Purpose.ADS_AND_DATA), base.liveKey(), cursorKey(newCursor), metaKey(newCursor)));
+        if (since != null) {
+            keys.add(cursorKey(since));
+            keys.add(metaKey(since));
+        }
+        List<byte[]> args = new ArrayList<>();
+        args.add(bytes(Long.toString(retention.toMillis())));
+        meta.forEach((k, v) -> {
+            args.add(bytes(k));
+            args.add(bytes(v));
+        });
+        return redis.withShared(r -> CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
+                keys.toArray(new byte[0][]), args.toArray(new byte[0][]))).map(reply -> {
+                    Map<String, String> previousMeta = new HashMap<>();
+                    @SuppressWarnings("unchecked")
+                    List<Object> flat = (List<Object>) reply.get(2);
+                    for (int i = 0; i + 1 < flat.size(); i += 2) {
+                        previousMeta.put(str((byte[]) flat.get(i)), str((byte[]) flat.get(i + 1)));
+                    }
+                    return new State((byte[]) reply.get(0), reply.get(1) instanceof byte[] b ? b : null, previousMeta);
+                });
+    }
+
+    /** Per segment, how many members may go to Ads & Data now (exact; callers disclose it through privacy). */
+    public Uni<List<Long>> exportableCounts(List<String> segmentIds) {
+        if (segmentIds.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        byte[][] keys = new byte[3 + segmentIds.size()][];
+        keys[0] = bytes(prefix + "scratch:export-sizes");
+        keys[1] = base.consentKey(Purpose.ADS_AND_DATA);
+        keys[2] = base.liveKey();
+        for (int i = 0; i < segmentIds.size(); i++) {
+            keys[3 + i] = segments.bitmapKey(segmentIds.get(i));
+        }
+        return redis.withShared(r -> SIZES.run(r, ScriptOutputType.MULTI, keys));
+    }
+
+    public Uni<Void> audit(Map<String, String> entry) {
+        Map<byte[], byte[]> body = new LinkedHashMap<>();
+        entry.forEach((k, v) -> body.put(bytes(k), bytes(v)));
+        return redis.withShared(r -> r.xadd(auditKey(), XAddArgs.Builder.maxlen(AUDIT_MAX_ENTRIES).approximateTrimming(),
+                body)).replaceWithVoid();
+    }
+
+    /** The newest audit entries, newest first. */
+    public Uni<List<Map<String, String>>> recentAudit(int count) {
+        return redis.withShared(r -> r.xrevrange(auditKey(), io.lettuce.core.Range.<String>unbounded(),
+                io.lettuce.core.Limit.from(count))).map(messages -> messages.stream().map(m -> {
+                    Map<String, String> entry = new LinkedHashMap<>();
+                    entry.put("id", m.getId());
+                    m.getBody().forEach((k, v) -> entry.put(str(k), str(v)));
+                    return entry;
+                }).toList());
+    }
+
+    private byte[] cursorKey(String cursor) {
+        return bytes(prefix + "export:cursor:" + cursor);
+    }
+
+    private byte[] metaKey(String cursor) {
+        return bytes(prefix + "export:cursor:" + cursor + ":meta");
+    }
+
+    private byte[] auditKey() {
+        return bytes(prefix + "audit:exports");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,60 @@
+package be.audiencematch.support;
+
+import be.audiencematch.cli.SyntheticBase;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+
+/** Reads Redis directly, the way an auditor would, to prove what is (not) kept. */
+public final class Inspector implements AutoCloseable {
+    private static final be.audiencematch.kernel.Buckets BUCKETS =
+            new be.audiencematch.kernel.Buckets(be.audiencematch.kernel.Buckets.DEFAULT_BITS);
+    private final RedisClient client = RedisClient.create(TestEnvironment.redis().url());
+    private final StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
+    private final RedisCommands<byte[], byte[]> redis = connection.sync();
+
+    public long numberOf(int index) {
+        String id = SyntheticBase.subscriberId(index);
+        byte[] key = ("am:sub:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(id)))
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] record = redis.hget(key, id.getBytes(StandardCharsets.UTF_8));
+        return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
+    }
+
+    public boolean indexHas(String hex, char type) {
+        byte[] digest = HexFormat.of().parseHex(hex);
+        byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
+                BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
+        return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 10));
+    }
+
+    public long bit(String key, long offset) {
+        return redis.getbit(key.getBytes(StandardCharsets.UTF_8), offset);
+    }
+
+    public boolean householdHas(String householdId, long number) {
+        byte[] key = ("am:hh:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(householdId)))
+                .getBytes(StandardCharsets.UTF_8);
+        byte[] members = redis.hget(key, householdId.getBytes(StandardCharsets.UTF_8));
+        if (members == null) {
+            return false;
+        }
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(members);
+        while (buffer.remaining() >= 4) {
+            if ((buffer.getInt() & 0xffffffffL) == number) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+        client.shutdown();
+    }
+}
