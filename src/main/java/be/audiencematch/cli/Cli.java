@@ -47,6 +47,7 @@ public final class Cli {
             case "decrypt" -> decrypt(rest);
             case "demo-seed" -> Demo.run(rest);
             case "bench" -> Bench.run(rest);
+            case "bench-export" -> ExportBench.run(rest);
             default -> {
                 usage();
                 yield 2;

@@ -19,6 +19,7 @@ public final class Pseudonymizer {
     private final byte[] input = new byte[4];
     private final byte[] mac = new byte[32];
     private final Base64.Encoder base64 = Base64.getUrlEncoder().withoutPadding();
+    private final byte[] encoded = new byte[PSEUDONYM_CHARS];
 
     public Pseudonymizer(byte[] key) {
         hmac.init(new KeyParameter(key));
@@ -41,7 +42,7 @@ public final class Pseudonymizer {
 
     /** Writes the pseudonym as 43 ASCII characters at {@code out[offset]}. */
     public void writePseudonym(int subscriberNumber, byte[] out, int offset) {
-        byte[] encoded = base64.encode(mac(subscriberNumber));
+        base64.encode(mac(subscriberNumber), encoded);
         System.arraycopy(encoded, 0, out, offset, PSEUDONYM_CHARS);
     }
 

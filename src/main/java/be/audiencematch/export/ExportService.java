@@ -15,6 +15,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import jakarta.annotation.PreDestroy;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,9 +24,14 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 
 /**
@@ -37,6 +44,7 @@ public class ExportService {
 
     private static final Logger LOG = Logger.getLogger(ExportService.class);
     static final int CHUNK = 10_000;
+    private static final int CHUNKS_AHEAD = 4;
     private static final Pattern CURSOR = Pattern.compile("(\\d{10})\\.([a-z2-9]{16})");
     private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
@@ -62,6 +70,13 @@ public class ExportService {
     private final Duration retention;
     private final SecureRandom random = new SecureRandom();
     private final Counter pseudonymsExported;
+    /** Pseudonym workers, one per core: daemon threads, never an event loop. */
+    private final ExecutorService workers = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
+            runnable -> {
+                Thread t = new Thread(runnable, "adsdata-pseudonyms");
+                t.setDaemon(true);
+                return t;
+            });
 
     public ExportService(SegmentStore segments, ExportStore store, ExportKeys keys, AggregateDisclosure disclosure,
                          MeterRegistry metrics,
@@ -148,38 +163,76 @@ public class ExportService {
         byte[] key = keys.ring().currentKey();
         Envelope.Header h = header;
         return new Prepared(header, added, removed, out -> {
-            stream(out, h, partnerKey, new Pseudonymizer(key), current, previous);
+            stream(out, h, partnerKey, key, current, previous);
             pseudonymsExported.increment(added + removed);
         });
     }
 
-    private static void stream(OutputStream out, Envelope.Header header, byte[] partnerKey, Pseudonymizer pseudonyms,
-                               byte[] current, byte[] previous) throws IOException {
+    /**
+     * Chunks are built (HMAC, base64, JSON) on the pseudonym workers, a few ahead, and sealed and written in order
+     * on the calling thread: HMAC is the cost, so it gets every core while the response streams.
+     */
+    private void stream(OutputStream out, Envelope.Header header, byte[] partnerKey, byte[] key, byte[] current,
+                        byte[] previous) throws IOException {
         Envelope.Writer writer = new Envelope.Writer(out, header, partnerKey);
         ChunkBuilder chunks = new ChunkBuilder(header);
+        ThreadLocal<Pseudonymizer> pseudonyms = ThreadLocal.withInitial(() -> new Pseudonymizer(key));
+        ArrayDeque<Future<byte[]>> ahead = new ArrayDeque<>();
         byte[] pending = null;
-        int[] batch = new int[CHUNK];
-        for (boolean adding : new boolean[] {true, false}) {
-            Bits.Cursor bits = adding ? new Bits.Cursor(current, previous) : new Bits.Cursor(previous, current);
-            int n;
-            while ((n = bits.next(batch)) > 0) {
-                byte[] chunk = chunks.build(pseudonyms, batch, n, adding);
-                if (pending != null) {
-                    writer.write(pending, false);
+        int number = 0;
+        try {
+            for (boolean adding : new boolean[] {true, false}) {
+                Bits.Cursor bits = adding ? new Bits.Cursor(current, previous) : new Bits.Cursor(previous, current);
+                while (true) {
+                    int[] batch = new int[CHUNK];
+                    int n = bits.next(batch);
+                    if (n == 0) {
+                        break;
+                    }
+                    int chunkNumber = number++;
+                    boolean added = adding;
+                    ahead.add(workers.submit(() -> chunks.build(pseudonyms.get(), chunkNumber, batch, n, added)));
+                    if (ahead.size() >= CHUNKS_AHEAD) {
+                        pending = writeHeld(writer, pending, take(ahead.poll()));
+                    }
                 }
-                pending = chunk;
             }
+            while (!ahead.isEmpty()) {
+                pending = writeHeld(writer, pending, take(ahead.poll()));
+            }
+        } finally {
+            ahead.forEach(f -> f.cancel(true));
         }
-        if (pending == null) {
-            pending = chunks.build(pseudonyms, batch, 0, true);
+        writer.write(pending != null ? pending : chunks.build(pseudonyms.get(), 0, new int[0], 0, true), true);
+    }
+
+    /** Writes the chunk held back so far (it was not the last) and holds the new one. */
+    private static byte[] writeHeld(Envelope.Writer writer, byte[] held, byte[] next) throws IOException {
+        if (held != null) {
+            writer.write(held, false);
         }
-        writer.write(pending, true);
+        return next;
+    }
+
+    private static byte[] take(Future<byte[]> chunk) throws IOException {
+        try {
+            return chunk.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while exporting", e);
+        } catch (ExecutionException e) {
+            throw new IOException("a chunk could not be built", e.getCause());
+        }
+    }
+
+    @PreDestroy
+    void stopWorkers() {
+        workers.shutdownNow();
     }
 
     /** Builds one JSON line of a chunk without a JSON library: pseudonyms are base64url, ids are checked. */
     static final class ChunkBuilder {
         private final byte[] prefix;
-        private int number;
 
         ChunkBuilder(Envelope.Header h) {
             this.prefix = ("{\"segment\":\"" + h.segment() + "\",\"key_version\":\"" + h.keyVersion()
@@ -188,10 +241,10 @@ public class ExportService {
                     .getBytes(StandardCharsets.US_ASCII);
         }
 
-        byte[] build(Pseudonymizer pseudonyms, int[] numbers, int n, boolean added) {
+        byte[] build(Pseudonymizer pseudonyms, int number, int[] numbers, int n, boolean added) {
             ByteArrayOutputStream out = new ByteArrayOutputStream(prefix.length + 64 + n * (Pseudonymizer.PSEUDONYM_CHARS + 3));
             out.writeBytes(prefix);
-            out.writeBytes(Integer.toString(number++).getBytes(StandardCharsets.US_ASCII));
+            out.writeBytes(Integer.toString(number).getBytes(StandardCharsets.US_ASCII));
             out.writeBytes((added ? ",\"added\":[" : ",\"added\":[],\"removed\":[").getBytes(StandardCharsets.US_ASCII));
             byte[] item = new byte[Pseudonymizer.PSEUDONYM_CHARS + 3];
             item[0] = '"';
