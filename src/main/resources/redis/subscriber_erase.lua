@@ -9,6 +9,7 @@ for _, purpose in ipairs(purposes) do
   redis.call('SETBIT', p .. 'consent:' .. purpose, num, 0)
 end
 redis.call('SETBIT', p .. 'live', num, 0)
+redis.call('SETRANGE', p .. 'hhof', num * 4, '\0\0\0\0')
 remove_traces(rec, num)
 redis.call('HDEL', ARGV[2], ARGV[3])
 return num

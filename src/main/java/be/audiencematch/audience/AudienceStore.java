@@ -35,7 +35,7 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class AudienceStore implements MemberEraser {
 
-    private static final RedisScript CREATE = RedisScript.load("audience_create");
+    private static final RedisScript CREATE = RedisScript.load("owned_record_create");
     private static final RedisScript MERGE = RedisScript.load("audience_merge");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
@@ -197,7 +197,12 @@ public class AudienceStore implements MemberEraser {
         return bytes(prefix + "audience:" + id);
     }
 
-    private byte[] membersKey(String id) {
+    /** The prefix and suffix around an audience id that name its members bitmap (for the eligibility script). */
+    public String[] membersKeyParts() {
+        return new String[] {prefix + "audience:", ":members"};
+    }
+
+    public byte[] membersKey(String id) {
         return bytes(prefix + "audience:" + id + ":members");
     }
 

@@ -29,6 +29,7 @@ import java.util.concurrent.CompletionStage;
  *   {p}seq                     string  the next subscriber number
  *   {p}live                    bitmap  bit n set while subscriber n exists
  *   {p}consent:{purpose}       bitmap  bit n set while subscriber n consents to the purpose
+ *   {p}hhof                    string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none)
  * </pre>
  * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
  */
@@ -72,12 +73,43 @@ public class SubscriberStore {
         return key("layout");
     }
 
+    /** What precedes a purpose's name in its consent bitmap's key (for the eligibility script). */
+    public String consentKeyPrefix() {
+        return prefix + "consent:";
+    }
+
     public byte[] consentKey(Purpose purpose) {
         return key("consent:" + purpose.wireName());
     }
 
     public byte[] liveKey() {
         return key("live");
+    }
+
+    /** Per subscriber number, 4 bytes at offset 4n: a tag of its household, to count households reached. */
+    public byte[] householdTagsKey() {
+        return key("hhof");
+    }
+
+    /** The key and field of a household's member list, for the eligibility script. */
+    public byte[] householdKey(String householdId) {
+        return key("hh:" + Buckets.hex(buckets.ofId(householdId)));
+    }
+
+    /** 32-bit FNV-1a of the household id; two households sharing a tag only ever undercount a reach. */
+    static byte[] householdTag(String householdId) {
+        if (householdId == null) {
+            return new byte[4];
+        }
+        int h = 0x811c9dc5;
+        for (byte b : householdId.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x01000193;
+        }
+        if (h == 0) {
+            h = 1;
+        }
+        return new byte[] {(byte) (h >>> 24), (byte) (h >>> 16), (byte) (h >>> 8), (byte) h};
     }
 
     /** Creates or replaces one subscriber; true when it was new. */
@@ -87,7 +119,7 @@ public class SubscriberStore {
 
     /** Creates or replaces a batch in one atomic script call; one flag per subscriber, true when new. */
     public CompletionStage<List<Boolean>> upsertBatch(RedisAsyncCommands<byte[], byte[]> r, List<Subscriber> batch) {
-        byte[][] args = new byte[2 + batch.size() * 4][];
+        byte[][] args = new byte[2 + batch.size() * 5][];
         args[0] = prefixBytes;
         args[1] = Integer.toString(batch.size()).getBytes(StandardCharsets.US_ASCII);
         int i = 2;
@@ -96,6 +128,7 @@ public class SubscriberStore {
             args[i++] = s.id().getBytes(StandardCharsets.UTF_8);
             args[i++] = recordTail(s);
             args[i++] = consentMask(s.consents());
+            args[i++] = householdTag(s.householdId());
         }
         return UPSERT.<List<Long>>run(r, ScriptOutputType.MULTI, new byte[0][], args)
                 .thenApply(flags -> flags.stream().map(f -> f == 1L).toList());

@@ -51,6 +51,11 @@ public class SegmentStore implements MemberEraser {
         this.prefix = prefix;
     }
 
+    /** What precedes a segment id in its bitmap's key (for the eligibility script). */
+    public String bitmapKeyPrefix() {
+        return prefix + "segment:";
+    }
+
     public byte[] bitmapKey(String segmentId) {
         return bytes(prefix + "segment:" + segmentId);
     }

@@ -1,0 +1,2 @@
+package be.audiencematch.load;
+class Placeholder {}

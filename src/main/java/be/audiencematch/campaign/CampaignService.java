@@ -1,0 +1,146 @@
+package be.audiencematch.campaign;
+
+import be.audiencematch.audience.Audience;
+import be.audiencematch.audience.AudienceService;
+import be.audiencematch.campaign.CampaignApi.CampaignView;
+import be.audiencematch.campaign.CampaignApi.CreateCampaign;
+import be.audiencematch.campaign.CampaignApi.Reach;
+import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.privacy.AggregateDisclosure;
+import be.audiencematch.segment.Segment;
+import be.audiencematch.segment.SegmentService;
+import be.audiencematch.segment.SegmentStore;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+
+/** Campaigns: an advertiser's own audience, its own channel's segments, a time window inside the audience's life. */
+@ApplicationScoped
+public class CampaignService {
+
+    private static final int MAX_SEGMENTS = 10;
+    private static final char[] ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+    private final CampaignStore store;
+    private final AudienceService audiences;
+    private final SegmentStore segments;
+    private final AggregateDisclosure disclosure;
+    private final SecureRandom random = new SecureRandom();
+
+    public CampaignService(CampaignStore store, AudienceService audiences, SegmentStore segments,
+                           AggregateDisclosure disclosure) {
+        this.store = store;
+        this.audiences = audiences;
+        this.segments = segments;
+        this.disclosure = disclosure;
+    }
+
+    public Uni<Campaign> create(String advertiser, CreateCampaign request) {
+        if (request == null) {
+            throw ProblemException.badRequest("a JSON body is required");
+        }
+        if (request.audienceId() == null || request.audienceId().isBlank()) {
+            throw ProblemException.badRequest("field 'audience_id' is required");
+        }
+        Instant starts = instant(request.startsAt(), "starts_at");
+        Instant ends = instant(request.endsAt(), "ends_at");
+        if (!ends.isAfter(starts)) {
+            throw ProblemException.badRequest("field 'ends_at' must be after 'starts_at'");
+        }
+        List<String> segmentIds = request.segments() == null ? List.of()
+                : List.copyOf(new LinkedHashSet<>(request.segments()));
+        if (segmentIds.size() > MAX_SEGMENTS) {
+            throw ProblemException.badRequest("field 'segments' names more than " + MAX_SEGMENTS + " segments");
+        }
+        for (int i = 0; i < segmentIds.size(); i++) {
+            String id = segmentIds.get(i);
+            if (id == null || !SegmentService.SEGMENT_ID.matcher(id).matches()) {
+                throw ProblemException.badRequest("field 'segments[" + i + "]' is not a segment id");
+            }
+        }
+        return audiences.find(advertiser, request.audienceId())
+                .onFailure(ProblemException.class).transform(e -> ProblemException.badRequest(
+                        "field 'audience_id' names no audience of yours"))
+                .flatMap(audience -> checkSegments(audience, segmentIds).flatMap(ok -> {
+                    if (!starts.isBefore(audience.expiresAt())) {
+                        throw ProblemException.badRequest("field 'starts_at' is after the audience expires");
+                    }
+                    // A campaign ends no later than its audience expires.
+                    Instant end = ends.isAfter(audience.expiresAt()) ? audience.expiresAt() : ends;
+                    Campaign campaign = new Campaign(newId(), advertiser, audience.id(), audience.channel(), segmentIds,
+                            starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS));
+                    return store.create(campaign, audience.expiresAt()).replaceWith(campaign);
+                }));
+    }
+
+    private Uni<Boolean> checkSegments(Audience audience, List<String> segmentIds) {
+        if (segmentIds.isEmpty()) {
+            return Uni.createFrom().item(true);
+        }
+        List<Uni<Optional<Segment>>> lookups = segmentIds.stream().map(segments::find).toList();
+        return Uni.join().all(lookups).andFailFast().map(found -> {
+            for (int i = 0; i < found.size(); i++) {
+                int index = i;
+                Segment segment = found.get(i).orElseThrow(() -> ProblemException.badRequest(
+                        "field 'segments[" + index + "]' names no segment"));
+                if (segment.channel() != audience.channel()) {
+                    throw ProblemException.badRequest("field 'segments[" + i + "]' is a "
+                            + segment.channel().wireName() + " segment; the audience is for "
+                            + audience.channel().wireName());
+                }
+            }
+            return true;
+        });
+    }
+
+    public Uni<Campaign> find(String advertiser, String id) {
+        return store.find(id).map(found -> found.filter(c -> c.advertiser().equals(advertiser))
+                .orElseThrow(() -> ProblemException.notFound("no campaign with that id")));
+    }
+
+    public Uni<CampaignView> view(String advertiser, String id) {
+        return find(advertiser, id).flatMap(c -> store.householdReach(c).map(exact -> {
+            AggregateDisclosure.Disclosed shown = disclosure.disclose(exact);
+            return view(c, new Reach(shown.count(), shown.belowThreshold(), shown.threshold(), shown.roundedTo()));
+        }));
+    }
+
+    public Uni<List<Campaign>> list(String advertiser) {
+        return store.listOf(advertiser);
+    }
+
+    public Uni<Void> delete(String advertiser, String id) {
+        return find(advertiser, id).flatMap(store::delete);
+    }
+
+    public static CampaignView view(Campaign c, Reach reach) {
+        return new CampaignView(c.id(), c.audienceId(), c.channel().wireName(), c.segments(), c.startsAt().toString(),
+                c.endsAt().toString(), c.status(Instant.now()), reach);
+    }
+
+    private static Instant instant(String value, String field) {
+        if (value == null) {
+            throw ProblemException.badRequest("field '" + field + "' is required (ISO-8601 instant)");
+        }
+        try {
+            return Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw ProblemException.badRequest("field '" + field + "' is not an ISO-8601 instant");
+        }
+    }
+
+    private String newId() {
+        char[] id = new char[20];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
+        }
+        return "cmp_" + new String(id);
+    }
+}

@@ -1,0 +1,224 @@
+package be.audiencematch.campaign;
+
+import be.audiencematch.audience.AudienceStore;
+import be.audiencematch.consent.Channel;
+import be.audiencematch.consent.Purpose;
+import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import be.audiencematch.segment.SegmentStore;
+import io.lettuce.core.BitFieldArgs;
+import io.lettuce.core.ScriptOutputType;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Campaigns in Redis. Nothing per subscriber is stored here: a campaign's targeted set is evaluated live from the
+ * audience, segment and consent bitmaps, so a withdrawal, an erasure or a deletion shows in the very next answer.
+ * <pre>
+ *   {p}campaign:{id}                 hash  advertiser, audience, channel, purpose, segments, starts/ends
+ *                                          (TTL: the audience's expiry)
+ *   {p}advertiser:{sub}:campaigns    set   the advertiser's campaign ids (pruned when listed)
+ *   {p}campaigns                     set   every campaign id, for "every active campaign" (pruned when listed)
+ * </pre>
+ */
+@ApplicationScoped
+public class CampaignStore {
+
+    private static final RedisScript CREATE = RedisScript.load("owned_record_create");
+    private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
+    private static final RedisScript TARGET = RedisScript.load("campaign_target");
+    private static final int TAG_BATCH = 1024;
+
+    private final RedisConnections redis;
+    private final SubscriberStore base;
+    private final AudienceStore audiences;
+    private final SegmentStore segments;
+    private final String prefix;
+
+    public CampaignStore(RedisConnections redis, SubscriberStore base, AudienceStore audiences, SegmentStore segments,
+                         @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+        this.redis = redis;
+        this.base = base;
+        this.audiences = audiences;
+        this.segments = segments;
+        this.prefix = prefix;
+    }
+
+    /** Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then. */
+    public Uni<Void> create(Campaign c, Instant keepUntil) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        fields.put("advertiser", c.advertiser());
+        fields.put("audience", c.audienceId());
+        fields.put("channel", c.channel().wireName());
+        fields.put("purpose", c.channel().purpose().wireName());
+        fields.put("segments", String.join(",", c.segments()));
+        fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
+        fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
+        fields.put("created_at", c.createdAt().toString());
+        List<byte[]> args = new ArrayList<>();
+        args.add(bytes(c.id()));
+        args.add(bytes(Long.toString(keepUntil.toEpochMilli())));
+        fields.forEach((k, v) -> {
+            args.add(bytes(k));
+            args.add(bytes(v));
+        });
+        byte[][] keys = {key(c.id()), advertiserKey(c.advertiser()), allKey()};
+        return redis.withShared(r -> CREATE.run(r, ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][])))
+                .replaceWithVoid();
+    }
+
+    public Uni<Optional<Campaign>> find(String id) {
+        return redis.withShared(r -> r.hgetall(key(id)))
+                .map(fields -> fields.isEmpty() ? Optional.empty() : Optional.of(parse(id, fields)));
+    }
+
+    public Uni<List<Campaign>> listOf(String advertiser) {
+        return redis.withShared(r -> r.smembers(advertiserKey(advertiser)).thenCompose(ids -> {
+            List<byte[]> idList = new ArrayList<>(ids);
+            List<CompletableFuture<Map<byte[], byte[]>>> all = new ArrayList<>();
+            idList.forEach(id -> all.add(r.hgetall(key(str(id))).toCompletableFuture()));
+            return CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).thenApply(done -> {
+                List<Campaign> live = new ArrayList<>();
+                for (int i = 0; i < idList.size(); i++) {
+                    Map<byte[], byte[]> fields = all.get(i).join();
+                    if (fields.isEmpty()) {
+                        r.srem(advertiserKey(advertiser), idList.get(i));
+                        r.srem(allKey(), idList.get(i));
+                    } else {
+                        live.add(parse(str(idList.get(i)), fields));
+                    }
+                }
+                return live;
+            });
+        }));
+    }
+
+    /** Stops the campaign at once: the next eligibility answer no longer sees it. */
+    public Uni<Void> delete(Campaign c) {
+        return redis.withShared(r -> {
+            r.srem(advertiserKey(c.advertiser()), bytes(c.id()));
+            r.srem(allKey(), bytes(c.id()));
+            return r.del(key(c.id()));
+        }).replaceWithVoid();
+    }
+
+    /** The eligible ids among {@code candidates} (every campaign when empty), in one script call. */
+    public Uni<List<String>> eligible(String householdId, List<String> candidates, Instant now) {
+        String[] audienceKey = audiences.membersKeyParts();
+        byte[][] args = new byte[9 + candidates.size()][];
+        args[0] = base.householdKey(householdId);
+        args[1] = bytes(householdId);
+        args[2] = bytes(Long.toString(now.toEpochMilli()));
+        args[3] = bytes(base.consentKeyPrefix());
+        args[4] = bytes(prefix + "campaign:");
+        args[5] = bytes(audienceKey[0]);
+        args[6] = bytes(audienceKey[1]);
+        args[7] = bytes(segments.bitmapKeyPrefix());
+        args[8] = allKey();
+        for (int i = 0; i < candidates.size(); i++) {
+            args[9 + i] = bytes(candidates.get(i));
+        }
+        return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], args))
+                .map(ids -> ids.stream().map(CampaignStore::str).toList());
+    }
+
+    /**
+     * How many households hold at least one targeted subscriber now (exact; shown only through privacy): the
+     * targeted set as a bitmap, then each member's household tag, read a batch at a time.
+     */
+    public Uni<Long> householdReach(Campaign c) {
+        List<byte[]> keys = new ArrayList<>();
+        keys.add(bytes(prefix + "scratch:campaign-target"));
+        keys.add(audiences.membersKey(c.audienceId()));
+        c.segments().forEach(s -> keys.add(segments.bitmapKey(s)));
+        keys.add(base.consentKey(c.channel().purpose()));
+        if (c.channel().purpose() != Purpose.TV) {
+            keys.add(base.consentKey(Purpose.TV));
+        }
+        return redis.withShared(r -> TARGET.<byte[]>run(r, ScriptOutputType.VALUE, keys.toArray(new byte[0][]))
+                .thenCompose(bits -> {
+                    List<Integer> numbers = setBits(bits);
+                    Set<Long> households = new HashSet<>();
+                    List<CompletableFuture<List<Long>>> reads = new ArrayList<>();
+                    for (int from = 0; from < numbers.size(); from += TAG_BATCH) {
+                        BitFieldArgs fields = new BitFieldArgs();
+                        for (int n : numbers.subList(from, Math.min(numbers.size(), from + TAG_BATCH))) {
+                            fields.get(BitFieldArgs.unsigned(32), BitFieldArgs.typeWidthBasedOffset(n));
+                        }
+                        reads.add(r.bitfield(base.householdTagsKey(), fields).toCompletableFuture());
+                    }
+                    return CompletableFuture.allOf(reads.toArray(new CompletableFuture[0])).thenApply(done -> {
+                        int people = 0;
+                        for (CompletableFuture<List<Long>> read : reads) {
+                            for (Long tag : read.join()) {
+                                if (tag != null && tag != 0) {
+                                    households.add(tag);
+                                } else {
+                                    people++;
+                                }
+                            }
+                        }
+                        // A subscriber without a household is a household of one.
+                        return (long) households.size() + people;
+                    });
+                }));
+    }
+
+    private static List<Integer> setBits(byte[] bits) {
+        List<Integer> numbers = new ArrayList<>();
+        for (int i = 0; i < bits.length; i++) {
+            int b = bits[i] & 0xff;
+            while (b != 0) {
+                int high = Integer.numberOfLeadingZeros(b) - 24;
+                numbers.add(i * 8 + high);
+                b &= ~(0x80 >>> high);
+            }
+        }
+        return numbers;
+    }
+
+    private static Campaign parse(String id, Map<byte[], byte[]> raw) {
+        Map<String, String> f = new HashMap<>();
+        raw.forEach((k, v) -> f.put(str(k), str(v)));
+        String segs = f.getOrDefault("segments", "");
+        return new Campaign(id, f.get("advertiser"), f.get("audience"), Channel.fromWireName(f.get("channel")).orElseThrow(),
+                segs.isEmpty() ? List.of() : Arrays.asList(segs.split(",")),
+                Instant.ofEpochMilli(Long.parseLong(f.get("starts_ms"))), Instant.ofEpochMilli(Long.parseLong(f.get("ends_ms"))),
+                Instant.parse(f.get("created_at")));
+    }
+
+    private byte[] key(String id) {
+        return bytes(prefix + "campaign:" + id);
+    }
+
+    private byte[] advertiserKey(String advertiser) {
+        return bytes(prefix + "advertiser:" + advertiser + ":campaigns");
+    }
+
+    private byte[] allKey() {
+        return bytes(prefix + "campaigns");
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}

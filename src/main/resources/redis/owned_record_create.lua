@@ -1,0 +1,10 @@
+-- Creates an owned record (an audience, a campaign) with its expiry and indexes it for its owner and for the
+-- erasure and eligibility sweeps. KEYS[1] the record hash, KEYS[2] the owner's set, KEYS[3] the set of all.
+-- ARGV[1] id, ARGV[2] expiry (ms since epoch), then field/value pairs.
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
