@@ -1,2 +1,0 @@
-package be.audiencematch.load;
-class Placeholder {}
