@@ -54,6 +54,9 @@ final class EligibilityBench {
         Files.writeString(eligibilityScript, eligibilityLua(adserver, campaigns, subscribers / 2, 0));
         Files.writeString(pingScript, pingLua(adserver, 0));
 
+        progress("warming up both endpoints");
+        wrk(baseUrl + "/v1/eligibility/ping", pingScript, 8, seconds * 2);
+        wrk(baseUrl + "/v1/eligibility", eligibilityScript, 8, seconds * 2);
         progress("sweeping connections for the no-op endpoint");
         double[] trivial = maxRate(baseUrl + "/v1/eligibility/ping", pingScript, seconds);
         progress("sweeping connections for eligibility");
