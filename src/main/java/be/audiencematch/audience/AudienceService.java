@@ -9,6 +9,7 @@ import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
 import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.kernel.Uploads;
 import be.audiencematch.privacy.AggregateDisclosure;
 import be.audiencematch.segment.SegmentService;
@@ -20,11 +21,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
@@ -41,14 +40,12 @@ public class AudienceService {
     public static final int MAX_TTL_DAYS = 540;
     private static final int MAX_NAME = 200;
     private static final int MAX_SEGMENTS = 10;
-    private static final char[] ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     private final AudienceStore store;
     private final SubscriberStore base;
     private final SegmentStore segments;
     private final MatchingUpload upload;
     private final AggregateDisclosure disclosure;
-    private final SecureRandom random = new SecureRandom();
     private final Timer uploadTimer;
     private final Timer reportTimer;
 
@@ -78,7 +75,7 @@ public class AudienceService {
             throw ProblemException.badRequest("field 'ttl_days' must be between 1 and " + MAX_TTL_DAYS);
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        Audience audience = new Audience(newId(), advertiser, name, channel, type, 0, 0, 0, 0, now,
+        Audience audience = new Audience(RandomIds.next("aud_"), advertiser, name, channel, type, 0, 0, 0, 0, now,
                 now.plus(Duration.ofDays(ttl)));
         return store.create(audience).replaceWith(audience);
     }
@@ -155,11 +152,4 @@ public class AudienceService {
                 });
     }
 
-    private String newId() {
-        char[] id = new char[20];
-        for (int i = 0; i < id.length; i++) {
-            id[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
-        }
-        return "aud_" + new String(id);
-    }
 }

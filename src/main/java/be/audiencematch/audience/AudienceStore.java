@@ -4,14 +4,17 @@ import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.redis.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.OwnedRecords.str;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Advertiser audiences in Redis. Every key expires with the audience:
@@ -81,25 +83,8 @@ public class AudienceStore implements MemberEraser {
 
     /** The advertiser's live audiences; ids whose metadata expired are pruned from its set on the way. */
     public Uni<List<Audience>> listOf(String advertiser) {
-        return redis.withShared(r -> r.smembers(advertiserKey(advertiser)).thenCompose(ids -> {
-            List<byte[]> idList = new ArrayList<>(ids);
-            List<CompletableFuture<Map<byte[], byte[]>>> metas = new ArrayList<>();
-            for (byte[] id : idList) {
-                metas.add(r.hgetall(metaKey(str(id))).toCompletableFuture());
-            }
-            return CompletableFuture.allOf(metas.toArray(new CompletableFuture[0])).thenApply(done -> {
-                List<Audience> live = new ArrayList<>();
-                for (int i = 0; i < idList.size(); i++) {
-                    Map<byte[], byte[]> fields = metas.get(i).join();
-                    if (fields.isEmpty()) {
-                        r.srem(advertiserKey(advertiser), idList.get(i));
-                    } else {
-                        live.add(parse(str(idList.get(i)), fields));
-                    }
-                }
-                return live;
-            });
-        }));
+        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(), this::metaKey,
+                AudienceStore::parse));
     }
 
     /** Adds an upload's matches; false when the audience vanished meanwhile. */
@@ -218,11 +203,5 @@ public class AudienceStore implements MemberEraser {
         return bytes(Long.toString(n));
     }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 
-    private static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }

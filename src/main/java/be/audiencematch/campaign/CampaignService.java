@@ -6,6 +6,7 @@ import be.audiencematch.campaign.CampaignApi.CampaignView;
 import be.audiencematch.campaign.CampaignApi.CreateCampaign;
 import be.audiencematch.campaign.CampaignApi.Reach;
 import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
 import be.audiencematch.segment.Segment;
 import be.audiencematch.segment.SegmentService;
@@ -13,7 +14,6 @@ import be.audiencematch.segment.SegmentStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
@@ -26,13 +26,11 @@ import java.util.Optional;
 public class CampaignService {
 
     private static final int MAX_SEGMENTS = 10;
-    private static final char[] ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     private final CampaignStore store;
     private final AudienceService audiences;
     private final SegmentStore segments;
     private final AggregateDisclosure disclosure;
-    private final SecureRandom random = new SecureRandom();
 
     public CampaignService(CampaignStore store, AudienceService audiences, SegmentStore segments,
                            AggregateDisclosure disclosure) {
@@ -74,7 +72,7 @@ public class CampaignService {
                     }
                     // A campaign ends no later than its audience expires.
                     Instant end = ends.isAfter(audience.expiresAt()) ? audience.expiresAt() : ends;
-                    Campaign campaign = new Campaign(newId(), advertiser, audience.id(), audience.channel(), segmentIds,
+                    Campaign campaign = new Campaign(RandomIds.next("cmp_"), advertiser, audience.id(), audience.channel(), segmentIds,
                             starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS));
                     return store.create(campaign, audience.expiresAt()).replaceWith(campaign);
                 }));
@@ -136,11 +134,4 @@ public class CampaignService {
         }
     }
 
-    private String newId() {
-        char[] id = new char[20];
-        for (int i = 0; i < id.length; i++) {
-            id[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
-        }
-        return "cmp_" + new String(id);
-    }
 }

@@ -4,16 +4,19 @@ import be.audiencematch.audience.AudienceStore;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.redis.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.OwnedRecords.str;
 import io.lettuce.core.BitFieldArgs;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -88,24 +91,8 @@ public class CampaignStore {
     }
 
     public Uni<List<Campaign>> listOf(String advertiser) {
-        return redis.withShared(r -> r.smembers(advertiserKey(advertiser)).thenCompose(ids -> {
-            List<byte[]> idList = new ArrayList<>(ids);
-            List<CompletableFuture<Map<byte[], byte[]>>> all = new ArrayList<>();
-            idList.forEach(id -> all.add(r.hgetall(key(str(id))).toCompletableFuture()));
-            return CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).thenApply(done -> {
-                List<Campaign> live = new ArrayList<>();
-                for (int i = 0; i < idList.size(); i++) {
-                    Map<byte[], byte[]> fields = all.get(i).join();
-                    if (fields.isEmpty()) {
-                        r.srem(advertiserKey(advertiser), idList.get(i));
-                        r.srem(allKey(), idList.get(i));
-                    } else {
-                        live.add(parse(str(idList.get(i)), fields));
-                    }
-                }
-                return live;
-            });
-        }));
+        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), this::key,
+                CampaignStore::parse));
     }
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
@@ -134,7 +121,7 @@ public class CampaignStore {
             args[9 + i] = bytes(candidates.get(i));
         }
         return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], args))
-                .map(ids -> ids.stream().map(CampaignStore::str).toList());
+                .map(ids -> ids.stream().map(OwnedRecords::str).toList());
     }
 
     /**
@@ -214,11 +201,5 @@ public class CampaignStore {
         return bytes(prefix + "campaigns");
     }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 
-    private static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }

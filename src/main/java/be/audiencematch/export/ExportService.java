@@ -4,6 +4,7 @@ import be.audiencematch.crypto.AdsDataCipher;
 import be.audiencematch.crypto.ExportKeys;
 import be.audiencematch.crypto.Pseudonymizer;
 import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
 import be.audiencematch.segment.Segment;
 import be.audiencematch.segment.SegmentService;
@@ -21,7 +22,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -46,7 +46,6 @@ public class ExportService {
     static final int CHUNK = 10_000;
     private static final int CHUNKS_AHEAD = 4;
     private static final Pattern CURSOR = Pattern.compile("(\\d{10})\\.([a-z2-9]{16})");
-    private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     /** A segment as the partner sees it listed: its size only as an aggregate. */
     public record ExportableSegment(String id, String channel, Long members,
@@ -68,7 +67,6 @@ public class ExportService {
     private final ExportKeys keys;
     private final AggregateDisclosure disclosure;
     private final Duration retention;
-    private final SecureRandom random = new SecureRandom();
     private final Counter pseudonymsExported;
     /** Pseudonym workers, one per core: daemon threads, never an event loop. */
     private final ExecutorService workers = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
@@ -273,10 +271,6 @@ public class ExportService {
     }
 
     private String newCursor(Instant now) {
-        char[] tail = new char[16];
-        for (int i = 0; i < tail.length; i++) {
-            tail[i] = ALPHABET[random.nextInt(ALPHABET.length)];
-        }
-        return String.format("%010d", now.getEpochSecond()) + "." + new String(tail);
+        return String.format("%010d", now.getEpochSecond()) + "." + RandomIds.random(16);
     }
 }

@@ -4,6 +4,9 @@ import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.OwnedRecords.str;
 import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XAddArgs;
@@ -11,7 +14,6 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -125,11 +127,5 @@ public class ExportStore {
         return bytes(prefix + "audit:exports");
     }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 
-    private static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }

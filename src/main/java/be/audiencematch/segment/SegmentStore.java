@@ -6,6 +6,8 @@ import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
@@ -112,7 +114,4 @@ public class SegmentStore implements MemberEraser {
         return bytes(prefix + "segments");
     }
 
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 }

@@ -1,0 +1,59 @@
+package be.audiencematch.redis;
+
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+
+/**
+ * Records (audiences, campaigns) that expire on their own and are listed through sets of ids: reading a set gives
+ * the live records, and ids whose record expired are removed from the sets on the way.
+ */
+public final class OwnedRecords {
+
+    private OwnedRecords() {
+    }
+
+    public static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The live records whose ids {@code ownerSet} holds, parsed; expired ids are removed from {@code ownerSet} and
+     * from every set in {@code alsoIndexedIn}.
+     */
+    public static <T> CompletionStage<List<T>> live(RedisAsyncCommands<byte[], byte[]> r, byte[] ownerSet,
+                                                    List<byte[]> alsoIndexedIn, Function<String, byte[]> recordKey,
+                                                    BiFunction<String, Map<byte[], byte[]>, T> parse) {
+        return r.smembers(ownerSet).thenCompose(ids -> {
+            List<byte[]> idList = new ArrayList<>(ids);
+            List<CompletableFuture<Map<byte[], byte[]>>> records = new ArrayList<>(idList.size());
+            idList.forEach(id -> records.add(r.hgetall(recordKey.apply(str(id))).toCompletableFuture()));
+            return CompletableFuture.allOf(records.toArray(new CompletableFuture[0])).thenApply(done -> {
+                List<T> live = new ArrayList<>();
+                for (int i = 0; i < idList.size(); i++) {
+                    Map<byte[], byte[]> fields = records.get(i).join();
+                    if (fields.isEmpty()) {
+                        r.srem(ownerSet, idList.get(i));
+                        for (byte[] set : alsoIndexedIn) {
+                            r.srem(set, idList.get(i));
+                        }
+                    } else {
+                        live.add(parse.apply(str(idList.get(i)), fields));
+                    }
+                }
+                return live;
+            });
+        });
+    }
+}
