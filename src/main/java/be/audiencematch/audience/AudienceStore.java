@@ -37,7 +37,6 @@ import java.util.UUID;
 @ApplicationScoped
 public class AudienceStore implements MemberEraser {
 
-    private static final RedisScript CREATE = RedisScript.load("owned_record_create");
     private static final RedisScript MERGE = RedisScript.load("audience_merge");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
@@ -64,16 +63,8 @@ public class AudienceStore implements MemberEraser {
         fields.put("created_at", a.createdAt().toString());
         fields.put("expires_at", a.expiresAt().toString());
         fields.put("expires_ms", Long.toString(a.expiresAt().toEpochMilli()));
-        List<byte[]> args = new ArrayList<>();
-        args.add(bytes(a.id()));
-        args.add(bytes(Long.toString(a.expiresAt().toEpochMilli())));
-        fields.forEach((k, v) -> {
-            args.add(bytes(k));
-            args.add(bytes(v));
-        });
-        byte[][] keys = {metaKey(a.id()), advertiserKey(a.advertiser()), allKey()};
-        return redis.withShared(r -> CREATE.run(r, ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][])))
-                .replaceWithVoid();
+        return redis.withShared(r -> OwnedRecords.create(r, metaKey(a.id()), advertiserKey(a.advertiser()), allKey(),
+                a.id(), a.expiresAt(), fields)).replaceWithVoid();
     }
 
     public Uni<Optional<Audience>> find(String id) {

@@ -42,7 +42,6 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class CampaignStore {
 
-    private static final RedisScript CREATE = RedisScript.load("owned_record_create");
     private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
     private static final RedisScript TARGET = RedisScript.load("campaign_target");
     private static final int TAG_BATCH = 1024;
@@ -73,16 +72,8 @@ public class CampaignStore {
         fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
-        List<byte[]> args = new ArrayList<>();
-        args.add(bytes(c.id()));
-        args.add(bytes(Long.toString(keepUntil.toEpochMilli())));
-        fields.forEach((k, v) -> {
-            args.add(bytes(k));
-            args.add(bytes(v));
-        });
-        byte[][] keys = {key(c.id()), advertiserKey(c.advertiser()), allKey()};
-        return redis.withShared(r -> CREATE.run(r, ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][])))
-                .replaceWithVoid();
+        return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(), c.id(),
+                keepUntil, fields)).replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {

@@ -17,7 +17,24 @@ import java.util.function.Function;
  */
 public final class OwnedRecords {
 
+    private static final RedisScript CREATE = RedisScript.load("owned_record_create");
+
     private OwnedRecords() {
+    }
+
+    /** Writes a record that expires at {@code expiresAt} and adds its id to its owner's set and to {@code allSet}. */
+    public static CompletionStage<Long> create(RedisAsyncCommands<byte[], byte[]> r, byte[] recordKey, byte[] ownerSet,
+                                               byte[] allSet, String id, java.time.Instant expiresAt,
+                                               Map<String, String> fields) {
+        List<byte[]> args = new ArrayList<>(2 + fields.size() * 2);
+        args.add(bytes(id));
+        args.add(bytes(Long.toString(expiresAt.toEpochMilli())));
+        fields.forEach((k, v) -> {
+            args.add(bytes(k));
+            args.add(bytes(v));
+        });
+        return CREATE.run(r, io.lettuce.core.ScriptOutputType.INTEGER, new byte[][] {recordKey, ownerSet, allSet},
+                args.toArray(new byte[0][]));
     }
 
     public static byte[] bytes(String s) {
