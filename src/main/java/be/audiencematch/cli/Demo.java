@@ -56,9 +56,50 @@ final class Demo {
         step("The same list refined with the 'football-fan' segment");
         JsonNode refined = JSON.readTree(api.get("/v1/audiences/" + id + "?segments=football-fan", advertiser));
         System.out.println("  matched: " + refined.get("matched") + "  below_threshold: " + refined.get("below_threshold"));
+
+        step("A campaign on that list, and the Pickx ad server asking for two households");
+        String adserver = keys.token("adserver", "pickx", Duration.ofHours(1));
+        java.time.Instant now = java.time.Instant.now();
+        String campaign = JSON.readTree(api.json("POST", "/v1/campaigns", advertiser, "{\"audience_id\":\"" + id
+                + "\",\"segments\":[\"football-fan\"],\"starts_at\":\"" + now.minusSeconds(60) + "\",\"ends_at\":\""
+                + now.plus(Duration.ofDays(7)) + "\"}")).get("id").asText();
+        for (String household : eligibleAndNot(subscribers)) {
+            System.out.println("  " + api.json("POST", "/v1/eligibility", adserver, "{\"household_id\":\"" + household
+                    + "\",\"campaign_ids\":[\"" + campaign + "\"]}"));
+        }
+        JsonNode view = JSON.readTree(api.get("/v1/campaigns/" + campaign, advertiser));
+        System.out.println("  campaign " + view.get("status").asText() + ", reach " + view.get("reach"));
+
+        step("Ads & Data pulls 'football-fan': consenting members only, as pseudonyms, encrypted to its key");
+        String adsdata = keys.token("adsdata", "ads-and-data", Duration.ofHours(1));
+        byte[] export = api.bytes("/v1/exports/ads-and-data/segments/football-fan", adsdata);
+        java.nio.file.Path privateKey = Cli.exportKeysDir().resolve("adsdata-private.key");
+        long[] pseudonyms = {0};
+        be.audiencematch.export.Envelope.Header header = be.audiencematch.export.Envelope.read(
+                new java.io.ByteArrayInputStream(export),
+                be.audiencematch.crypto.ExportKeys.KeyFiles.readKey(privateKey), chunk -> {
+                    try {
+                        pseudonyms[0] += JSON.readTree(chunk).get("added").size();
+                    } catch (java.io.IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+        System.out.printf("  %d encrypted bytes, decrypted with %s: %d pseudonyms, key %s, next cursor %s%n",
+                export.length, privateKey.getFileName(), pseudonyms[0], header.keyVersion(), header.nextCursor());
+
         System.out.println();
-        System.out.println("Audience id: " + id);
+        System.out.println("Audience id: " + id + "   campaign id: " + campaign);
         return 0;
+    }
+
+    /** A household of a listed football fan who consents to TV, and one of a subscriber not on the list. */
+    private static List<String> eligibleAndNot(int subscribers) {
+        int fan = 0;
+        while (fan < Math.min(30_000, subscribers) && !(SyntheticBase.inSegment(20, fan) && SyntheticBase.tv(fan))) {
+            fan++;
+        }
+        int stranger = Math.min(subscribers - 1, 30_000 + 1);
+        return List.of("hh-" + (fan / 2), "hh-" + (stranger / 2));
     }
 
     private static String sampleRow(int i, int known, int unknown) {

@@ -55,10 +55,10 @@ final class EligibilityBench {
         Files.writeString(pingScript, pingLua(adserver, 0));
 
         progress("warming up both endpoints");
-        wrk(baseUrl + "/v1/eligibility/ping", pingScript, 8, seconds * 2);
+        wrk(baseUrl + "/v1/ping", pingScript, 8, seconds * 2);
         wrk(baseUrl + "/v1/eligibility", eligibilityScript, 8, seconds * 2);
         progress("sweeping connections for the no-op endpoint");
-        double[] trivial = maxRate(baseUrl + "/v1/eligibility/ping", pingScript, seconds);
+        double[] trivial = maxRate(baseUrl + "/v1/ping", pingScript, seconds);
         progress("sweeping connections for eligibility");
         double[] eligibility = maxRate(baseUrl + "/v1/eligibility", eligibilityScript, seconds);
         double trivialMax = trivial[0];

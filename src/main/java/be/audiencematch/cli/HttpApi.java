@@ -49,6 +49,16 @@ final class HttpApi {
         return response.body();
     }
 
+    byte[] bytes(String path, String token) throws IOException, InterruptedException {
+        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(Duration.ofMinutes(5)).header("Authorization", "Bearer " + token).GET().build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() >= 300) {
+            throw new IOException("GET " + path + " answered " + response.statusCode());
+        }
+        return response.body();
+    }
+
     String get(String path, String token) throws IOException, InterruptedException {
         return send("GET", path, token, null, null);
     }

@@ -41,16 +41,6 @@ public class EligibilityResource {
         return service.eligible(question.householdId(), question.campaignIds());
     }
 
-    /** Does no work past authentication: the baseline the eligibility benchmark compares against. */
-    @GET
-    @Path("ping")
-    @Operation(summary = "A no-op with the same authentication, for benchmarks and connectivity checks")
-    public Uni<Answer> ping() {
-        return Uni.createFrom().item(PONG);
-    }
-
-    private static final Answer PONG = new Answer("ping", java.util.List.of());
-
     @GET
     @Path("{householdId}")
     @Operation(summary = "Every active campaign a household is eligible for")

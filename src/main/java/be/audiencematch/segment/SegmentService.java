@@ -22,7 +22,9 @@ public class SegmentService {
     public static final Pattern SEGMENT_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     /** What a replacement did, in counts. */
-    public record Replaced(String id, String channel, String identifierType, long received, long members) {
+    public record Replaced(String id, String channel,
+                           @com.fasterxml.jackson.annotation.JsonProperty("identifier_type") String identifierType,
+                           long received, long members) {
     }
 
     private final SegmentStore store;

@@ -57,6 +57,13 @@ class SecurityTest {
                 403, null);
     }
 
+    @ParameterizedTest
+    @CsvSource({"subscriber-feed,200", "advertiser,200", "adserver,200", "adsdata,200", "dpo,200", "root,403",
+        "'',403"})
+    void pingAnswersEveryKnownRoleAndNoOther(String role, int status) {
+        assertEquals(status, as(role, "someone").get("/v1/ping").statusCode());
+    }
+
     @Test
     void healthAndMetricsAreOpenWithoutPersonalData() {
         RestAssured.given().get("/q/health/ready").then().statusCode(200);
