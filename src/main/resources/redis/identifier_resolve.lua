@@ -1,12 +1,11 @@
 -- Resolves a batch of identifiers to subscriber numbers in one call.
 -- ARGV[1] index key prefix for one identifier type ("{p}ix:e:"), ARGV[2] the rows, 12 bytes each:
--- 4 hex characters of bucket, then the 8-byte index field. Returns the numbers packed as big-endian i32,
--- -1 where no subscriber has the identifier.
+-- 4 hex characters of bucket, then the 8-byte index field. Returns one reply per row, in order: the subscriber
+-- number as Redis stores it (decimal), or nil where no subscriber has the identifier.
 local prefix, rows = ARGV[1], ARGV[2]
+local sub = string.sub
 local out = {}
-for i = 0, #rows / 12 - 1 do
-  local o = i * 12
-  local v = redis.call('HGET', prefix .. string.sub(rows, o + 1, o + 4), string.sub(rows, o + 5, o + 12))
-  out[i + 1] = v and struct.pack('>i4', tonumber(v)) or '\255\255\255\255'
+for o = 0, #rows - 12, 12 do
+  out[#out + 1] = redis.call('HGET', prefix .. sub(rows, o + 1, o + 4), sub(rows, o + 5, o + 12))
 end
-return table.concat(out)
+return out

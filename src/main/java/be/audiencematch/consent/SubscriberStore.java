@@ -12,7 +12,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -172,9 +171,19 @@ public class SubscriberStore {
             at += INDEX_FIELD_BYTES;
         }
         byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
-        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, new byte[0][], indexPrefix, rows).thenApply(packed -> {
+        return RESOLVE.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], indexPrefix, rows).thenApply(replies -> {
             int[] numbers = new int[digests.size()];
-            ByteBuffer.wrap(packed).asIntBuffer().get(numbers);
+            for (int i = 0; i < numbers.length; i++) {
+                byte[] decimal = replies.get(i);
+                int n = -1;
+                if (decimal != null) {
+                    n = 0;
+                    for (byte b : decimal) {
+                        n = n * 10 + (b - '0');
+                    }
+                }
+                numbers[i] = n;
+            }
             return numbers;
         });
     }
