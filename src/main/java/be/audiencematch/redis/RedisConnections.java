@@ -38,10 +38,12 @@ public class RedisConnections {
             new AtomicReference<>();
 
     public RedisConnections(@ConfigProperty(name = "audience-match.redis.url") String url,
-                            @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout) {
+                            @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout,
+                            Vertx vertx) {
         this.uri = RedisURI.create(url);
         this.uri.setTimeout(timeout);
-        this.client = RedisClient.create();
+        this.client = RedisClient.create(io.lettuce.core.resource.ClientResources.builder()
+                .eventLoopGroupProvider(new VertxEventLoops(vertx)).build());
         this.client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // Fail fast while disconnected: the caller gets a 503 instead of a request that hangs.
