@@ -66,7 +66,8 @@ final class EligibilityBench {
 
         // When no run kept p99 within the limit, half of the peak rate still tells how it behaves under load.
         double half = (eligibilityMax > 0 ? eligibilityMax : eligibility[1]) / 2;
-        int connections = 8;
+        // wrk paces each connection with a whole-millisecond delay: enough connections keep that rounding small.
+        int connections = (int) Math.max(4, Math.round(half * 0.010));
         Files.writeString(eligibilityScript, eligibilityLua(adserver, campaigns, subscribers / 2, connections * 1000.0 / half));
         progress("latency at half the eligibility rate (%.0f/s)", half);
         Run atHalf = wrk(baseUrl + "/v1/eligibility", eligibilityScript, connections, seconds * 2);
