@@ -19,6 +19,9 @@ import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
@@ -36,6 +39,10 @@ public class RedisConnections {
     private final RedisURI uri;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> shared =
             new AtomicReference<>();
+    /** One connection per Vert.x event loop, once found (see growAffinity). */
+    private final Map<Thread, StatefulRedisConnection<byte[], byte[]>> byLoop = new ConcurrentHashMap<>();
+    private final AtomicInteger affinityConnections = new AtomicInteger();
+    private static final int MAX_AFFINITY_CONNECTIONS = 32;
 
     public RedisConnections(@ConfigProperty(name = "audience-match.redis.url") String url,
                             @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout,
@@ -53,11 +60,48 @@ public class RedisConnections {
                 .build());
     }
 
-    /** Runs {@code work} on the shared connection; the result is delivered back on the caller's Vert.x context. */
+    /**
+     * Runs {@code work} on a shared connection; the result is delivered back on the caller's Vert.x context. On an
+     * event loop that owns a connection of its own, that one is used: the command is written and its answer read on
+     * the very thread that serves the request.
+     */
     public <T> Uni<T> withShared(Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
         Context context = Vertx.currentContext();
-        Uni<T> uni = Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
-        return context == null ? uni : uni.emitOn(command -> context.runOnContext(ignored -> command.run()));
+        if (context == null) {
+            return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
+        }
+        StatefulRedisConnection<byte[], byte[]> local = null;
+        if (context.isEventLoopContext()) {
+            local = byLoop.get(Thread.currentThread());
+            if (local == null) {
+                growAffinity();
+            }
+        }
+        StatefulRedisConnection<byte[], byte[]> own = local != null && local.isOpen() ? local : null;
+        Uni<T> uni = own != null ? Uni.createFrom().completionStage(() -> work.apply(own.async()))
+                : Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
+        return uni.emitOn(command -> context.runOnContext(ignored -> command.run()));
+    }
+
+    /**
+     * Opens one more connection and keeps it for the event loop it landed on, if that loop has none yet. Netty
+     * picks the loop; the thread that completes a PING tells which. Bounded, so a failing Redis costs little.
+     */
+    private void growAffinity() {
+        if (affinityConnections.incrementAndGet() > MAX_AFFINITY_CONNECTIONS) {
+            return;
+        }
+        client.connectAsync(ByteArrayCodec.INSTANCE, uri).thenCompose(c -> c.async().ping().thenApply(pong -> {
+            if (byLoop.putIfAbsent(Thread.currentThread(), c) != null) {
+                c.closeAsync();
+                affinityConnections.decrementAndGet();
+            }
+            return pong;
+        })).whenComplete((pong, failure) -> {
+            if (failure != null) {
+                affinityConnections.decrementAndGet();
+            }
+        });
     }
 
     /** The shared connection, connecting on first use or after the previous attempt failed. */
@@ -97,6 +141,7 @@ public class RedisConnections {
 
     @PreDestroy
     void close() {
+        byLoop.values().forEach(StatefulRedisConnection::close);
         CompletableFuture<StatefulRedisConnection<byte[], byte[]>> current = shared.get();
         if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
             current.join().close();
