@@ -43,6 +43,8 @@ public class RedisConnections {
     private final Map<Thread, StatefulRedisConnection<byte[], byte[]>> byLoop = new ConcurrentHashMap<>();
     private final AtomicInteger affinityConnections = new AtomicInteger();
     private static final int MAX_AFFINITY_CONNECTIONS = 32;
+    private static final long AFFINITY_RETRY_NANOS = 1_000_000_000L;
+    private volatile long lastAffinityFailure = System.nanoTime() - AFFINITY_RETRY_NANOS;
 
     public RedisConnections(@ConfigProperty(name = "audience-match.redis.url") String url,
                             @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout,
@@ -71,7 +73,7 @@ public class RedisConnections {
             return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
         }
         StatefulRedisConnection<byte[], byte[]> local = null;
-        if (context.isEventLoopContext()) {
+        if (Context.isOnEventLoopThread()) {
             local = byLoop.get(Thread.currentThread());
             if (local == null) {
                 growAffinity();
@@ -84,21 +86,24 @@ public class RedisConnections {
     }
 
     /**
-     * Opens one more connection and keeps it for the event loop it landed on, if that loop has none yet. Netty
-     * picks the loop; the thread that completes a PING tells which. Bounded, so a failing Redis costs little.
+     * Opens one more connection and keeps it for the event loop it landed on, if that loop has none yet (else closes
+     * it). Netty picks the loop; the thread that completes a PING tells which. Attempts are bounded in all, so a
+     * loop that never gets one, or a failing Redis, costs little; worker threads never try.
      */
     private void growAffinity() {
-        if (affinityConnections.incrementAndGet() > MAX_AFFINITY_CONNECTIONS) {
+        if (System.nanoTime() - lastAffinityFailure < AFFINITY_RETRY_NANOS
+                || affinityConnections.incrementAndGet() > MAX_AFFINITY_CONNECTIONS) {
             return;
         }
         client.connectAsync(ByteArrayCodec.INSTANCE, uri).thenCompose(c -> c.async().ping().thenApply(pong -> {
             if (byLoop.putIfAbsent(Thread.currentThread(), c) != null) {
                 c.closeAsync();
-                affinityConnections.decrementAndGet();
             }
             return pong;
         })).whenComplete((pong, failure) -> {
             if (failure != null) {
+                // Redis is down: try again later, at most once a second, instead of once per request.
+                lastAffinityFailure = System.nanoTime();
                 affinityConnections.decrementAndGet();
             }
         });
