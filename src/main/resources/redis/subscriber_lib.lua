@@ -43,6 +43,17 @@ local function remove_traces(old, num)
   if #kept == 0 then redis.call('HDEL', hh_key, hh) else redis.call('HSET', hh_key, hh, table.concat(kept)) end
 end
 
+-- Household lists being built: bulk files usually list a household's members one after the other, so the list is
+-- read once, extended in memory while the same household continues, and written once when it changes.
+local pending_key, pending_field, pending_members = nil, nil, nil
+
+local function flush_household()
+  if pending_key then
+    redis.call('HSET', pending_key, pending_field, pending_members)
+    pending_key = nil
+  end
+end
+
 -- The hot path of a bulk load: index entries and household membership of a new or replaced record.
 local function add_traces(rec, num)
   local hh_len = byte(rec, 7)
@@ -55,13 +66,12 @@ local function add_traces(rec, num)
   end
   if hh_len == 0 then return end
   local hh_key, hh, packed = p .. 'hh:' .. HEX[byte(rec, 5)] .. HEX[byte(rec, 6)], sub(rec, 8, 7 + hh_len), sub(rec, 1, 4)
-  local members = redis.call('HGET', hh_key, hh)
-  if not members then
-    redis.call('HSET', hh_key, hh, packed)
-    return
+  if hh_key ~= pending_key or hh ~= pending_field then
+    flush_household()
+    pending_key, pending_field, pending_members = hh_key, hh, redis.call('HGET', hh_key, hh) or ''
   end
-  for i = 1, #members, 4 do
-    if sub(members, i, i + 3) == packed then return end
+  for i = 1, #pending_members, 4 do
+    if sub(pending_members, i, i + 3) == packed then return end
   end
-  redis.call('HSET', hh_key, hh, members .. packed)
+  pending_members = pending_members .. packed
 end

@@ -34,6 +34,7 @@ for i = 0, n - 1 do
   else
     local old = redis.call('HGET', key, sid)
     local num = struct.unpack('>I4', old)
+    flush_household()
     remove_traces(old, num)
     rec = string.sub(old, 1, 4) .. tail
     redis.call('HSET', key, sid, rec)
@@ -67,6 +68,7 @@ local function write_bits(key, start, bits, count)
   if #args > 0 then redis.call('BITFIELD', key, unpack(args)) end
 end
 
+flush_household()
 local added = next_num - base
 if added > 0 then
   redis.call('SET', p .. 'seq', next_num)
