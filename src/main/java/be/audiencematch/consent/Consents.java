@@ -6,12 +6,4 @@ public record Consents(boolean tv, boolean web, boolean adsAndData) {
     public static Consents of(Boolean tv, Boolean web, Boolean adsAndData) {
         return new Consents(Boolean.TRUE.equals(tv), Boolean.TRUE.equals(web), Boolean.TRUE.equals(adsAndData));
     }
-
-    public boolean allows(Purpose purpose) {
-        return switch (purpose) {
-            case TV -> tv;
-            case WEB -> web;
-            case ADS_AND_DATA -> adsAndData;
-        };
-    }
 }

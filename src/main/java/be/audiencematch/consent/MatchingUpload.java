@@ -49,7 +49,7 @@ public class MatchingUpload {
     /** Blocks the calling worker thread while it streams; never call it on an event loop. */
     public Outcome read(InputStream body, IdentifierType type) throws IOException {
         StatefulRedisConnection<byte[], byte[]> connection =
-                SubscriberService.await(redis.dedicated().toCompletableFuture());
+                RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
             return read(body, type, connection);
         } finally {
@@ -116,7 +116,7 @@ public class MatchingUpload {
     }
 
     private static void collect(CompletableFuture<int[]> resolved, RoaringBitmap matched) {
-        for (int number : SubscriberService.await(resolved)) {
+        for (int number : RedisConnections.awaitOnWorker(resolved)) {
             if (number >= 0) {
                 matched.add(number);
             }

@@ -32,6 +32,7 @@ import java.io.InputStream;
 public class SubscriberResource {
 
     public static final String NDJSON = "application/x-ndjson";
+    private static final String PATH_ID = "path 'subscriberId'";
 
     private final SubscriberService service;
 
@@ -87,18 +88,18 @@ public class SubscriberResource {
             throw ProblemException.badRequest("a JSON body is required");
         }
         try {
-            return SubscriberValidation.toSubscriber(subscriberId, body.identifiers(), body.householdId(),
+            return SubscriberValidation.toSubscriber(subscriberId, PATH_ID, body.identifiers(), body.householdId(),
                     body.consents());
         } catch (SubscriberValidation.Invalid e) {
-            throw ProblemException.badRequest(e.getMessage().replace("'subscriber_id'", "path 'subscriberId'"));
+            throw ProblemException.badRequest(e.getMessage());
         }
     }
 
     private static void checkId(String subscriberId) {
         try {
-            SubscriberValidation.checkSubscriberId(subscriberId);
+            SubscriberValidation.checkSubscriberId(subscriberId, PATH_ID);
         } catch (SubscriberValidation.Invalid e) {
-            throw ProblemException.badRequest(e.getMessage().replace("field 'subscriber_id'", "path 'subscriberId'"));
+            throw ProblemException.badRequest(e.getMessage());
         }
     }
 }

@@ -27,8 +27,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /** The feed's rules: create, replace, change consent, erase, and bulk loads. */
 @ApplicationScoped
@@ -93,7 +91,7 @@ public class SubscriberService {
      * {@value #BATCH} on a dedicated connection, several batches in flight. Bad lines are reported and skipped.
      */
     public BulkReport bulkLoad(InputStream body) {
-        StatefulRedisConnection<byte[], byte[]> connection = await(redis.dedicated().toCompletableFuture());
+        StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
             return bulkLoad(body, connection);
         } finally {
@@ -117,7 +115,7 @@ public class SubscriberService {
                 }
                 try {
                     BulkLine line = lineReader.readValue(lines.buffer(), from, to - from);
-                    batch.add(SubscriberValidation.toSubscriber(line.subscriberId(), line.identifiers(),
+                    batch.add(SubscriberValidation.toSubscriber(line.subscriberId(), "field 'subscriber_id'", line.identifiers(),
                             line.householdId(), line.consents()));
                     accepted++;
                 } catch (JsonProcessingException e) {
@@ -136,7 +134,7 @@ public class SubscriberService {
                 send(connection, batch, inFlight);
             }
             while (!inFlight.isEmpty()) {
-                await(inFlight.poll());
+                RedisConnections.awaitOnWorker(inFlight.poll());
             }
         } catch (LineReader.TooLargeException e) {
             drain(inFlight);
@@ -154,7 +152,7 @@ public class SubscriberService {
         inFlight.add(store.upsertBatch(connection.async(), batch).toCompletableFuture());
         connection.flushCommands();
         while (inFlight.size() >= IN_FLIGHT) {
-            await(inFlight.poll());
+            RedisConnections.awaitOnWorker(inFlight.poll());
         }
     }
 
@@ -177,21 +175,6 @@ public class SubscriberService {
         return true;
     }
 
-    static <T> T await(CompletableFuture<T> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null
-                    ? c.getCause() : e.getCause();
-            if (cause instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new IllegalStateException(cause);
-        }
-    }
 
     /** Purpose flags from a PATCH body; at least one is required. */
     public static Map<Purpose, Boolean> changes(SubscriberApi.ConsentFlags flags) {

@@ -100,11 +100,7 @@ public class SubscriberStore {
         if (householdId == null) {
             return new byte[4];
         }
-        int h = 0x811c9dc5;
-        for (byte b : householdId.getBytes(StandardCharsets.UTF_8)) {
-            h ^= b & 0xff;
-            h *= 0x01000193;
-        }
+        int h = Buckets.fnv1a(householdId);
         if (h == 0) {
             h = 1;
         }

@@ -28,15 +28,16 @@ public final class SubscriberValidation {
     private SubscriberValidation() {
     }
 
-    public static void checkSubscriberId(String id) {
+    /** Checks an id where {@code where} names it for the caller ("field 'subscriber_id'", "path 'subscriberId'"). */
+    public static void checkSubscriberId(String id, String where) {
         if (id == null || !ID.matcher(id).matches()) {
-            throw new Invalid("field 'subscriber_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+            throw new Invalid(where + " must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
     }
 
-    public static Subscriber toSubscriber(String id, List<Identifier> identifiers, String householdId,
-                                          ConsentFlags consents) {
-        checkSubscriberId(id);
+    public static Subscriber toSubscriber(String id, String idWhere, List<Identifier> identifiers,
+                                          String householdId, ConsentFlags consents) {
+        checkSubscriberId(id, idWhere);
         if (householdId != null && (!ID.matcher(householdId).matches())) {
             throw new Invalid("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }

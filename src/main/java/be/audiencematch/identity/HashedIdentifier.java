@@ -22,10 +22,6 @@ public record HashedIdentifier(IdentifierType type, byte[] digest) {
         return new HashedIdentifier(type, HexFormat.of().parseHex(hex));
     }
 
-    public String hex() {
-        return HexFormat.of().formatHex(digest);
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof HashedIdentifier other && other.type == type && Arrays.equals(other.digest, digest);

@@ -57,10 +57,6 @@ public final class IdentifierNormalizer {
         return type == IdentifierType.EMAIL_SHA256 ? normalizeEmail(clearText) : normalizePhone(clearText);
     }
 
-    public HashedIdentifier hash(IdentifierType type, String clearText) {
-        return new HashedIdentifier(type, sha256(normalize(type, clearText)));
-    }
-
     public String hashHex(IdentifierType type, String clearText) {
         return HexFormat.of().formatHex(sha256(normalize(type, clearText)));
     }

@@ -33,13 +33,4 @@ public enum IdentifierType {
     public static Optional<IdentifierType> fromWireName(String name) {
         return Arrays.stream(values()).filter(t -> t.wireName.equals(name)).findFirst();
     }
-
-    public static IdentifierType fromCode(byte code) {
-        for (IdentifierType t : values()) {
-            if (t.code == code) {
-                return t;
-            }
-        }
-        throw new IllegalArgumentException("unknown identifier type code");
-    }
 }

@@ -21,12 +21,18 @@ public record Buckets(int bits) {
 
     /** Bucket of a free-form id (subscriber, household): FNV-1a over its UTF-8 bytes, folded to the bucket bits. */
     public int ofId(String id) {
+        int h = fnv1a(id);
+        return ((h ^ (h >>> 16)) & 0xffff) >>> (16 - bits);
+    }
+
+    /** 32-bit FNV-1a over the UTF-8 bytes of {@code value}. */
+    public static int fnv1a(String value) {
         int h = 0x811c9dc5;
-        for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
             h ^= b & 0xff;
             h *= 0x01000193;
         }
-        return ((h ^ (h >>> 16)) & 0xffff) >>> (16 - bits);
+        return h;
     }
 
     /** Bucket of a digest: its leading bits (already uniform). */

@@ -18,6 +18,8 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -142,6 +144,26 @@ public class RedisConnections {
             c.setAutoFlushCommands(false);
             return c;
         });
+    }
+
+    /**
+     * Waits for a Redis result on a worker thread (the streaming uploads); unwraps failures so that the problem
+     * mappers see Lettuce's own exceptions. Never call it on an event loop: the answer is read there.
+     */
+    public static <T> T awaitOnWorker(CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null
+                    ? c.getCause() : e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(cause);
+        }
     }
 
     @PreDestroy

@@ -20,12 +20,10 @@ import java.util.concurrent.CompletionStage;
  */
 public final class RedisScript {
 
-    private final String name;
     private final byte[] body;
     private final String sha;
 
-    private RedisScript(String name, byte[] body) {
-        this.name = name;
+    private RedisScript(byte[] body) {
         this.body = body;
         this.sha = sha1(body);
     }
@@ -37,7 +35,7 @@ public final class RedisScript {
             text.append(read(part)).append('\n');
         }
         text.append(read(name));
-        return new RedisScript(name, text.toString().getBytes(StandardCharsets.UTF_8));
+        return new RedisScript(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private static String read(String name) {
@@ -51,9 +49,6 @@ public final class RedisScript {
         }
     }
 
-    public String name() {
-        return name;
-    }
 
     public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis, ScriptOutputType type,
                                       byte[][] keys, byte[]... args) {
@@ -89,7 +84,4 @@ public final class RedisScript {
         }
     }
 
-    public static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
 }
