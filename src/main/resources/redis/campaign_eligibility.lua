@@ -2,49 +2,79 @@
 -- A campaign is eligible when it exists, is active at ARGV[3], and at least one member of the household consents
 -- to TV now, consents to the campaign's own purpose now, is in its audience and in every one of its segments.
 -- ARGV[1] household bucket key, ARGV[2] household id, ARGV[3] now (ms), ARGV[4] consent key prefix,
--- ARGV[5] campaign key prefix, ARGV[6] audience key prefix, ARGV[7] audience members suffix,
--- ARGV[8] segment key prefix, ARGV[9] set of all campaigns (used when no candidates are given),
--- ARGV[10..] candidate campaign ids. Returns the eligible ids, in the order given.
+-- ARGV[5] campaign rules hash, ARGV[6] segment key prefix, ARGV[7..] candidate campaign ids (none: every campaign).
+-- A rule (written by CampaignStore) is: starts and ends (ms, big-endian doubles), purpose ('t' tv, 'w' web,
+-- 'a' ads_and_data), u8 length and the audience members key, then the segment ids separated by commas.
+-- Returns the eligible ids, in the order given.
+--
+-- Written for speed (every TV ad slot asks): the members' bits are read with one BITFIELD per bitmap, shared by
+-- every campaign that uses that bitmap, and kept as one integer mask per bitmap (bit k = k-th TV-consenting member),
+-- so a campaign is a few AND operations. Masks hold 30 members at most; larger households are taken in groups.
 local members = redis.call('HGET', ARGV[1], ARGV[2])
 if not members then return {} end
-local numbers, tv = {}, {}
-local any = false
-for i = 1, #members, 4 do
-  local n = struct.unpack('>I4', members, i)
-  numbers[#numbers + 1] = n
-  local ok = redis.call('GETBIT', ARGV[4] .. 'tv', n) == 1
-  tv[#tv + 1] = ok
-  any = any or ok
-end
-if not any then return {} end
+local consent = ARGV[4]
+local unpack_struct, sub, find, band = struct.unpack, string.sub, string.find, bit.band
 
-local candidates = {}
-if #ARGV >= 10 then
-  for i = 10, #ARGV do candidates[#candidates + 1] = ARGV[i] end
+local count = #members / 4
+local all = {}
+for k = 1, count do
+  all[#all + 1] = 'GET'; all[#all + 1] = 'u1'; all[#all + 1] = unpack_struct('>I4', members, k * 4 - 3)
+end
+local tv = redis.call('BITFIELD_RO', consent .. 'tv', unpack(all))
+
+-- BITFIELD arguments for each group of at most 30 TV-consenting members.
+local groups = {}
+local current = nil
+for k = 1, count do
+  if tv[k] == 1 then
+    if current == nil or #current == 90 then current = {}; groups[#groups + 1] = current end
+    current[#current + 1] = 'GET'; current[#current + 1] = 'u1'; current[#current + 1] = all[k * 3]
+  end
+end
+if #groups == 0 then return {} end
+
+local masks = {}
+for g = 1, #groups do masks[g] = {} end
+local function mask(g, key)
+  local m = masks[g][key]
+  if m == nil then
+    local bits = redis.call('BITFIELD_RO', key, unpack(groups[g]))
+    m = 0
+    for k = #bits, 1, -1 do m = m * 2 + bits[k] end
+    masks[g][key] = m
+  end
+  return m
+end
+
+local ids, rules = {}, nil
+if #ARGV >= 7 then
+  for i = 7, #ARGV do ids[#ids + 1] = ARGV[i] end
+  rules = redis.call('HMGET', ARGV[5], unpack(ids))
 else
-  candidates = redis.call('SMEMBERS', ARGV[9])
+  local flat = redis.call('HGETALL', ARGV[5])
+  rules = {}
+  for i = 1, #flat, 2 do ids[#ids + 1] = flat[i]; rules[#rules + 1] = flat[i + 1] end
 end
 
+local PURPOSE = { t = 'tv', w = 'web', a = 'ads_and_data' }
 local now = tonumber(ARGV[3])
-local purpose_bits = {}
+local segment_prefix = ARGV[6]
 local eligible = {}
-for _, id in ipairs(candidates) do
-  local c = redis.call('HMGET', ARGV[5] .. id, 'starts_ms', 'ends_ms', 'audience', 'purpose', 'segments')
-  if c[1] and now >= tonumber(c[1]) and now < tonumber(c[2]) then
-    local audience = ARGV[6] .. c[3] .. ARGV[7]
-    for k, n in ipairs(numbers) do
-      if tv[k] then
-        local key = c[4] .. ':' .. k
-        if purpose_bits[key] == nil then
-          purpose_bits[key] = redis.call('GETBIT', ARGV[4] .. c[4], n) == 1
+for c = 1, #ids do
+  local rule = rules[c]
+  if rule then
+    local starts, ends, purpose, audience_len = unpack_struct('>ddc1B', rule)
+    if now >= starts and now < ends then
+      local purpose_key, audience_key = consent .. PURPOSE[purpose], sub(rule, 19, 18 + audience_len)
+      for g = 1, #groups do
+        local acc = band(mask(g, purpose_key), mask(g, audience_key))
+        local pos = 19 + audience_len
+        while acc ~= 0 and pos <= #rule do
+          local comma = find(rule, ',', pos, true) or (#rule + 1)
+          acc = band(acc, mask(g, segment_prefix .. sub(rule, pos, comma - 1)))
+          pos = comma + 1
         end
-        local ok = purpose_bits[key] and redis.call('GETBIT', audience, n) == 1
-        if ok and c[5] ~= '' then
-          for segment in string.gmatch(c[5], '[^,]+') do
-            if redis.call('GETBIT', ARGV[8] .. segment, n) == 0 then ok = false; break end
-          end
-        end
-        if ok then eligible[#eligible + 1] = id; break end
+        if acc ~= 0 then eligible[#eligible + 1] = ids[c]; break end
       end
     end
   end

@@ -172,11 +172,7 @@ public class AudienceStore implements MemberEraser {
         return bytes(prefix + "audience:" + id);
     }
 
-    /** The prefix and suffix around an audience id that name its members bitmap (for the eligibility script). */
-    public String[] membersKeyParts() {
-        return new String[] {prefix + "audience:", ":members"};
-    }
-
+    /** The audience's members bitmap (campaigns intersect it; campaign rules name it for the eligibility script). */
     public byte[] membersKey(String id) {
         return bytes(prefix + "audience:" + id + ":members");
     }

@@ -12,11 +12,15 @@ import be.audiencematch.segment.SegmentStore;
 import static be.audiencematch.redis.OwnedRecords.bytes;
 import static be.audiencematch.redis.OwnedRecords.str;
 import io.lettuce.core.BitFieldArgs;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,7 +40,10 @@ import java.util.concurrent.CompletableFuture;
  *   {p}campaign:{id}                 hash  advertiser, audience, channel, purpose, segments, starts/ends
  *                                          (TTL: the audience's expiry)
  *   {p}advertiser:{sub}:campaigns    set   the advertiser's campaign ids (pruned when listed)
- *   {p}campaigns                     set   every campaign id, for "every active campaign" (pruned when listed)
+ *   {p}campaigns                     set   every campaign id (pruned when listed)
+ *   {p}campaign-rules                hash  campaign id → the packed rule the eligibility script reads: window,
+ *                                          purpose, audience bitmap key, segment ids (see campaign_eligibility.lua);
+ *                                          written with the campaign, removed first on deletion, pruned when listed
  * </pre>
  */
 @ApplicationScoped
@@ -51,6 +58,10 @@ public class CampaignStore {
     private final AudienceStore audiences;
     private final SegmentStore segments;
     private final String prefix;
+    private final byte[] rulesKey;
+    private final byte[] consentPrefix;
+    private final byte[] segmentPrefix;
+    private static final byte[][] NO_KEYS = new byte[0][];
 
     public CampaignStore(RedisConnections redis, SubscriberStore base, AudienceStore audiences, SegmentStore segments,
                          @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
@@ -59,6 +70,9 @@ public class CampaignStore {
         this.audiences = audiences;
         this.segments = segments;
         this.prefix = prefix;
+        this.rulesKey = bytes(prefix + "campaign-rules");
+        this.consentPrefix = bytes(base.consentKeyPrefix());
+        this.segmentPrefix = bytes(segments.bitmapKeyPrefix());
     }
 
     /** Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then. */
@@ -72,8 +86,8 @@ public class CampaignStore {
         fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
-        return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(), c.id(),
-                keepUntil, fields)).replaceWithVoid();
+        return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(),
+                rulesKey(), rule(c), c.id(), keepUntil, fields)).replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {
@@ -82,13 +96,14 @@ public class CampaignStore {
     }
 
     public Uni<List<Campaign>> listOf(String advertiser) {
-        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), this::key,
+        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), rulesKey(), this::key,
                 CampaignStore::parse));
     }
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
     public Uni<Void> delete(Campaign c) {
         return redis.withShared(r -> {
+            r.hdel(rulesKey(), bytes(c.id()));
             r.srem(advertiserKey(c.advertiser()), bytes(c.id()));
             r.srem(allKey(), bytes(c.id()));
             return r.del(key(c.id()));
@@ -97,22 +112,57 @@ public class CampaignStore {
 
     /** The eligible ids among {@code candidates} (every campaign when empty), in one script call. */
     public Uni<List<String>> eligible(String householdId, List<String> candidates, Instant now) {
-        String[] audienceKey = audiences.membersKeyParts();
-        byte[][] args = new byte[9 + candidates.size()][];
+        byte[][] args = new byte[6 + candidates.size()][];
         args[0] = base.householdKey(householdId);
         args[1] = bytes(householdId);
         args[2] = bytes(Long.toString(now.toEpochMilli()));
-        args[3] = bytes(base.consentKeyPrefix());
-        args[4] = bytes(prefix + "campaign:");
-        args[5] = bytes(audienceKey[0]);
-        args[6] = bytes(audienceKey[1]);
-        args[7] = bytes(segments.bitmapKeyPrefix());
-        args[8] = allKey();
+        args[3] = consentPrefix;
+        args[4] = rulesKey();
+        args[5] = segmentPrefix;
         for (int i = 0; i < candidates.size(); i++) {
-            args[9 + i] = bytes(candidates.get(i));
+            args[6 + i] = bytes(candidates.get(i));
         }
-        return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], args))
+        return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, NO_KEYS, args))
                 .map(ids -> ids.stream().map(OwnedRecords::str).toList());
+    }
+
+    /**
+     * The rule the eligibility script reads, packed so that Lua unpacks it in one call: starts and ends in ms as
+     * big-endian doubles (exact for any instant of this era), the purpose's initial, the audience bitmap's key with
+     * its length, then the segment ids separated by commas (ids never contain one).
+     */
+    byte[] rule(Campaign c) {
+        byte[] audience = audiences.membersKey(c.audienceId());
+        byte[] segmentIds = bytes(String.join(",", c.segments()));
+        if (audience.length > 255) {
+            throw new IllegalStateException("audience key longer than a rule can hold");
+        }
+        return ByteBuffer.allocate(18 + audience.length + segmentIds.length)
+                .putDouble(c.startsAt().toEpochMilli())
+                .putDouble(c.endsAt().toEpochMilli())
+                .put((byte) c.channel().purpose().wireName().charAt(0))
+                .put((byte) audience.length)
+                .put(audience)
+                .put(segmentIds)
+                .array();
+    }
+
+    /**
+     * Gives every campaign stored before rules existed its rule, so that an upgraded service keeps answering for
+     * them (until then they are not eligible: fail closed).
+     */
+    void backfillRules(@Observes StartupEvent started) {
+        redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (byte[] id : ids) {
+                writes.add(r.hexists(rulesKey(), id).thenCompose(has -> has ? CompletableFuture.<Void>completedFuture(null)
+                        : r.hgetall(key(str(id))).thenCompose(fields -> fields.isEmpty()
+                                ? CompletableFuture.<Void>completedFuture(null)
+                                : r.hsetnx(rulesKey(), id, rule(parse(str(id), fields))).thenApply(x -> (Void) null)))
+                        .toCompletableFuture());
+            }
+            return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0])).thenApply(done -> writes.size());
+        })).subscribe().with(n -> { }, failure -> Log.warnf("campaign rules not backfilled yet: %s", failure.getMessage()));
     }
 
     /**
@@ -190,6 +240,10 @@ public class CampaignStore {
 
     private byte[] allKey() {
         return bytes(prefix + "campaigns");
+    }
+
+    private byte[] rulesKey() {
+        return rulesKey;
     }
 
 

@@ -18,6 +18,26 @@ public final class SubscriberValidation {
     /** Ids end up in Redis keys and hash fields: a conservative alphabet, bounded length. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
+    /** Same as {@link #ID}, without a regex: the eligibility hot path checks an id on every question. */
+    public static boolean isId(String id) {
+        return id != null && id.length() <= 128 && allOf(id, "._:-");
+    }
+
+    /** Non-empty, and every character an ASCII letter, a digit or one of {@code extra}. */
+    public static boolean allOf(String s, String extra) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            if (!plain && extra.indexOf(c) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Thrown with the field at fault and a reason fit for a client. */
     public static final class Invalid extends RuntimeException {
         public Invalid(String reason) {

@@ -26,15 +26,27 @@ public final class OwnedRecords {
     public static CompletionStage<Long> create(RedisAsyncCommands<byte[], byte[]> r, byte[] recordKey, byte[] ownerSet,
                                                byte[] allSet, String id, java.time.Instant expiresAt,
                                                Map<String, String> fields) {
-        List<byte[]> args = new ArrayList<>(2 + fields.size() * 2);
+        return create(r, recordKey, ownerSet, allSet, null, null, id, expiresAt, fields);
+    }
+
+    /**
+     * As {@link #create}, and in the same atomic step keeps {@code digest} under the id in {@code digestHash}: a
+     * compact copy of what a hot path reads, which {@link #live} drops with the id once the record has expired.
+     */
+    public static CompletionStage<Long> create(RedisAsyncCommands<byte[], byte[]> r, byte[] recordKey, byte[] ownerSet,
+                                               byte[] allSet, byte[] digestHash, byte[] digest, String id,
+                                               java.time.Instant expiresAt, Map<String, String> fields) {
+        List<byte[]> args = new ArrayList<>(3 + fields.size() * 2);
         args.add(bytes(id));
         args.add(bytes(Long.toString(expiresAt.toEpochMilli())));
+        args.add(digest == null ? new byte[0] : digest);
         fields.forEach((k, v) -> {
             args.add(bytes(k));
             args.add(bytes(v));
         });
-        return CREATE.run(r, io.lettuce.core.ScriptOutputType.INTEGER, new byte[][] {recordKey, ownerSet, allSet},
-                args.toArray(new byte[0][]));
+        byte[][] keys = digestHash == null ? new byte[][] {recordKey, ownerSet, allSet}
+                : new byte[][] {recordKey, ownerSet, allSet, digestHash};
+        return CREATE.run(r, io.lettuce.core.ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][]));
     }
 
     public static byte[] bytes(String s) {
@@ -52,6 +64,14 @@ public final class OwnedRecords {
     public static <T> CompletionStage<List<T>> live(RedisAsyncCommands<byte[], byte[]> r, byte[] ownerSet,
                                                     List<byte[]> alsoIndexedIn, Function<String, byte[]> recordKey,
                                                     BiFunction<String, Map<byte[], byte[]>, T> parse) {
+        return live(r, ownerSet, alsoIndexedIn, null, recordKey, parse);
+    }
+
+    /** As {@link #live}, and drops an expired record's digest from {@code digestHash} (see {@link #create}). */
+    public static <T> CompletionStage<List<T>> live(RedisAsyncCommands<byte[], byte[]> r, byte[] ownerSet,
+                                                    List<byte[]> alsoIndexedIn, byte[] digestHash,
+                                                    Function<String, byte[]> recordKey,
+                                                    BiFunction<String, Map<byte[], byte[]>, T> parse) {
         return r.smembers(ownerSet).thenCompose(ids -> {
             List<byte[]> idList = new ArrayList<>(ids);
             List<CompletableFuture<Map<byte[], byte[]>>> records = new ArrayList<>(idList.size());
@@ -64,6 +84,9 @@ public final class OwnedRecords {
                         r.srem(ownerSet, idList.get(i));
                         for (byte[] set : alsoIndexedIn) {
                             r.srem(set, idList.get(i));
+                        }
+                        if (digestHash != null) {
+                            r.hdel(digestHash, idList.get(i));
                         }
                     } else {
                         live.add(parse.apply(str(idList.get(i)), fields));

@@ -82,9 +82,26 @@ public class RedisConnections {
             }
         }
         StatefulRedisConnection<byte[], byte[]> own = local != null && local.isOpen() ? local : null;
-        Uni<T> uni = own != null ? Uni.createFrom().completionStage(() -> work.apply(own.async()))
-                : Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
-        return uni.emitOn(command -> context.runOnContext(ignored -> command.run()));
+        if (own != null) {
+            // The answer is read on this very thread: hand it over at once, not through another task (the hot path).
+            Thread loop = Thread.currentThread();
+            return Uni.createFrom().emitter(emitter -> work.apply(own.async()).whenComplete((value, failure) -> {
+                Runnable deliver = () -> {
+                    if (failure != null) {
+                        emitter.fail(failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure);
+                    } else {
+                        emitter.complete(value);
+                    }
+                };
+                if (Thread.currentThread() == loop) {
+                    deliver.run();
+                } else {
+                    context.runOnContext(ignored -> deliver.run());
+                }
+            }));
+        }
+        return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
+                .emitOn(command -> context.runOnContext(ignored -> command.run()));
     }
 
     /**

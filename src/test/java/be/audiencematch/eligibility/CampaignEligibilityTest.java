@@ -97,6 +97,33 @@ class CampaignEligibilityTest {
     }
 
     @Test
+    void aLargeHouseholdIsEligibleThroughAnyMemberAndAWebCampaignNeedsWebAndTvConsent() {
+        int start = range(40);
+        String big = "hh-big-" + start;
+        // 35 members who consent to TV, more than one mask holds (30); only the 33rd consents to web too.
+        for (int i = 0; i < 35; i++) {
+            boolean target = i == 32;
+            feed().contentType(ContentType.JSON).body("{\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\""
+                    + SyntheticBase.emailHash(start + i) + "\"}],\"household_id\":\"" + big + "\",\"consents\":{\"tv\":"
+                    + "true,\"web\":" + target + "}}")
+                    .put("/v1/subscribers/" + SyntheticBase.subscriberId(start + i)).then().statusCode(201);
+        }
+        String tvAudience = createAudience("acme", "tv");
+        String webAudience = createAudience("acme", "web");
+        upload("acme", tvAudience, emails(start + 32, 1)).then().statusCode(200);
+        upload("acme", webAudience, emails(start, 35)).then().statusCode(200);
+        String onTv = active("acme", tvAudience, null);
+        String onWeb = active("acme", webAudience, null);
+        assertEquals(List.of(onTv, onWeb), eligible(big, onTv, onWeb));
+
+        consent(start + 32, "web", false);
+        assertEquals(List.of(onTv), eligible(big, onTv, onWeb), "the web campaign needs web consent now");
+        consent(start + 32, "web", true);
+        consent(start + 32, "tv", false);
+        assertEquals(List.of(), eligible(big, onTv, onWeb), "the members who still consent to tv are in neither audience");
+    }
+
+    @Test
     void aWithdrawalIsNeverMissedByTheNextAnswer() {
         int from = range(4);
         int start = from % 2 == 0 ? from : from + 1;
