@@ -2,12 +2,26 @@
 -- ARGV[1] index key prefix for one identifier type ("{p}ix:e:"), ARGV[2] the rows, 12 bytes each:
 -- 4 hex characters of bucket, then the 8-byte index field. Returns one reply per row, in order: the subscriber
 -- number as Redis stores it (decimal), or nil where no subscriber has the identifier.
--- Runs about a microsecond a row, so every local here counts.
+-- The caller sends rows sorted by bucket, so consecutive rows of one bucket go out as one HMGET while that
+-- bucket's listpack is still in the CPU cache; any order is answered correctly. Runs well under a microsecond a
+-- row, so every local here counts.
 local prefix, rows = ARGV[1], ARGV[2]
-local sub, call = string.sub, redis.call
+local sub, call, unpack = string.sub, redis.call, unpack
 local out, n = {}, 0
-for o = 0, #rows - 12, 12 do
-  n = n + 1
-  out[n] = call('HGET', prefix .. sub(rows, o + 1, o + 4), sub(rows, o + 5, o + 12))
+local o, len = 0, #rows
+local fields = {}
+while o < len do
+  local bucket = sub(rows, o + 1, o + 4)
+  local k = 0
+  repeat
+    k = k + 1
+    fields[k] = sub(rows, o + 5, o + 12)
+    o = o + 12
+  until o >= len or sub(rows, o + 1, o + 4) ~= bucket
+  local found = call('HMGET', prefix .. bucket, unpack(fields, 1, k))
+  for i = 1, k do
+    n = n + 1
+    out[n] = found[i]
+  end
 end
 return out

@@ -24,6 +24,11 @@ import java.util.Map;
  * keeps p99 ≤ 5 ms beside the same for a no-op endpoint of the same service, latencies at half the eligibility rate,
  * and 1,000 consent withdrawals under that load, each followed at once by an eligibility question that must no
  * longer list the campaign. Prints one JSON line.
+ *
+ * <p>Both endpoints get the very same requests from the same wrk script ({@code POST} with the eligibility body;
+ * {@code POST /v1/ping} ignores it), so the load generator's own cost is the same on both sides. When the launcher
+ * passes the process ids, CPU time per request of the service and of Redis is measured too (from /proc), which
+ * tells where the difference between the two endpoints goes.
  */
 final class EligibilityBench {
 
@@ -50,9 +55,10 @@ final class EligibilityBench {
         String feed = keys.token("subscriber-feed", "bench-feed", Duration.ofHours(2));
         Path dir = Files.createTempDirectory("am-wrk-");
         Path eligibilityScript = dir.resolve("eligibility.lua");
-        Path pingScript = dir.resolve("ping.lua");
         Files.writeString(eligibilityScript, eligibilityLua(adserver, campaigns, subscribers / 2, 0));
-        Files.writeString(pingScript, pingLua(adserver, 0));
+        Path pingScript = eligibilityScript;
+        long servicePid = Long.parseLong(Cli.option(args, "--service-pid", "0"));
+        long redisPid = Long.parseLong(Cli.option(args, "--redis-pid", "0"));
 
         progress("warming up both endpoints");
         wrk(baseUrl + "/v1/ping", pingScript, 8, seconds * 2);
@@ -63,6 +69,13 @@ final class EligibilityBench {
         double[] eligibility = maxRate(baseUrl + "/v1/eligibility", eligibilityScript, seconds);
         double trivialMax = trivial[0];
         double eligibilityMax = eligibility[0];
+        double[] trivialCpu = null;
+        double[] eligibilityCpu = null;
+        if (servicePid > 0 && redisPid > 0) {
+            progress("CPU per request at 8 connections");
+            trivialCpu = cpuPerRequest(baseUrl + "/v1/ping", pingScript, seconds, servicePid, redisPid);
+            eligibilityCpu = cpuPerRequest(baseUrl + "/v1/eligibility", eligibilityScript, seconds, servicePid, redisPid);
+        }
 
         // When no run kept p99 within the limit, half of the peak rate still tells how it behaves under load.
         double half = (eligibilityMax > 0 ? eligibilityMax : eligibility[1]) / 2;
@@ -96,6 +109,11 @@ final class EligibilityBench {
         result.put("withdrawals", outcome[0]);
         result.put("stale_answers", outcome[1]);
         result.put("withdrawal_visible_p99_ms", outcome[2] / 1000.0);
+        if (trivialCpu != null) {
+            result.put("trivial_service_cpu_us_per_request", Math.round(trivialCpu[0]));
+            result.put("eligibility_service_cpu_us_per_request", Math.round(eligibilityCpu[0]));
+            result.put("eligibility_redis_cpu_us_per_request", Math.round(eligibilityCpu[1]));
+        }
         System.out.println(JSON.writeValueAsString(result));
         return 0;
     }
@@ -120,6 +138,25 @@ final class EligibilityBench {
             }
         }
         return new double[] {best, peak};
+    }
+
+    /** {service, Redis} CPU microseconds per request over one wrk run at 8 connections. */
+    private static double[] cpuPerRequest(String url, Path script, int seconds, long servicePid, long redisPid)
+            throws Exception {
+        long service = cpuTicks(servicePid);
+        long redis = cpuTicks(redisPid);
+        Run run = wrk(url, script, 8, seconds);
+        double requests = run.rps() * seconds;
+        double microsPerTick = 1e6 / 100;   // USER_HZ is 100 on Linux
+        return new double[] {(cpuTicks(servicePid) - service) * microsPerTick / requests,
+            (cpuTicks(redisPid) - redis) * microsPerTick / requests};
+    }
+
+    /** User + system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
+    private static long cpuTicks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
     private static Run wrk(String url, Path script, int connections, int seconds) throws Exception {
@@ -212,10 +249,6 @@ final class EligibilityBench {
                 + "'\",\"campaign_ids\":[' .. table.concat(ids, ',') .. ']}'\n"
                 + "  return wrk.format(nil, nil, nil, body)\n"
                 + "end\n" + delayLua(delayMs) + doneLua();
-    }
-
-    private static String pingLua(String token, double delayMs) {
-        return "wrk.headers[\"Authorization\"] = \"Bearer " + token + "\"\n" + delayLua(delayMs) + doneLua();
     }
 
     private static String delayLua(double delayMs) {

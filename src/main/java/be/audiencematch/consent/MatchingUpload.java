@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -28,7 +29,14 @@ public class MatchingUpload {
 
     public static final int MAX_LISTED_LINES = 20;
     private static final int BATCH = 2_048;
-    private static final int IN_FLIGHT = 6;
+    /**
+     * Valid rows are gathered this many at a time and sorted by index bucket before they are looked up: a bucket
+     * then serves several rows in a row while its listpack is in the CPU cache, which halves Redis' time per row
+     * (docs/performance.md). 256k digests are 12 MB of heap for the length of one chunk.
+     */
+    private static final int CHUNK = 262_144;
+    private static final Comparator<byte[]> BY_BUCKET =
+            Comparator.comparingInt(d -> ((d[0] & 0xff) << 8) | (d[1] & 0xff));
 
     /** The result of one upload. {@code matched} holds subscriber numbers only. */
     public record Outcome(long received, long valid, long invalid, long plaintextRejected, List<Long> invalidLines,
@@ -63,7 +71,7 @@ public class MatchingUpload {
         RoaringBitmap matched = new RoaringBitmap();
         ArrayDeque<CompletableFuture<int[]>> inFlight = new ArrayDeque<>();
         List<Long> invalidLines = new ArrayList<>();
-        List<byte[]> batch = new ArrayList<>(BATCH);
+        List<byte[]> chunk = new ArrayList<>(CHUNK);
         long received = 0;
         long valid = 0;
         long invalid = 0;
@@ -78,11 +86,11 @@ public class MatchingUpload {
                 received++;
                 if (kind == RowKind.VALID) {
                     valid++;
-                    batch.add(digest);
+                    chunk.add(digest);
                     digest = new byte[HashedIdentifier.DIGEST_BYTES];
-                    if (batch.size() == BATCH) {
-                        send(connection, type, batch, inFlight, matched);
-                        batch = new ArrayList<>(BATCH);
+                    if (chunk.size() == CHUNK) {
+                        sendSorted(connection, type, chunk, inFlight, matched);
+                        chunk = new ArrayList<>(CHUNK);
                     }
                 } else {
                     invalid++;
@@ -94,9 +102,7 @@ public class MatchingUpload {
                     }
                 }
             }
-            if (!batch.isEmpty()) {
-                send(connection, type, batch, inFlight, matched);
-            }
+            sendSorted(connection, type, chunk, inFlight, matched);
             while (!inFlight.isEmpty()) {
                 collect(inFlight.poll(), matched);
             }
@@ -106,13 +112,21 @@ public class MatchingUpload {
         return new Outcome(received, valid, invalid, plaintext, List.copyOf(invalidLines), matched);
     }
 
-    private void send(StatefulRedisConnection<byte[], byte[]> connection, IdentifierType type, List<byte[]> batch,
-                      ArrayDeque<CompletableFuture<int[]>> inFlight, RoaringBitmap matched) {
-        inFlight.add(store.resolve(connection.async(), type, batch).toCompletableFuture());
-        connection.flushCommands();
-        while (inFlight.size() >= IN_FLIGHT) {
+    /**
+     * Sorts a chunk by bucket and sends all of it at once, after collecting the previous chunk's answers: Redis
+     * resolves one chunk while this thread reads and checks the next.
+     */
+    private void sendSorted(StatefulRedisConnection<byte[], byte[]> connection, IdentifierType type, List<byte[]> chunk,
+                            ArrayDeque<CompletableFuture<int[]>> inFlight, RoaringBitmap matched) {
+        chunk.sort(BY_BUCKET);
+        while (!inFlight.isEmpty()) {
             collect(inFlight.poll(), matched);
         }
+        for (int from = 0; from < chunk.size(); from += BATCH) {
+            List<byte[]> batch = chunk.subList(from, Math.min(chunk.size(), from + BATCH));
+            inFlight.add(store.resolve(connection.async(), type, batch).toCompletableFuture());
+        }
+        connection.flushCommands();
     }
 
     private static void collect(CompletableFuture<int[]> resolved, RoaringBitmap matched) {
