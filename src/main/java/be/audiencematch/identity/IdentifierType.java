@@ -1,6 +1,5 @@
 package be.audiencematch.identity;
 
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -30,7 +29,15 @@ public enum IdentifierType {
         return code;
     }
 
+    /** Looked up for every identifier of a bulk load: a plain loop, no stream. */
     public static Optional<IdentifierType> fromWireName(String name) {
-        return Arrays.stream(values()).filter(t -> t.wireName.equals(name)).findFirst();
+        for (IdentifierType t : VALUES) {
+            if (t.wireName.equals(name)) {
+                return Optional.of(t);
+            }
+        }
+        return Optional.empty();
     }
+
+    private static final IdentifierType[] VALUES = values();
 }
