@@ -4,6 +4,8 @@ import io.smallrye.jwt.auth.principal.DefaultJWTParser;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.JWTParser;
 import io.smallrye.jwt.auth.principal.ParseException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
@@ -57,12 +59,16 @@ public class VerifiedTokens implements JWTParser {
     private final long maxAgeMillis;
     private final Clock clock;
     private final ConcurrentHashMap<Digest, Verified> verified = new ConcurrentHashMap<>();
+    /** Counts verifications saved (no token content in metrics); null in unit tests. */
+    private Counter reuses;
 
     @Inject
-    public VerifiedTokens(DefaultJWTParser verifier,
+    public VerifiedTokens(DefaultJWTParser verifier, MeterRegistry metrics,
                           @ConfigProperty(name = "audience-match.security.token-cache.size", defaultValue = "10000") int maxEntries,
                           @ConfigProperty(name = "audience-match.security.token-cache.max-age", defaultValue = "5m") Duration maxAge) {
         this(verifier, maxEntries, maxAge, Clock.systemUTC());
+        metrics.gauge("audience_match_verified_tokens", verified, ConcurrentHashMap::size);
+        this.reuses = metrics.counter("audience_match_verified_token_reuses_total");
     }
 
     VerifiedTokens(DefaultJWTParser verifier, int maxEntries, Duration maxAge, Clock clock) {
@@ -70,6 +76,7 @@ public class VerifiedTokens implements JWTParser {
         this.maxEntries = maxEntries;
         this.maxAgeMillis = maxAge.toMillis();
         this.clock = clock;
+        this.reuses = null;
     }
 
     @Override
@@ -81,6 +88,9 @@ public class VerifiedTokens implements JWTParser {
         long now = clock.millis();
         Verified known = verified.get(key);
         if (known != null && now < known.usableUntilMillis()) {
+            if (reuses != null) {
+                reuses.increment();
+            }
             return known.token();
         }
         if (known != null) {

@@ -71,4 +71,26 @@ class SecurityTest {
         assertEquals(false, metrics.matches("(?s).*[0-9a-f]{64}.*"));
         Fixtures.feed().get("/v1/segments").then().statusCode(200);
     }
+
+    @Test
+    void aRepeatedTokenIsVerifiedOnceAndCountedWithoutItsContent() {
+        String token = Fixtures.token("adserver", "pickx");
+        double before = reuses();
+        for (int i = 0; i < 3; i++) {
+            RestAssured.given().header("Authorization", "Bearer " + token).get("/v1/ping").then().statusCode(200);
+        }
+        assertEquals(2.0, reuses() - before, "the first call verifies, the next two reuse the verification");
+        // A changed signature is a different token: verified in full, refused.
+        String forged = token.substring(0, token.length() - 20) + (token.charAt(token.length() - 20) == 'A' ? 'B' : 'A')
+                + token.substring(token.length() - 19);
+        assertProblem(RestAssured.given().header("Authorization", "Bearer " + forged).get("/v1/ping"), 401, null);
+        String metrics = RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertEquals(false, metrics.contains(token.substring(token.lastIndexOf('.') + 1, token.lastIndexOf('.') + 20)));
+    }
+
+    private static double reuses() {
+        String metrics = RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("audience_match_verified_token_reuses_total"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
 }
