@@ -84,6 +84,8 @@ final class EligibilityBench {
         Files.writeString(eligibilityScript, eligibilityLua(adserver, campaigns, subscribers / 2, connections * 1000.0 / half));
         progress("latency at half the eligibility rate (%.0f/s)", half);
         Run atHalf = wrk(baseUrl + "/v1/eligibility", eligibilityScript, connections, seconds * 2);
+        // The trivial endpoint at the same pace: the machine's own floor for these percentiles.
+        Run trivialAtHalf = wrk(baseUrl + "/v1/ping", eligibilityScript, connections, seconds * 2);
 
         progress("%d withdrawals under load", withdrawals);
         Process background = startWrk(baseUrl + "/v1/eligibility", eligibilityScript, connections, 600);
@@ -105,6 +107,8 @@ final class EligibilityBench {
         result.put("p99_ms", round(atHalf.p99()));
         result.put("p999_ms", round(atHalf.p999()));
         result.put("rate_at_half_rps", Math.round(atHalf.rps()));
+        result.put("trivial_p50_ms_at_same_rate", round(trivialAtHalf.p50()));
+        result.put("trivial_p99_ms_at_same_rate", round(trivialAtHalf.p99()));
         result.put("failed_requests", atHalf.errors());
         result.put("withdrawals", outcome[0]);
         result.put("stale_answers", outcome[1]);
