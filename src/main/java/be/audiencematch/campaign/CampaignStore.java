@@ -51,6 +51,7 @@ public class CampaignStore {
 
     private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
     private static final RedisScript TARGET = RedisScript.load("campaign_target");
+    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill");
     private static final int TAG_BATCH = 1024;
 
     private final RedisConnections redis;
@@ -147,22 +148,29 @@ public class CampaignStore {
                 .array();
     }
 
+    void onStart(@Observes StartupEvent started) {
+        backfillRules().subscribe().with(n -> { },
+                failure -> Log.warnf("campaign rules not backfilled yet: %s", failure.getMessage()));
+    }
+
     /**
-     * Gives every campaign stored before rules existed its rule, so that an upgraded service keeps answering for
-     * them (until then they are not eligible: fail closed).
+     * Gives every campaign stored before rules existed its rule (at start), so that an upgraded service keeps
+     * answering for them; until then they are not eligible (fail closed). Returns how many rules were written.
      */
-    void backfillRules(@Observes StartupEvent started) {
-        redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
-            List<CompletableFuture<Void>> writes = new ArrayList<>();
+    public Uni<Integer> backfillRules() {
+        return redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
+            List<CompletableFuture<Long>> writes = new ArrayList<>();
             for (byte[] id : ids) {
-                writes.add(r.hexists(rulesKey(), id).thenCompose(has -> has ? CompletableFuture.<Void>completedFuture(null)
+                writes.add(r.hexists(rulesKey(), id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
                         : r.hgetall(key(str(id))).thenCompose(fields -> fields.isEmpty()
-                                ? CompletableFuture.<Void>completedFuture(null)
-                                : r.hsetnx(rulesKey(), id, rule(parse(str(id), fields))).thenApply(x -> (Void) null)))
+                                ? CompletableFuture.completedFuture(0L)
+                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {key(str(id)), rulesKey()},
+                                        id, rule(parse(str(id), fields)))))
                         .toCompletableFuture());
             }
-            return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0])).thenApply(done -> writes.size());
-        })).subscribe().with(n -> { }, failure -> Log.warnf("campaign rules not backfilled yet: %s", failure.getMessage()));
+            return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0]))
+                    .thenApply(done -> writes.stream().mapToInt(w -> w.join().intValue()).sum());
+        }));
     }
 
     /**

@@ -1,11 +1,14 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.support.Inspector;
 import be.audiencematch.support.TestEnvironment;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -29,6 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @WithTestResource(TestEnvironment.class)
 class CampaignEligibilityTest {
+
+    @Inject
+    CampaignStore campaigns;
 
     private static String campaign(String owner, String audience, List<String> segments, Instant starts, Instant ends) {
         String body = "{\"audience_id\":\"" + audience + "\",\"segments\":" + (segments == null ? "[]"
@@ -121,6 +127,27 @@ class CampaignEligibilityTest {
         consent(start + 32, "web", true);
         consent(start + 32, "tv", false);
         assertEquals(List.of(), eligible(big, onTv, onWeb), "the members who still consent to tv are in neither audience");
+    }
+
+    @Test
+    void aCampaignStoredBeforeRulesExistedGetsItsRuleBackAndADeletedOneDoesNot() {
+        int from = range(4);
+        int start = from % 2 == 0 ? from : from + 1;
+        loadSubscribers(start, 2, i -> true, i -> false, i -> false);
+        String audience = createAudience("acme", "tv");
+        upload("acme", audience, emails(start, 2)).then().statusCode(200);
+        String kept = active("acme", audience, null);
+        String deleted = active("acme", audience, null);
+        try (Inspector redis = new Inspector()) {
+            redis.forgetCampaignRule(kept);
+            redis.forgetCampaignRule(deleted);
+            assertEquals(List.of(), eligible(household(start), kept, deleted), "without a rule: not eligible");
+            advertiser("acme").delete("/v1/campaigns/" + deleted).then().statusCode(204);
+            assertTrue(campaigns.backfillRules().await().atMost(Duration.ofSeconds(10)) >= 1);
+            assertTrue(redis.hasCampaignRule(kept));
+            assertTrue(!redis.hasCampaignRule(deleted), "a deleted campaign stays deleted");
+        }
+        assertEquals(List.of(kept), eligible(household(start), kept, deleted));
     }
 
     @Test

@@ -52,6 +52,16 @@ public final class Inspector implements AutoCloseable {
         return false;
     }
 
+    /** Removes a campaign's rule, as a base stored before campaign rules existed would lack it. */
+    public void forgetCampaignRule(String campaignId) {
+        redis.hdel("am:campaign-rules".getBytes(StandardCharsets.UTF_8), campaignId.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public boolean hasCampaignRule(String campaignId) {
+        return redis.hexists("am:campaign-rules".getBytes(StandardCharsets.UTF_8),
+                campaignId.getBytes(StandardCharsets.UTF_8));
+    }
+
     @Override
     public void close() {
         connection.close();
