@@ -71,7 +71,7 @@ public class MatchingUpload {
         RoaringBitmap matched = new RoaringBitmap();
         ArrayDeque<CompletableFuture<int[]>> inFlight = new ArrayDeque<>();
         List<Long> invalidLines = new ArrayList<>();
-        List<byte[]> chunk = new ArrayList<>(CHUNK);
+        List<byte[]> chunk = new ArrayList<>();
         long received = 0;
         long valid = 0;
         long invalid = 0;
@@ -90,7 +90,7 @@ public class MatchingUpload {
                     digest = new byte[HashedIdentifier.DIGEST_BYTES];
                     if (chunk.size() == CHUNK) {
                         sendSorted(connection, type, chunk, inFlight, matched);
-                        chunk = new ArrayList<>(CHUNK);
+                        chunk = new ArrayList<>();
                     }
                 } else {
                     invalid++;
