@@ -23,7 +23,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SecurityTest {
 
     @ParameterizedTest
-    @CsvSource({"GET,/v1/audiences", "GET,/v1/segments", "DELETE,/v1/subscribers/s-1", "POST,/v1/subscribers/bulk"})
+    @CsvSource({"GET,/v1/audiences", "GET,/v1/segments", "DELETE,/v1/subscribers/s-1", "POST,/v1/subscribers/bulk",
+        "POST,/v1/ping"})
     void everyEndpointNeedsAToken(String method, String path) {
         Response response = RestAssured.given().request(method, path);
         assertProblem(response, 401, "bearer token");
@@ -62,6 +63,8 @@ class SecurityTest {
         "'',403"})
     void pingAnswersEveryKnownRoleAndNoOther(String role, int status) {
         assertEquals(status, as(role, "someone").get("/v1/ping").statusCode());
+        assertEquals(status, as(role, "someone").contentType("application/json").body("{\"ignored\":true}")
+                .post("/v1/ping").statusCode(), "the same with a body, which is not read");
     }
 
     @Test
