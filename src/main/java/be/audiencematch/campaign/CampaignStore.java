@@ -88,7 +88,7 @@ public class CampaignStore {
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
         return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(),
-                rulesKey(), rule(c), c.id(), keepUntil, fields)).replaceWithVoid();
+                rulesKey, rule(c), c.id(), keepUntil, fields)).replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {
@@ -97,14 +97,14 @@ public class CampaignStore {
     }
 
     public Uni<List<Campaign>> listOf(String advertiser) {
-        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), rulesKey(), this::key,
+        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), rulesKey, this::key,
                 CampaignStore::parse));
     }
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
     public Uni<Void> delete(Campaign c) {
         return redis.withShared(r -> {
-            r.hdel(rulesKey(), bytes(c.id()));
+            r.hdel(rulesKey, bytes(c.id()));
             r.srem(advertiserKey(c.advertiser()), bytes(c.id()));
             r.srem(allKey(), bytes(c.id()));
             return r.del(key(c.id()));
@@ -118,7 +118,7 @@ public class CampaignStore {
         args[1] = bytes(householdId);
         args[2] = bytes(Long.toString(now.toEpochMilli()));
         args[3] = consentPrefix;
-        args[4] = rulesKey();
+        args[4] = rulesKey;
         args[5] = segmentPrefix;
         for (int i = 0; i < candidates.size(); i++) {
             args[6 + i] = bytes(candidates.get(i));
@@ -161,10 +161,10 @@ public class CampaignStore {
         return redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
             List<CompletableFuture<Long>> writes = new ArrayList<>();
             for (byte[] id : ids) {
-                writes.add(r.hexists(rulesKey(), id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
+                writes.add(r.hexists(rulesKey, id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
                         : r.hgetall(key(str(id))).thenCompose(fields -> fields.isEmpty()
                                 ? CompletableFuture.completedFuture(0L)
-                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {key(str(id)), rulesKey()},
+                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {key(str(id)), rulesKey},
                                         id, rule(parse(str(id), fields)))))
                         .toCompletableFuture());
             }
@@ -250,9 +250,6 @@ public class CampaignStore {
         return bytes(prefix + "campaigns");
     }
 
-    private byte[] rulesKey() {
-        return rulesKey;
-    }
 
 
 }

@@ -56,15 +56,14 @@ final class EligibilityBench {
         Path dir = Files.createTempDirectory("am-wrk-");
         Path eligibilityScript = dir.resolve("eligibility.lua");
         Files.writeString(eligibilityScript, eligibilityLua(adserver, campaigns, subscribers / 2, 0));
-        Path pingScript = eligibilityScript;
         long servicePid = Long.parseLong(Cli.option(args, "--service-pid", "0"));
         long redisPid = Long.parseLong(Cli.option(args, "--redis-pid", "0"));
 
         progress("warming up both endpoints");
-        wrk(baseUrl + "/v1/ping", pingScript, 8, seconds * 2);
+        wrk(baseUrl + "/v1/ping", eligibilityScript, 8, seconds * 2);
         wrk(baseUrl + "/v1/eligibility", eligibilityScript, 8, seconds * 2);
         progress("sweeping connections for the no-op endpoint");
-        double[] trivial = maxRate(baseUrl + "/v1/ping", pingScript, seconds);
+        double[] trivial = maxRate(baseUrl + "/v1/ping", eligibilityScript, seconds);
         progress("sweeping connections for eligibility");
         double[] eligibility = maxRate(baseUrl + "/v1/eligibility", eligibilityScript, seconds);
         double trivialMax = trivial[0];
@@ -73,7 +72,7 @@ final class EligibilityBench {
         double[] eligibilityCpu = null;
         if (servicePid > 0 && redisPid > 0) {
             progress("CPU per request at 8 connections");
-            trivialCpu = cpuPerRequest(baseUrl + "/v1/ping", pingScript, seconds, servicePid, redisPid);
+            trivialCpu = cpuPerRequest(baseUrl + "/v1/ping", eligibilityScript, seconds, servicePid, redisPid);
             eligibilityCpu = cpuPerRequest(baseUrl + "/v1/eligibility", eligibilityScript, seconds, servicePid, redisPid);
         }
 

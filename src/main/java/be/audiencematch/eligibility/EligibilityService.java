@@ -31,7 +31,7 @@ public class EligibilityService {
     }
 
     public Uni<Answer> eligible(String householdId, List<String> candidates) {
-        if (householdId == null || !SubscriberValidation.isId(householdId)) {
+        if (!SubscriberValidation.isId(householdId)) {
             throw ProblemException.badRequest("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
         if (candidates == null || candidates.isEmpty()) {
@@ -61,7 +61,7 @@ public class EligibilityService {
 
     /** Every active campaign the household is eligible for. */
     public Uni<Answer> allEligible(String householdId) {
-        if (householdId == null || !SubscriberValidation.isId(householdId)) {
+        if (!SubscriberValidation.isId(householdId)) {
             throw ProblemException.badRequest("path 'householdId' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
         return timed(householdId, List.of());

@@ -88,7 +88,7 @@ public class RedisConnections {
             return Uni.createFrom().emitter(emitter -> work.apply(own.async()).whenComplete((value, failure) -> {
                 Runnable deliver = () -> {
                     if (failure != null) {
-                        emitter.fail(failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure);
+                        emitter.fail(unwrap(failure));
                     } else {
                         emitter.complete(value);
                     }
@@ -174,13 +174,17 @@ public class RedisConnections {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null
-                    ? c.getCause() : e.getCause();
+            Throwable cause = unwrap(e.getCause());
             if (cause instanceof RuntimeException runtime) {
                 throw runtime;
             }
             throw new IllegalStateException(cause);
         }
+    }
+
+    /** Lettuce's own exception inside a CompletionException, so the problem mappers see what Redis said. */
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
     }
 
     @PreDestroy

@@ -59,24 +59,23 @@ public class VerifiedTokens implements JWTParser {
     private final long maxAgeMillis;
     private final Clock clock;
     private final ConcurrentHashMap<Digest, Verified> verified = new ConcurrentHashMap<>();
-    /** Counts verifications saved (no token content in metrics); null in unit tests. */
-    private Counter reuses;
+    /** Counts verifications saved; no token content ever reaches a metric. */
+    private final Counter reuses;
 
     @Inject
     public VerifiedTokens(DefaultJWTParser verifier, MeterRegistry metrics,
                           @ConfigProperty(name = "audience-match.security.token-cache.size", defaultValue = "10000") int maxEntries,
                           @ConfigProperty(name = "audience-match.security.token-cache.max-age", defaultValue = "5m") Duration maxAge) {
-        this(verifier, maxEntries, maxAge, Clock.systemUTC());
-        metrics.gauge("audience_match_verified_tokens", verified, ConcurrentHashMap::size);
-        this.reuses = metrics.counter("audience_match_verified_token_reuses_total");
+        this(verifier, metrics, maxEntries, maxAge, Clock.systemUTC());
     }
 
-    VerifiedTokens(DefaultJWTParser verifier, int maxEntries, Duration maxAge, Clock clock) {
+    VerifiedTokens(DefaultJWTParser verifier, MeterRegistry metrics, int maxEntries, Duration maxAge, Clock clock) {
         this.verifier = verifier;
         this.maxEntries = maxEntries;
         this.maxAgeMillis = maxAge.toMillis();
         this.clock = clock;
-        this.reuses = null;
+        this.reuses = metrics.counter("audience_match_verified_token_reuses_total");
+        metrics.gauge("audience_match_verified_tokens", verified, ConcurrentHashMap::size);
     }
 
     @Override
@@ -88,9 +87,7 @@ public class VerifiedTokens implements JWTParser {
         long now = clock.millis();
         Verified known = verified.get(key);
         if (known != null && now < known.usableUntilMillis()) {
-            if (reuses != null) {
-                reuses.increment();
-            }
+            reuses.increment();
             return known.token();
         }
         if (known != null) {

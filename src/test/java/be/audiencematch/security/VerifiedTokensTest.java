@@ -1,6 +1,7 @@
 package be.audiencematch.security;
 
 import be.audiencematch.cli.LocalKeys;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.smallrye.jwt.auth.principal.DefaultJWTParser;
 import io.smallrye.jwt.auth.principal.JWTAuthContextInfo;
 import io.smallrye.jwt.auth.principal.ParseException;
@@ -63,18 +64,20 @@ class VerifiedTokensTest {
 
     @Test
     void aRepeatedTokenIsVerifiedOnce() throws Exception {
-        VerifiedTokens cache = new VerifiedTokens(verifier, 100, Duration.ofMinutes(5), new Hand());
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        VerifiedTokens cache = new VerifiedTokens(verifier, metrics, 100, Duration.ofMinutes(5), new Hand());
         String token = keys.token("adserver", "pickx", Duration.ofMinutes(10));
         var first = cache.parse(token);
         assertSame(first, cache.parse(token));
         assertEquals(1, cache.size());
+        assertEquals(1.0, metrics.counter("audience_match_verified_token_reuses_total").count());
         assertEquals("pickx", first.getSubject());
         assertTrue(first.getGroups().contains("adserver"));
     }
 
     @Test
     void aTamperedCopyOfACachedTokenIsStillRefused() throws Exception {
-        VerifiedTokens cache = new VerifiedTokens(verifier, 100, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens cache = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 100, Duration.ofMinutes(5), new Hand());
         String token = keys.token("adserver", "pickx", Duration.ofMinutes(10));
         cache.parse(token);
         String[] parts = token.split("\\.");
@@ -91,7 +94,7 @@ class VerifiedTokensTest {
     @Test
     void aTokenIsVerifiedAgainOnceItExpiresOrReachesTheMaximumAge() throws Exception {
         Hand clock = new Hand();
-        VerifiedTokens cache = new VerifiedTokens(verifier, 100, Duration.ofMinutes(5), clock);
+        VerifiedTokens cache = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 100, Duration.ofMinutes(5), clock);
         String shortLived = keys.token("adserver", "pickx", Duration.ofSeconds(90));
         var first = cache.parse(shortLived);
         clock.now = clock.now.plusSeconds(89);
@@ -107,12 +110,12 @@ class VerifiedTokensTest {
 
     @Test
     void theCacheStaysWithinItsSizeAndCanBeTurnedOff() throws Exception {
-        VerifiedTokens bounded = new VerifiedTokens(verifier, 3, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens bounded = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 3, Duration.ofMinutes(5), new Hand());
         for (int i = 0; i < 10; i++) {
             bounded.parse(keys.token("advertiser", "acme-" + i, Duration.ofMinutes(10)));
             assertTrue(bounded.size() <= 3, "size " + bounded.size());
         }
-        VerifiedTokens off = new VerifiedTokens(verifier, 0, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens off = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 0, Duration.ofMinutes(5), new Hand());
         String token = keys.token("adserver", "pickx", Duration.ofMinutes(10));
         assertNotSame(off.parse(token), off.parse(token));
         assertEquals(0, off.size());
