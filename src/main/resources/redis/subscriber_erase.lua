@@ -1,4 +1,5 @@
--- Erases one subscriber from the base: consents, liveness, identifier index, household, record.
+-- Erases one subscriber from the base: consents, liveness, identifier index, household, record (and its
+-- 'loading' bit, so a bulk load still linking it leaves it alone).
 -- ARGV[1] prefix, ARGV[2] record key, ARGV[3] subscriber id. Returns the subscriber number, or -1 when unknown.
 -- Segment and audience bitmaps are cleared by their own stores right after (see docs/architecture.md).
 -- (helpers from subscriber_lib.lua are prepended)
@@ -9,6 +10,7 @@ for _, purpose in ipairs(purposes) do
   redis.call('SETBIT', p .. 'consent:' .. purpose, num, 0)
 end
 redis.call('SETBIT', p .. 'live', num, 0)
+redis.call('SETBIT', p .. 'loading', num, 0)
 redis.call('SETRANGE', p .. 'hhof', num * 4, '\0\0\0\0')
 remove_traces(rec, num)
 redis.call('HDEL', ARGV[2], ARGV[3])

@@ -75,3 +75,18 @@ local function add_traces(rec, num)
   end
   pending_members = pending_members .. packed
 end
+
+-- Gives an existing record a new tail (identifiers, household) and new consents, keeping its number. meta is the
+-- consent mask ('0'/'1' for tv, web, ads_and_data) followed by the 4-byte household tag. Clears the number's
+-- 'loading' bit, so a bulk load still linking the old identifiers leaves them out (see bulk_records.lua).
+local function replace_record(key, sid, old, tail, meta)
+  local num = struct.unpack('>I4', old)
+  flush_household()
+  remove_traces(old, num)
+  local rec = sub(old, 1, 4) .. tail
+  redis.call('HSET', key, sid, rec)
+  add_traces(rec, num)
+  redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
+  for k = 1, 3 do redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, byte(meta, k) - 48) end
+  redis.call('SETBIT', p .. 'loading', num, 0)
+end

@@ -21,7 +21,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -33,25 +32,30 @@ import java.util.concurrent.CompletableFuture;
 public class SubscriberService {
 
     static final int MAX_LISTED_ERRORS = 20;
-    private static final int BATCH = 500;
-    private static final int IN_FLIGHT = 8;
 
     private final SubscriberStore store;
     private final Instance<MemberEraser> erasers;
     private final RedisConnections redis;
     private final ObjectReader lineReader;
     private final long maxUploadBytes;
+    private final int chunkSize;
     private final Counter erasures;
     private final Counter withdrawals;
 
     public SubscriberService(SubscriberStore store, Instance<MemberEraser> erasers, RedisConnections redis,
                              ObjectMapper mapper, MeterRegistry metrics,
-                             @ConfigProperty(name = "audience-match.upload.max-bytes") long maxUploadBytes) {
+                             @ConfigProperty(name = "audience-match.upload.max-bytes") long maxUploadBytes,
+                             @ConfigProperty(name = "audience-match.bulk.chunk-size", defaultValue = "524288")
+                             int chunkSize) {
         this.store = store;
         this.erasers = erasers;
         this.redis = redis;
         this.lineReader = mapper.readerFor(BulkLine.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.maxUploadBytes = maxUploadBytes;
+        if (chunkSize < 1 || chunkSize > 4_194_304) {
+            throw new IllegalArgumentException("audience-match.bulk.chunk-size must be between 1 and 4194304");
+        }
+        this.chunkSize = chunkSize;
         this.erasures = metrics.counter("audience_match_subscriber_erasures_total");
         this.withdrawals = metrics.counter("audience_match_consent_withdrawals_total");
     }
@@ -87,8 +91,10 @@ public class SubscriberService {
     }
 
     /**
-     * Loads NDJSON from a stream, on a worker thread: lines are parsed as they arrive and written in batches of
-     * {@value #BATCH} on a dedicated connection, several batches in flight. Bad lines are reported and skipped.
+     * Loads NDJSON from a stream, on a worker thread: lines are parsed as they arrive and written a chunk of up to
+     * {@code audience-match.bulk.chunk-size} subscribers at a time on a dedicated connection ({@link BulkChunk}: records, then identifier and
+     * household entries by bucket). While Redis writes one chunk the next one is parsed. Bad lines are reported and
+     * skipped; when a subscriber id comes twice in a chunk, its last line is the one written, as if applied in order.
      */
     public BulkReport bulkLoad(InputStream body) {
         StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
@@ -101,9 +107,8 @@ public class SubscriberService {
 
     private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection) {
         LineReader lines = new LineReader(body, maxUploadBytes);
-        ArrayDeque<CompletableFuture<?>> inFlight = new ArrayDeque<>();
+        Chunks chunks = new Chunks(connection);
         List<LineError> errors = new ArrayList<>();
-        List<Subscriber> batch = new ArrayList<>(BATCH);
         long accepted = 0;
         long rejected = 0;
         try {
@@ -114,9 +119,11 @@ public class SubscriberService {
                     continue;
                 }
                 try {
-                    BulkLine line = lineReader.readValue(lines.buffer(), from, to - from);
-                    batch.add(SubscriberValidation.toSubscriber(line.subscriberId(), "field 'subscriber_id'", line.identifiers(),
-                            line.householdId(), line.consents()));
+                    if (!chunks.addFast(lines.buffer(), from, to)) {
+                        BulkLine line = lineReader.readValue(lines.buffer(), from, to - from);
+                        chunks.add(SubscriberValidation.toSubscriber(line.subscriberId(), "field 'subscriber_id'",
+                                line.identifiers(), line.householdId(), line.consents()));
+                    }
                     accepted++;
                 } catch (JsonProcessingException e) {
                     rejected++;
@@ -125,39 +132,76 @@ public class SubscriberService {
                     rejected++;
                     note(errors, lines.lineNumber(), e.getMessage());
                 }
-                if (batch.size() == BATCH) {
-                    send(connection, batch, inFlight);
-                    batch = new ArrayList<>(BATCH);
-                }
             }
-            if (!batch.isEmpty()) {
-                send(connection, batch, inFlight);
-            }
-            while (!inFlight.isEmpty()) {
-                RedisConnections.awaitOnWorker(inFlight.poll());
-            }
+            chunks.finish();
         } catch (LineReader.TooLargeException e) {
-            drain(inFlight);
+            chunks.finish();
             throw new ProblemException(413, "Content Too Large",
                     "body exceeds " + maxUploadBytes + " bytes; lines before the limit were loaded");
         } catch (IOException e) {
-            drain(inFlight);
-            throw ProblemException.badRequest("the body could not be read to its end");
+            chunks.finish();
+            throw ProblemException.badRequest("the body could not be read to its end; lines before that were loaded");
         }
         return new BulkReport(accepted, rejected, List.copyOf(errors));
     }
 
-    private void send(StatefulRedisConnection<byte[], byte[]> connection, List<Subscriber> batch,
-                      ArrayDeque<CompletableFuture<?>> inFlight) {
-        inFlight.add(store.upsertBatch(connection.async(), batch).toCompletableFuture());
-        connection.flushCommands();
-        while (inFlight.size() >= IN_FLIGHT) {
-            RedisConnections.awaitOnWorker(inFlight.poll());
-        }
-    }
+    /**
+     * The chunks of one load, written in order on one connection: chunk k's records go out when it is full, its
+     * links just before chunk k+1's records, so Redis sees every chunk whole before the next one starts.
+     */
+    private final class Chunks {
+        private final StatefulRedisConnection<byte[], byte[]> connection;
+        private BulkChunk filling = store.bulkChunk(chunkSize);
+        private BulkChunk recordsSent;
+        private CompletableFuture<Void> linksSent = CompletableFuture.completedFuture(null);
 
-    private static void drain(ArrayDeque<CompletableFuture<?>> inFlight) {
-        inFlight.forEach(f -> f.exceptionally(t -> null).join());
+        Chunks(StatefulRedisConnection<byte[], byte[]> connection) {
+            this.connection = connection;
+        }
+
+        void add(Subscriber subscriber) {
+            filling.add(subscriber);
+            if (filling.isFull()) {
+                send();
+            }
+        }
+
+        /** The usual line, read straight into the chunk (BulkLineParser); false when it needs the general path. */
+        boolean addFast(byte[] buffer, int from, int to) {
+            if (!BulkLineParser.addTo(filling, buffer, from, to)) {
+                return false;
+            }
+            if (filling.isFull()) {
+                send();
+            }
+            return true;
+        }
+
+        void finish() {
+            send();
+            sendLinks();
+            RedisConnections.awaitOnWorker(linksSent);
+        }
+
+        private void send() {
+            if (filling.isEmpty()) {
+                return;
+            }
+            sendLinks();
+            filling.writeRecords(connection);
+            recordsSent = filling;
+            filling = store.bulkChunk(chunkSize);
+        }
+
+        /** The links of the chunk whose records went out last; waits for the links before them first. */
+        private void sendLinks() {
+            if (recordsSent == null) {
+                return;
+            }
+            RedisConnections.awaitOnWorker(linksSent);
+            linksSent = recordsSent.writeLinks(connection);
+            recordsSent = null;
+        }
     }
 
     private static void note(List<LineError> errors, long line, String reason) {

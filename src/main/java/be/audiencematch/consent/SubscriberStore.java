@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The subscriber base in Redis: who exists (by internal number), their identifiers, households and consents.
@@ -29,6 +30,7 @@ import java.util.concurrent.CompletionStage;
  *   {p}live                    bitmap  bit n set while subscriber n exists
  *   {p}consent:{purpose}       bitmap  bit n set while subscriber n consents to the purpose
  *   {p}hhof                    string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none)
+ *   {p}loading                 bitmap  bit n set while a bulk load still links subscriber n (bulk_lib.lua)
  * </pre>
  * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
  */
@@ -52,6 +54,10 @@ public class SubscriberStore {
     private final String prefix;
     private final byte[] prefixBytes;
     private final Buckets buckets;
+    private final AtomicReferenceArray<byte[]> recordKeys;
+    private final AtomicReferenceArray<byte[]> emailIndexKeys;
+    private final AtomicReferenceArray<byte[]> phoneIndexKeys;
+    private final AtomicReferenceArray<byte[]> householdKeys;
 
     public SubscriberStore(RedisConnections redis,
                            @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
@@ -61,6 +67,11 @@ public class SubscriberStore {
         this.prefix = prefix;
         this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
         this.buckets = new Buckets(bucketBits);
+        int size = 1 << bucketBits;
+        this.recordKeys = new AtomicReferenceArray<>(size);
+        this.emailIndexKeys = new AtomicReferenceArray<>(size);
+        this.phoneIndexKeys = new AtomicReferenceArray<>(size);
+        this.householdKeys = new AtomicReferenceArray<>(size);
     }
 
     public Buckets buckets() {
@@ -109,24 +120,14 @@ public class SubscriberStore {
 
     /** Creates or replaces one subscriber; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        return redis.withShared(r -> upsertBatch(r, List.of(subscriber)).thenApply(created -> created.get(0)));
+        return redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
+                recordKey(subscriber.id()), subscriber.id().getBytes(StandardCharsets.UTF_8), recordTail(subscriber),
+                meta(subscriber)).thenApply(created -> created == 1L));
     }
 
-    /** Creates or replaces a batch in one atomic script call; one flag per subscriber, true when new. */
-    public CompletionStage<List<Boolean>> upsertBatch(RedisAsyncCommands<byte[], byte[]> r, List<Subscriber> batch) {
-        byte[][] args = new byte[2 + batch.size() * 5][];
-        args[0] = prefixBytes;
-        args[1] = Integer.toString(batch.size()).getBytes(StandardCharsets.US_ASCII);
-        int i = 2;
-        for (Subscriber s : batch) {
-            args[i++] = recordKey(s.id());
-            args[i++] = s.id().getBytes(StandardCharsets.UTF_8);
-            args[i++] = recordTail(s);
-            args[i++] = consentMask(s.consents());
-            args[i++] = householdTag(s.householdId());
-        }
-        return UPSERT.<List<Long>>run(r, ScriptOutputType.MULTI, new byte[0][], args)
-                .thenApply(flags -> flags.stream().map(f -> f == 1L).toList());
+    /** An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}). */
+    BulkChunk bulkChunk(int capacity) {
+        return new BulkChunk(this, capacity);
     }
 
     /** Sets the given purposes; false when the subscriber is unknown. */
@@ -185,11 +186,46 @@ public class SubscriberStore {
     }
 
     private byte[] recordKey(String subscriberId) {
-        return key("sub:" + Buckets.hex(buckets.ofId(subscriberId)));
+        return recordKey(buckets.ofId(subscriberId));
+    }
+
+    byte[] prefixBytes() {
+        return prefixBytes;
+    }
+
+    /** Keys of the bucket hashes, made once each: a bulk load names every bucket many times. */
+    byte[] recordKey(int bucket) {
+        return cached(recordKeys, bucket, "sub:");
+    }
+
+    byte[] indexKey(IdentifierType type, int bucket) {
+        return type == IdentifierType.EMAIL_SHA256 ? cached(emailIndexKeys, bucket, "ix:e:")
+                : cached(phoneIndexKeys, bucket, "ix:p:");
+    }
+
+    byte[] householdKey(int bucket) {
+        return cached(householdKeys, bucket, "hh:");
+    }
+
+    private byte[] cached(AtomicReferenceArray<byte[]> keys, int bucket, String family) {
+        byte[] k = keys.get(bucket);
+        if (k == null) {
+            k = key(family + Buckets.hex(bucket));
+            keys.set(bucket, k);
+        }
+        return k;
+    }
+
+    /** The consent mask ('0'/'1' for tv, web, ads_and_data) and the household tag, as the scripts take them. */
+    static byte[] meta(Subscriber s) {
+        Consents c = s.consents();
+        byte[] tag = householdTag(s.householdId());
+        return new byte[] {(byte) (c.tv() ? '1' : '0'), (byte) (c.web() ? '1' : '0'), (byte) (c.adsAndData() ? '1' : '0'),
+            tag[0], tag[1], tag[2], tag[3]};
     }
 
     /** The record without its number (the script assigns it): see subscriber_upsert.lua for the layout. */
-    private byte[] recordTail(Subscriber s) {
+    byte[] recordTail(Subscriber s) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         byte[] household = s.householdId() == null ? new byte[0] : s.householdId().getBytes(StandardCharsets.UTF_8);
         int bucket = household.length == 0 ? 0 : buckets.ofId(s.householdId());
@@ -206,10 +242,6 @@ public class SubscriberStore {
             out.write(id.digest(), 2, INDEX_FIELD_BYTES);
         }
         return out.toByteArray();
-    }
-
-    private static byte[] consentMask(Consents c) {
-        return new byte[] {(byte) (c.tv() ? '1' : '0'), (byte) (c.web() ? '1' : '0'), (byte) (c.adsAndData() ? '1' : '0')};
     }
 
     private byte[] key(String suffix) {

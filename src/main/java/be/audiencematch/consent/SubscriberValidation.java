@@ -55,6 +55,11 @@ public final class SubscriberValidation {
         }
     }
 
+    /** Named only when something is wrong: a bulk load checks millions of identifiers. */
+    private static String field(int i) {
+        return "identifiers[" + i + "]";
+    }
+
     public static Subscriber toSubscriber(String id, String idWhere, List<Identifier> identifiers,
                                           String householdId, ConsentFlags consents) {
         checkSubscriberId(id, idWhere);
@@ -68,17 +73,18 @@ public final class SubscriberValidation {
         List<HashedIdentifier> hashed = new ArrayList<>(given.size());
         for (int i = 0; i < given.size(); i++) {
             Identifier identifier = given.get(i);
-            String field = "identifiers[" + i + "]";
             if (identifier == null) {
-                throw new Invalid("field '" + field + "' is null");
+                throw new Invalid("field '" + field(i) + "' is null");
             }
-            IdentifierType type = IdentifierType.fromWireName(identifier.type()).orElseThrow(() -> new Invalid(
-                    "field '" + field + ".type' must be email_sha256 or phone_sha256"));
+            IdentifierType type = IdentifierType.fromWireName(identifier.type()).orElse(null);
+            if (type == null) {
+                throw new Invalid("field '" + field(i) + ".type' must be email_sha256 or phone_sha256");
+            }
             String value = identifier.value();
             if (value == null || !HashedRows.isDigestHex(value)) {
                 throw new Invalid(value != null && HashedRows.looksLikePlainText(value)
-                        ? "field '" + field + ".value' looks like a clear-text identifier; send its SHA-256 (64 hex)"
-                        : "field '" + field + ".value' must be 64 hex characters (SHA-256)");
+                        ? "field '" + field(i) + ".value' looks like a clear-text identifier; send its SHA-256 (64 hex)"
+                        : "field '" + field(i) + ".value' must be 64 hex characters (SHA-256)");
             }
             hashed.add(HashedIdentifier.ofHex(type, value.strip()));
         }

@@ -67,7 +67,8 @@ public final class HashedRows {
         return phoneCharactersOnly && digits >= MIN_PHONE_DIGITS && digits <= MAX_PHONE_DIGITS;
     }
 
-    private static boolean decodeHex(byte[] row, int from, byte[] digest) {
+    /** Decodes 64 hex characters at {@code from} into {@code digest}; false if any is not hex. */
+    public static boolean decodeHex(byte[] row, int from, byte[] digest) {
         for (int i = 0; i < HashedIdentifier.DIGEST_BYTES; i++) {
             int hi = hexValue(row[from + 2 * i]);
             int lo = hexValue(row[from + 2 * i + 1]);

@@ -21,8 +21,22 @@ public record Buckets(int bits) {
 
     /** Bucket of a free-form id (subscriber, household): FNV-1a over its UTF-8 bytes, folded to the bucket bits. */
     public int ofId(String id) {
-        int h = fnv1a(id);
+        return ofHash(fnv1a(id));
+    }
+
+    /** The bucket of an id whose {@link #fnv1a} is {@code h}. */
+    public int ofHash(int h) {
         return ((h ^ (h >>> 16)) & 0xffff) >>> (16 - bits);
+    }
+
+    /** 32-bit FNV-1a over {@code length} bytes from {@code from}. */
+    public static int fnv1a(byte[] bytes, int from, int length) {
+        int h = 0x811c9dc5;
+        for (int i = from; i < from + length; i++) {
+            h ^= bytes[i] & 0xff;
+            h *= 0x01000193;
+        }
+        return h;
     }
 
     /** 32-bit FNV-1a over the UTF-8 bytes of {@code value}. */

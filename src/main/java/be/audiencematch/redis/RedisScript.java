@@ -3,6 +3,8 @@ package be.audiencematch.redis;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.output.CommandOutput;
+import io.lettuce.core.protocol.CommandType;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,6 +15,7 @@ import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * A Lua script shipped in {@code src/main/resources/redis/}. Runs by digest and loads itself on NOSCRIPT, so a
@@ -69,6 +72,30 @@ public final class RedisScript {
                 result.completeExceptionally(unwrap(failure));
             }
         });
+        return result;
+    }
+
+    /** Runs with many arguments written in wire format ({@link PackedArgs}); no keys. */
+    public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis,
+                                      Supplier<CommandOutput<byte[], byte[], T>> output, PackedArgs args) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        redis.dispatch(CommandType.EVALSHA, output.get(), args.forScript(sha.getBytes(StandardCharsets.US_ASCII)))
+                .whenComplete((value, failure) -> {
+                    if (failure == null) {
+                        result.complete(value);
+                    } else if (unwrap(failure) instanceof RedisNoScriptException) {
+                        redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body)).whenComplete((v, f) -> {
+                            if (f == null) {
+                                result.complete(v);
+                            } else {
+                                result.completeExceptionally(unwrap(f));
+                            }
+                        });
+                        redis.getStatefulConnection().flushCommands();
+                    } else {
+                        result.completeExceptionally(unwrap(failure));
+                    }
+                });
         return result;
     }
 

@@ -25,6 +25,15 @@ public final class Inspector implements AutoCloseable {
         return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
     }
 
+    /** The subscriber number the index gives for a digest, or -1. */
+    public long indexed(String hex, char type) {
+        byte[] digest = HexFormat.of().parseHex(hex);
+        byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
+                BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
+        byte[] number = redis.hget(key, java.util.Arrays.copyOfRange(digest, 2, 10));
+        return number == null ? -1 : Long.parseLong(new String(number, StandardCharsets.US_ASCII));
+    }
+
     public boolean indexHas(String hex, char type) {
         byte[] digest = HexFormat.of().parseHex(hex);
         byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(

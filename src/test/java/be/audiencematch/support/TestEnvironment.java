@@ -35,6 +35,8 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         Map<String, String> config = new HashMap<>();
         config.put("audience-match.redis.url", redis.url());
         config.put("audience-match.redis.timeout", "2s");
+        // Small bulk chunks, so that every bulk test also crosses chunk boundaries.
+        config.put("audience-match.bulk.chunk-size", "1000");
         config.put("mp.jwt.verify.publickey.location", keys.publicKey().toString());
         config.put("quarkus.log.file.enabled", "true");
         config.put("quarkus.log.file.path", logFile.toString());

@@ -1,0 +1,547 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.identity.HashedIdentifier;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.Buckets;
+import be.audiencematch.redis.PackedArgs;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.output.IntegerOutput;
+import io.lettuce.core.output.NestedMultiOutput;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One chunk of a bulk load, written in two passes so that each Redis hash is touched once per chunk rather than
+ * once per subscriber: first the records, sorted by record bucket ({@code bulk_records.lua}); then, once the new
+ * subscribers have numbers, their identifier entries sorted by index bucket and their household entries sorted by
+ * household bucket, and finally the chunk's "loading" bits are cleared. Redis does a run of one bucket in one
+ * command, which is what makes a load several times faster than one script step per subscriber.
+ * <p>
+ * Between the passes a new subscriber exists with its consents but cannot yet be matched. A replacement or erasure
+ * meanwhile (another request) clears its loading bit, and the second pass then leaves its entries out, so nothing
+ * stale is written (bulk_lib.lua). When an id comes more than once, only its last line is written, which is what
+ * applying the lines in order would leave.
+ * <p>
+ * Subscribers are held in flat arrays, not objects, and arguments go out in wire format ({@link PackedArgs}): a
+ * chunk lives for a second or so, and a few big arrays cost the garbage collector nothing, millions of small objects
+ * a lot. Used on one worker thread.
+ */
+final class BulkChunk {
+
+    private static final RedisScript RECORDS = RedisScript.load("bulk_records", "subscriber_lib", "bulk_lib");
+    private static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "subscriber_lib", "bulk_lib");
+    private static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "subscriber_lib", "bulk_lib");
+    private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "subscriber_lib", "bulk_lib");
+
+    /** Subscribers per step-1 call and entries per step-2/3 call: a few milliseconds of Redis each. */
+    private static final int RECORDS_PER_CALL = 2048;
+    private static final int ENTRIES_PER_CALL = 4096;
+    /** Lua's unpack() takes about 8,000 values; a run of one bucket is split well before. */
+    private static final int MAX_RUN = 1000;
+    /** Per identifier: type ordinal, then digest bytes 0..9 (bucket bits, then the index field). */
+    private static final int IDENTIFIER_BYTES = 1 + 2 + SubscriberStore.INDEX_FIELD_BYTES;
+    private static final IdentifierType[] TYPES = IdentifierType.values();
+
+    private final SubscriberStore store;
+    private final Buckets buckets;
+    private final int capacity;
+    private int size;
+
+    // Grown as lines come, up to the capacity, so a five-line load costs five lines of memory.
+    private byte[] ids;
+    private int[] idEnd;
+    private byte[] households;
+    private int[] householdEnd;
+    private byte[] identifiers;
+    private int[] identifierEnd;
+    private byte[] consents;
+    /** FNV-1a of each id and household id, computed once: buckets, tags and grouping all start from it. */
+    private int[] idHash;
+    private int[] householdHash;
+
+    private final List<Slice> slices = new ArrayList<>();
+    private int[] number;
+
+    /** The positions one step-1 call wrote, and its answer. */
+    private record Slice(int[] positions, CompletableFuture<List<Object>> reply) {
+    }
+
+    BulkChunk(SubscriberStore store, int capacity) {
+        this.store = store;
+        this.buckets = store.buckets();
+        this.capacity = capacity;
+        int lines = Math.min(capacity, 1024);
+        this.ids = new byte[lines * 16];
+        this.idEnd = new int[lines];
+        this.households = new byte[lines * 12];
+        this.householdEnd = new int[lines];
+        this.identifiers = new byte[lines * 2 * IDENTIFIER_BYTES];
+        this.identifierEnd = new int[lines];
+        this.consents = new byte[lines];
+        this.idHash = new int[lines];
+        this.householdHash = new int[lines];
+    }
+
+    boolean isFull() {
+        return size == capacity;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** Copies a checked subscriber in (its id and household id are ASCII: see SubscriberValidation). */
+    void add(Subscriber s) {
+        beginLine();
+        byte[] id = ascii(s.id());
+        lineId(id, 0, id.length);
+        if (s.householdId() != null) {
+            byte[] household = ascii(s.householdId());
+            lineHousehold(household, 0, household.length);
+        }
+        for (HashedIdentifier identifier : s.identifiers()) {
+            lineIdentifier(identifier.type(), identifier.digest());
+        }
+        Consents c = s.consents();
+        commitLine((c.tv() ? 1 : 0) | (c.web() ? 2 : 0) | (c.adsAndData() ? 4 : 0));
+    }
+
+    private static byte[] ascii(String value) {
+        byte[] bytes = new byte[value.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            bytes[i] = (byte) value.charAt(i);
+        }
+        return bytes;
+    }
+
+    // A line is written in place past the last one and counts only once committed, so a line that turns out
+    // bad half-way leaves nothing behind (BulkLineParser).
+    private int stagedIdLength;
+    private int stagedHouseholdLength;
+    private int stagedIdentifiers;
+
+    void beginLine() {
+        if (size == idEnd.length) {
+            int lines = Math.min(capacity, 2 * size);
+            idEnd = Arrays.copyOf(idEnd, lines);
+            householdEnd = Arrays.copyOf(householdEnd, lines);
+            identifierEnd = Arrays.copyOf(identifierEnd, lines);
+            consents = Arrays.copyOf(consents, lines);
+            idHash = Arrays.copyOf(idHash, lines);
+            householdHash = Arrays.copyOf(householdHash, lines);
+        }
+        stagedIdLength = 0;
+        stagedHouseholdLength = 0;
+        stagedIdentifiers = 0;
+    }
+
+    void lineId(byte[] from, int offset, int length) {
+        int at = idStart(size);
+        ids = ensure(ids, at + length);
+        System.arraycopy(from, offset, ids, at, length);
+        stagedIdLength = length;
+    }
+
+    void lineHousehold(byte[] from, int offset, int length) {
+        int at = householdStart(size);
+        households = ensure(households, at + length);
+        System.arraycopy(from, offset, households, at, length);
+        stagedHouseholdLength = length;
+    }
+
+    void lineIdentifier(IdentifierType type, byte[] digest) {
+        int at = (identifierStart(size) + stagedIdentifiers++) * IDENTIFIER_BYTES;
+        identifiers = ensure(identifiers, at + IDENTIFIER_BYTES);
+        identifiers[at] = (byte) type.ordinal();
+        System.arraycopy(digest, 0, identifiers, at + 1, IDENTIFIER_BYTES - 1);
+    }
+
+    /** Counts the staged line, with its consents (1 tv, 2 web, 4 ads_and_data). */
+    void commitLine(int consentMask) {
+        int i = size++;
+        idEnd[i] = idStart(i) + stagedIdLength;
+        householdEnd[i] = householdStart(i) + stagedHouseholdLength;
+        identifierEnd[i] = identifierStart(i) + stagedIdentifiers;
+        consents[i] = (byte) consentMask;
+        idHash[i] = Buckets.fnv1a(ids, idStart(i), stagedIdLength);
+        householdHash[i] = Buckets.fnv1a(households, householdStart(i), stagedHouseholdLength);
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** Whether line i here and line j of {@code other} hold the same subscriber (for tests of the two readers). */
+    boolean sameLine(int i, BulkChunk other, int j) {
+        return Arrays.equals(ids, idStart(i), idEnd[i], other.ids, other.idStart(j), other.idEnd[j])
+                && Arrays.equals(households, householdStart(i), householdEnd[i],
+                        other.households, other.householdStart(j), other.householdEnd[j])
+                && Arrays.equals(identifiers, identifierStart(i) * IDENTIFIER_BYTES, identifierEnd[i] * IDENTIFIER_BYTES,
+                        other.identifiers, other.identifierStart(j) * IDENTIFIER_BYTES, other.identifierEnd[j] * IDENTIFIER_BYTES)
+                && consents[i] == other.consents[j] && idHash[i] == other.idHash[j]
+                && householdHash[i] == other.householdHash[j];
+    }
+
+    private static byte[] ensure(byte[] array, int needed) {
+        return needed <= array.length ? array : Arrays.copyOf(array, Math.max(needed, array.length * 2));
+    }
+
+    private int idStart(int i) {
+        return i == 0 ? 0 : idEnd[i - 1];
+    }
+
+    private int householdStart(int i) {
+        return i == 0 ? 0 : householdEnd[i - 1];
+    }
+
+    private int identifierStart(int i) {
+        return i == 0 ? 0 : identifierEnd[i - 1];
+    }
+
+    /** Step 1: sends the record calls, each as soon as it is made. */
+    void writeRecords(StatefulRedisConnection<byte[], byte[]> connection) {
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        boolean[] superseded = superseded();
+        int[] bucketOf = new int[size];
+        int kept = 0;
+        for (int i = 0; i < size; i++) {
+            if (superseded[i]) {
+                bucketOf[i] = -1;
+            } else {
+                bucketOf[i] = buckets.ofHash(idHash[i]);
+                kept++;
+            }
+        }
+        int[] order = sortedBy(bucketOf, 1 << buckets.bits(), kept);
+        for (int from = 0; from < kept; from += RECORDS_PER_CALL) {
+            int[] positions = Arrays.copyOfRange(order, from, Math.min(kept, from + RECORDS_PER_CALL));
+            slices.add(new Slice(positions, RECORDS.run(r, () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
+                    recordArgs(positions, bucketOf)).toCompletableFuture()));
+            connection.flushCommands();
+        }
+    }
+
+    /** bulk_records.lua's arguments for these positions (in bucket order). */
+    private PackedArgs recordArgs(int[] positions, int[] bucketOf) {
+        int n = positions.length;
+        PackedArgs args = new PackedArgs();
+        args.add(store.prefixBytes()).addDecimal(n);
+        args.begin(n);
+        for (int p : positions) {
+            args.put((byte) ('0' + consents[p]));
+        }
+        args.end();
+        args.begin(4 * n);
+        for (int p : positions) {
+            int tag = householdTag(p);
+            args.put((byte) (tag >>> 24)).put((byte) (tag >>> 16)).put((byte) (tag >>> 8)).put((byte) tag);
+        }
+        args.end();
+        for (int bit = 1; bit <= 4; bit <<= 1) {
+            consentWords(args, positions, bit);
+        }
+        for (int start = 0; start < n; ) {
+            int end = runEnd(positions, start, bucketOf);
+            args.add(store.recordKey(bucketOf[positions[start]])).addDecimal(end - start);
+            for (int j = start; j < end; j++) {
+                int p = positions[j];
+                args.add(ids, idStart(p), idEnd[p] - idStart(p));
+            }
+            for (int j = start; j < end; j++) {
+                writeTail(args, positions[j]);
+            }
+            start = end;
+        }
+        return args;
+    }
+
+    /** One consent's bits for the positions in order, as u32 words (the last one as wide as what is left). */
+    private void consentWords(PackedArgs args, int[] positions, int bit) {
+        int words = (positions.length + 31) / 32;
+        args.begin(4 * words);
+        for (int w = 0; w < words; w++) {
+            int value = 0;
+            int width = Math.min(32, positions.length - 32 * w);
+            for (int j = 0; j < width; j++) {
+                value = (value << 1) | ((consents[positions[32 * w + j]] & bit) != 0 ? 1 : 0);
+            }
+            args.put((byte) (value >>> 24)).put((byte) (value >>> 16)).put((byte) (value >>> 8)).put((byte) value);
+        }
+        args.end();
+    }
+
+    /** The record without its number: see subscriber_upsert.lua (and SubscriberStore.recordTail). */
+    private void writeTail(PackedArgs args, int p) {
+        int hhFrom = householdStart(p);
+        int hhLength = householdEnd[p] - hhFrom;
+        int idFrom = identifierStart(p);
+        int count = identifierEnd[p] - idFrom;
+        args.begin(3 + hhLength + 1 + count * IDENTIFIER_BYTES);
+        int bucket = hhLength == 0 ? 0 : buckets.ofHash(householdHash[p]);
+        args.put((byte) (bucket >> 8)).put((byte) bucket).put((byte) hhLength).put(households, hhFrom, hhLength);
+        args.put((byte) count);
+        for (int k = idFrom; k < idFrom + count; k++) {
+            int at = k * IDENTIFIER_BYTES;
+            int indexBucket = digestBucket(at);
+            args.put(TYPES[identifiers[at]].code()).put((byte) (indexBucket >> 8)).put((byte) indexBucket)
+                    .put(identifiers, at + 3, SubscriberStore.INDEX_FIELD_BYTES);
+        }
+        args.end();
+    }
+
+    private int digestBucket(int at) {
+        return (((identifiers[at + 1] & 0xff) << 8) | (identifiers[at + 2] & 0xff)) >>> (16 - buckets.bits());
+    }
+
+    /** As SubscriberStore.householdTag: FNV-1a of the household id, never 0 when there is one. */
+    private int householdTag(int p) {
+        int from = householdStart(p);
+        if (householdEnd[p] == from) {
+            return 0;
+        }
+        int h = householdHash[p];
+        return h == 0 ? 1 : h;
+    }
+
+    /** Marks every line whose subscriber id comes again later in the chunk. */
+    private boolean[] superseded() {
+        long[] keyed = new long[size];
+        for (int i = 0; i < size; i++) {
+            keyed[i] = ((long) idHash[i] << 32) | i;
+        }
+        Arrays.sort(keyed);
+        boolean[] superseded = new boolean[size];
+        for (int a = 0; a < size; a++) {
+            int i = (int) keyed[a];
+            for (int b = a + 1; b < size && (keyed[b] >>> 32) == (keyed[a] >>> 32); b++) {
+                int j = (int) keyed[b];
+                if (Arrays.equals(ids, idStart(i), idEnd[i], ids, idStart(j), idEnd[j])) {
+                    superseded[i] = true;
+                    break;
+                }
+            }
+        }
+        return superseded;
+    }
+
+    /**
+     * Steps 2 to 4, once step 1 has answered (waits for it: call on a worker thread): queues the identifier,
+     * household and clean-up calls, each sent as soon as it is made, and returns when Redis has run them all.
+     */
+    CompletableFuture<Void> writeLinks(StatefulRedisConnection<byte[], byte[]> connection) {
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        number = new int[size];
+        Arrays.fill(number, -1);
+        List<long[]> ranges = new ArrayList<>();
+        for (Slice slice : slices) {
+            List<Object> reply = RedisConnections.awaitOnWorker(slice.reply());
+            long base = (Long) reply.get(0);
+            byte[] flags = (byte[]) reply.get(1);
+            int created = 0;
+            for (int j = 0; j < flags.length; j++) {
+                if (flags[j] == '1') {
+                    number[slice.positions()[j]] = (int) (base + created++);
+                }
+            }
+            if (created > 0) {
+                long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+                if (last != null && last[0] + last[1] == base) {
+                    last[1] += created;
+                } else {
+                    ranges.add(new long[] {base, created});
+                }
+            }
+        }
+        if (ranges.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        writeIdentifiers(connection, ranges, calls);
+        writeHouseholds(connection, ranges, calls);
+        calls.add(LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), withRanges(ranges))
+                .toCompletableFuture());
+        connection.flushCommands();
+        return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
+    }
+
+    private void writeIdentifiers(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
+                                  List<CompletableFuture<?>> calls) {
+        int bits = buckets.bits();
+        int count = 0;
+        for (int i = 0; i < size; i++) {
+            if (number[i] >= 0) {
+                count += identifierEnd[i] - identifierStart(i);
+            }
+        }
+        int[] family = new int[count];
+        int[] entry = new int[count];
+        int[] owner = new int[count];
+        int e = 0;
+        for (int i = 0; i < size; i++) {
+            if (number[i] < 0) {
+                continue;
+            }
+            for (int k = identifierStart(i); k < identifierEnd[i]; k++) {
+                int at = k * IDENTIFIER_BYTES;
+                family[e] = (identifiers[at] << bits) | digestBucket(at);
+                entry[e] = at;
+                owner[e++] = number[i];
+            }
+        }
+        int[] order = sortedBy(family, TYPES.length << bits, count);
+        for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
+            int[] positions = Arrays.copyOfRange(order, from, Math.min(count, from + ENTRIES_PER_CALL));
+            PackedArgs args = withRanges(ranges);
+            for (int start = 0; start < positions.length; ) {
+                int end = runEnd(positions, start, family);
+                int f = family[positions[start]];
+                args.add(store.indexKey(TYPES[f >>> bits], f & ((1 << bits) - 1))).addDecimal(end - start);
+                for (int j = start; j < end; j++) {
+                    args.add(identifiers, entry[positions[j]] + 3, SubscriberStore.INDEX_FIELD_BYTES)
+                            .addDecimal(owner[positions[j]]);
+                }
+                start = end;
+            }
+            calls.add(IDENTIFIERS.run(connection.async(), () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args)
+                    .toCompletableFuture());
+            connection.flushCommands();
+        }
+    }
+
+    private void writeHouseholds(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
+                                 List<CompletableFuture<?>> calls) {
+        // New members grouped by household: sorted by (hash of the household id, line), equal ids side by side.
+        int count = 0;
+        long[] keyed = new long[size];
+        for (int i = 0; i < size; i++) {
+            int from = householdStart(i);
+            if (number[i] >= 0 && householdEnd[i] > from) {
+                keyed[count++] = ((long) householdHash[i] << 32) | i;
+            }
+        }
+        Arrays.sort(keyed, 0, count);
+        int[] first = new int[count];
+        int[] members = new int[count];
+        int groups = 0;
+        for (int a = 0; a < count; ) {
+            int b = a + 1;
+            while (b < count && (keyed[b] >>> 32) == (keyed[a] >>> 32)) {
+                b++;
+            }
+            if (b - a > 1) {
+                byId(keyed, a, b);
+            }
+            for (int g = a; g < b; ) {
+                int h = g + 1;
+                while (h < b && sameHousehold((int) keyed[g], (int) keyed[h])) {
+                    h++;
+                }
+                first[groups] = g;
+                members[groups++] = h - g;
+                g = h;
+            }
+            a = b;
+        }
+        int[] bucketOf = new int[groups];
+        for (int g = 0; g < groups; g++) {
+            int i = (int) keyed[first[g]];
+            bucketOf[g] = buckets.ofHash(householdHash[i]);
+        }
+        int[] order = sortedBy(bucketOf, 1 << buckets.bits(), groups);
+        for (int from = 0; from < groups; from += ENTRIES_PER_CALL) {
+            int[] positions = Arrays.copyOfRange(order, from, Math.min(groups, from + ENTRIES_PER_CALL));
+            PackedArgs args = withRanges(ranges);
+            for (int start = 0; start < positions.length; ) {
+                int end = runEnd(positions, start, bucketOf);
+                args.add(store.householdKey(bucketOf[positions[start]])).addDecimal(end - start);
+                for (int j = start; j < end; j++) {
+                    int g = positions[j];
+                    int i = (int) keyed[first[g]];
+                    args.add(households, householdStart(i), householdEnd[i] - householdStart(i));
+                    args.begin(4 * members[g]);
+                    for (int m = first[g]; m < first[g] + members[g]; m++) {
+                        int num = number[(int) keyed[m]];
+                        args.put((byte) (num >>> 24)).put((byte) (num >>> 16)).put((byte) (num >>> 8)).put((byte) num);
+                    }
+                    args.end();
+                }
+                start = end;
+            }
+            calls.add(HOUSEHOLDS.run(connection.async(), () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args)
+                    .toCompletableFuture());
+            connection.flushCommands();
+        }
+    }
+
+    /**
+     * Orders lines whose household ids share a hash by id, then by line (an insertion sort: such a block is one
+     * household's few new members, or two households when their hashes collide).
+     */
+    private void byId(long[] keyed, int from, int to) {
+        for (int a = from + 1; a < to; a++) {
+            long x = keyed[a];
+            int b = a - 1;
+            while (b >= from && compareHouseholds((int) keyed[b], (int) x) > 0) {
+                keyed[b + 1] = keyed[b];
+                b--;
+            }
+            keyed[b + 1] = x;
+        }
+    }
+
+    private int compareHouseholds(int i, int j) {
+        int c = Arrays.compare(households, householdStart(i), householdEnd[i], households, householdStart(j), householdEnd[j]);
+        return c != 0 ? c : Integer.compare(i, j);
+    }
+
+    private boolean sameHousehold(int i, int j) {
+        return Arrays.equals(households, householdStart(i), householdEnd[i], households, householdStart(j), householdEnd[j]);
+    }
+
+    /** A new argument list that starts with the prefix and the chunk's loading ranges (bulk_lib.lua). */
+    private PackedArgs withRanges(List<long[]> ranges) {
+        PackedArgs args = new PackedArgs();
+        args.add(store.prefixBytes()).addDecimal(ranges.size());
+        for (long[] range : ranges) {
+            args.addDecimal(range[0]).addDecimal(range[1]);
+        }
+        return args;
+    }
+
+    /** The end of the run of equal keys that starts at {@code start}, at most {@value #MAX_RUN} long. */
+    private static int runEnd(int[] positions, int start, int[] key) {
+        int k = key[positions[start]];
+        int end = start + 1;
+        while (end < positions.length && end - start < MAX_RUN && key[positions[end]] == k) {
+            end++;
+        }
+        return end;
+    }
+
+    /** Positions with a key of 0 or more, ordered by key, stable (a counting sort: keys are bucket numbers). */
+    static int[] sortedBy(int[] key, int keySpace, int kept) {
+        int[] start = new int[keySpace + 1];
+        for (int k : key) {
+            if (k >= 0) {
+                start[k + 1]++;
+            }
+        }
+        for (int b = 0; b < keySpace; b++) {
+            start[b + 1] += start[b];
+        }
+        int[] order = new int[kept];
+        for (int i = 0; i < key.length; i++) {
+            if (key[i] >= 0) {
+                order[start[key[i]]++] = i;
+            }
+        }
+        return order;
+    }
+}

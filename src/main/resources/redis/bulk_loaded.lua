@@ -1,0 +1,17 @@
+-- Bulk load, step 4: clears the chunk's loading bits. ARGV[1] key prefix, ARGV[2..] the ranges (bulk_lib.lua).
+-- Every number in a range belongs to this chunk, so whole bytes inside it are cleared at once.
+-- (helpers from subscriber_lib.lua and bulk_lib.lua are prepended)
+local r = tonumber(ARGV[2])
+for k = 0, r - 1 do
+  local lo = tonumber(ARGV[3 + 2 * k])
+  local hi = lo + tonumber(ARGV[4 + 2 * k]) - 1
+  local b0, b1 = math.floor(lo / 8), math.floor(hi / 8)
+  local edges = {}
+  for n = lo, math.min(hi, b0 * 8 + 7) do edges[#edges + 1] = n end
+  if b1 > b0 then
+    for n = b1 * 8, hi do edges[#edges + 1] = n end
+  end
+  if b1 - b0 > 1 then redis.call('SETRANGE', loading, b0 + 1, string.rep('\0', b1 - b0 - 1)) end
+  for _, n in ipairs(edges) do redis.call('SETBIT', loading, n, 0) end
+end
+return 1

@@ -1,0 +1,97 @@
+-- Bulk load, step 1: creates or replaces a slice of records, one run of a record bucket at a time.
+-- ARGV[1] key prefix, ARGV[2] n, the number of subscribers; then, one entry per subscriber in argument order:
+-- ARGV[3] consent masks (a byte '0' + 1 tv + 2 web + 4 ads_and_data), ARGV[4] household tags (4 bytes),
+-- ARGV[5..7] the tv, web and ads_and_data bits as u32 words (the last as wide as what is left);
+-- then per run: record key, k, k subscriber ids, k record tails (subscriber_upsert.lua). Ids in one call are distinct.
+-- New subscribers get consecutive numbers in argument order, their bits, household tags and a bit in {p}loading
+-- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
+-- whole here. Returns { first new number, flags }: one character per subscriber, '1' created, '0' replaced.
+-- (helpers from subscriber_lib.lua and bulk_lib.lua are prepended)
+local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local base = tonumber(redis.call('GET', p .. 'seq') or '0')
+local next_num = base
+local replaced = {}
+local pack = struct.pack
+local position = 0
+local i = 8
+while i <= #ARGV do
+  local key, k = ARGV[i], tonumber(ARGV[i + 1])
+  local ids = i + 2
+  local found = redis.call('HMGET', key, unpack(ARGV, ids, ids + k - 1))
+  local fresh = {}
+  for j = 1, k do
+    local old = found[j]
+    if old then
+      local at = position + j
+      local mask = byte(masks, at) - 48
+      local meta = string.char(48 + mask % 2, 48 + math.floor(mask / 2) % 2, 48 + math.floor(mask / 4) % 2)
+        .. sub(tags, 4 * at - 3, 4 * at)
+      replace_record(key, ARGV[ids + j - 1], old, ARGV[ids + k + j - 1], meta)
+      replaced[at] = true
+    else
+      fresh[#fresh + 1] = ARGV[ids + j - 1]
+      fresh[#fresh + 1] = pack('>I4', next_num) .. ARGV[ids + k + j - 1]
+      next_num = next_num + 1
+    end
+  end
+  if #fresh > 0 then redis.call('HSET', key, unpack(fresh)) end
+  position = position + k
+  i = ids + 2 * k
+end
+flush_household()
+
+local added = next_num - base
+if added == 0 then return { base, string.rep('0', n) } end
+redis.call('SET', p .. 'seq', next_num)
+
+-- BITFIELD SET of count bits from offset start, given as words (u32 values, the last one narrower).
+local function set_words(key, start, count, word)
+  local args = {}
+  for w = 0, math.floor((count - 1) / 32) do
+    local width = math.min(32, count - 32 * w)
+    args[#args + 1] = 'SET'
+    args[#args + 1] = 'u' .. width
+    args[#args + 1] = start + 32 * w
+    args[#args + 1] = word(w, width)
+  end
+  redis.call('BITFIELD', key, unpack(args))
+end
+local function ones(_, width) return 2 ^ width - 1 end
+set_words(p .. 'live', base, added, ones)
+set_words(loading, base, added, ones)
+
+local purposes_words = { ARGV[5], ARGV[6], ARGV[7] }
+if added == n then
+  -- The usual case, everyone new: numbers follow argument order and the caller's words apply as they are.
+  for k = 1, 3 do
+    local words = purposes_words[k]
+    set_words(p .. 'consent:' .. purposes[k], base, added, function(w) return struct.unpack('>I4', words, 4 * w + 1) end)
+  end
+  redis.call('SETRANGE', p .. 'hhof', base * 4, tags)
+  return { base, string.rep('1', n) }
+end
+
+-- Some were replaced: the new ones' bits one by one.
+local flags, fresh_tags, bits = {}, {}, { {}, {}, {} }
+local slot = 0
+for at = 1, n do
+  if replaced[at] then
+    flags[at] = '0'
+  else
+    flags[at] = '1'
+    slot = slot + 1
+    local mask = byte(masks, at) - 48
+    bits[1][slot], bits[2][slot], bits[3][slot] = mask % 2, math.floor(mask / 2) % 2, math.floor(mask / 4) % 2
+    fresh_tags[slot] = sub(tags, 4 * at - 3, 4 * at)
+  end
+end
+for k = 1, 3 do
+  local b = bits[k]
+  set_words(p .. 'consent:' .. purposes[k], base, added, function(w, width)
+    local v = 0
+    for j = 1, width do v = v * 2 + b[32 * w + j] end
+    return v
+  end)
+end
+redis.call('SETRANGE', p .. 'hhof', base * 4, table.concat(fresh_tags))
+return { base, table.concat(flags) }

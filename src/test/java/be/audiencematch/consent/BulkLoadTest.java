@@ -1,0 +1,168 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.identity.HashedIdentifier;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.support.Inspector;
+import be.audiencematch.support.TestEnvironment;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static be.audiencematch.support.Fixtures.feed;
+import static be.audiencematch.support.Fixtures.loadSubscribers;
+import static be.audiencematch.support.Fixtures.range;
+import static be.audiencematch.support.Fixtures.subscriberJson;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The two-pass bulk load (BulkChunk): what it writes, and that nothing stale survives a change between its passes. */
+@QuarkusTest
+@WithTestResource(TestEnvironment.class)
+class BulkLoadTest {
+
+    @Inject
+    SubscriberStore store;
+    @Inject
+    SubscriberService service;
+    @Inject
+    RedisConnections redis;
+
+    private static Subscriber synthetic(int i, String householdId, String email) {
+        return new Subscriber(SyntheticBase.subscriberId(i), List.of(
+                new HashedIdentifier(IdentifierType.EMAIL_SHA256, HexFormat.of().parseHex(email)),
+                new HashedIdentifier(IdentifierType.PHONE_SHA256, HexFormat.of().parseHex(SyntheticBase.phoneHash(i)))),
+                householdId, new Consents(true, false, true));
+    }
+
+    @Test
+    void aReplacementOrAnErasureBetweenThePassesLeavesNoStaleEntry() {
+        int from = range(6);
+        int erased = from + 1;
+        int replaced = from + 2;
+        BulkChunk chunk = store.bulkChunk(16);
+        for (int i = from; i < from + 6; i++) {
+            chunk.add(synthetic(i, "hh-" + (i / 2), SyntheticBase.emailHash(i)));
+        }
+        StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
+        try {
+            chunk.writeRecords(connection);
+            // Redis runs one connection's commands in order: once PING answers, the records are there.
+            var ping = connection.async().ping();
+            connection.flushCommands();
+            ping.toCompletableFuture().join();
+
+            service.erase(SyntheticBase.subscriberId(erased)).await().indefinitely();
+            String newEmail = SyntheticBase.emailHash(from + 1000);
+            assertFalse(service.upsert(synthetic(replaced, "hh-moved-" + from, newEmail)).await().indefinitely(),
+                    "the record from the first pass is there, so this is a replacement");
+
+            chunk.writeLinks(connection).join();
+
+            try (Inspector inspector = new Inspector()) {
+                assertEquals(-1, inspector.numberOf(erased));
+                assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(erased), 'e'), "no trace of the erased");
+                assertEquals(-1, inspector.indexed(SyntheticBase.phoneHash(erased), 'p'));
+
+                long number = inspector.numberOf(replaced);
+                assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(replaced), 'e'), "the old e-mail is gone");
+                assertEquals(number, inspector.indexed(newEmail, 'e'));
+                assertEquals(number, inspector.indexed(SyntheticBase.phoneHash(replaced), 'p'));
+                assertTrue(inspector.householdHas("hh-moved-" + from, number));
+                assertFalse(inspector.householdHas("hh-" + (replaced / 2), number), "not in its old household");
+
+                for (int i = from; i < from + 6; i++) {
+                    if (i == erased || i == replaced) {
+                        continue;
+                    }
+                    long n = inspector.numberOf(i);
+                    assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "the others are linked");
+                    assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
+                    assertTrue(inspector.householdHas("hh-" + (i / 2), n));
+                    assertEquals(0, inspector.bit("am:loading", n), "loading bits are cleared");
+                }
+            }
+        } finally {
+            connection.close();
+        }
+    }
+
+    @Test
+    void aLoadAcrossManyChunksLinksEveryoneAndAppendsToExistingHouseholds() {
+        int from = range(2_600);
+        // The first member of each household (even i) first, in a load of its own; then everyone, odd i new.
+        String evens = IntStream.range(from / 2, (from + 2_600) / 2).map(h -> 2 * h).filter(i -> i >= from)
+                .mapToObj(i -> subscriberJson(i, true, false, false, true)).collect(Collectors.joining("\n"));
+        feed().contentType("application/x-ndjson").body(evens.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/subscribers/bulk").then().statusCode(200);
+        loadSubscribers(from, 2_600, i -> i % 3 != 0, i -> false, i -> true);
+        try (Inspector inspector = new Inspector()) {
+            for (int i = from; i < from + 2_600; i++) {
+                long n = inspector.numberOf(i);
+                assertTrue(n >= 0);
+                assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'));
+                assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
+                assertTrue(inspector.householdHas("hh-" + (i / 2), n), "in its household");
+                assertEquals(i % 3 != 0 ? 1 : 0, inspector.bit("am:consent:tv", n), "the second load's consent");
+                assertEquals(0, inspector.bit("am:consent:web", n));
+                assertEquals(1, inspector.bit("am:live", n));
+                assertEquals(0, inspector.bit("am:loading", n));
+            }
+        }
+    }
+
+    @Test
+    void aBulkReplacementMovesIdentifiersAndHouseholds() {
+        int from = range(1_200);
+        loadSubscribers(from, 1_200, i -> true, i -> true, i -> true);
+        // Everyone again: subscriber i now has the e-mail of i + 5000, household "moved-…", no TV consent.
+        String again = IntStream.range(from, from + 1_200).mapToObj(i -> "{\"subscriber_id\":\""
+                + SyntheticBase.subscriberId(i) + "\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\""
+                + SyntheticBase.emailHash(i + 5_000) + "\"}],\"household_id\":\"moved-" + i + "\","
+                + "\"consents\":{\"web\":true}}").collect(Collectors.joining("\n"));
+        feed().contentType("application/x-ndjson").body(again.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/subscribers/bulk").then().statusCode(200);
+        try (Inspector inspector = new Inspector()) {
+            for (int i = from; i < from + 1_200; i += 7) {
+                long n = inspector.numberOf(i);
+                assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(i), 'e'));
+                assertEquals(-1, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
+                assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i + 5_000), 'e'));
+                assertFalse(inspector.householdHas("hh-" + (i / 2), n));
+                assertTrue(inspector.householdHas("moved-" + i, n));
+                assertEquals(0, inspector.bit("am:consent:tv", n));
+                assertEquals(1, inspector.bit("am:consent:web", n));
+                assertEquals(0, inspector.bit("am:consent:ads_and_data", n));
+            }
+        }
+    }
+
+    @Test
+    void aSubscriberRepeatedAcrossChunksEndsAsItsLastLine() {
+        int from = range(1_500);
+        // Chunks of 1,000 in tests: line 1,400 repeats subscriber `from` from the first chunk, with TV withdrawn.
+        String body = IntStream.range(from, from + 1_500).mapToObj(i -> i == from + 1_399
+                        ? subscriberJson(from, false, false, false, true) : subscriberJson(i, true, false, false, true))
+                .collect(Collectors.joining("\n"));
+        feed().contentType("application/x-ndjson").body(body.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/subscribers/bulk").then().statusCode(200)
+                .body("accepted", org.hamcrest.Matchers.equalTo(1_500));
+        try (Inspector inspector = new Inspector()) {
+            long n = inspector.numberOf(from);
+            assertEquals(0, inspector.bit("am:consent:tv", n));
+            assertEquals(n, inspector.indexed(SyntheticBase.emailHash(from), 'e'));
+            assertTrue(inspector.householdHas("hh-" + (from / 2), n));
+            assertEquals(-1, inspector.numberOf(from + 1_399), "the line that repeated `from` made no one else");
+        }
+    }
+}
