@@ -20,14 +20,26 @@ final class HttpApi {
         this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     }
 
+    /** Sends a body held in memory, with its length (no chunked encoding), as a client with a file would. */
+    String send(String method, String path, String token, String contentType, byte[] body)
+            throws IOException, InterruptedException {
+        return send(method, path, token, contentType, HttpRequest.BodyPublishers.ofByteArray(body));
+    }
+
+    /** Sends a body made as it is read (chunked): nothing of it needs to fit in memory. */
     String send(String method, String path, String token, String contentType, Supplier<InputStream> body)
+            throws IOException, InterruptedException {
+        return send(method, path, token, contentType, body == null ? null : HttpRequest.BodyPublishers.ofInputStream(body));
+    }
+
+    private String send(String method, String path, String token, String contentType, HttpRequest.BodyPublisher body)
             throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
                 .timeout(Duration.ofMinutes(30))
                 .header("Authorization", "Bearer " + token)
                 .header("Accept", "application/json");
         if (body != null) {
-            request.header("Content-Type", contentType).method(method, HttpRequest.BodyPublishers.ofInputStream(body));
+            request.header("Content-Type", contentType).method(method, body);
         } else {
             request.method(method, HttpRequest.BodyPublishers.noBody());
         }
@@ -60,6 +72,6 @@ final class HttpApi {
     }
 
     String get(String path, String token) throws IOException, InterruptedException {
-        return send("GET", path, token, null, null);
+        return send("GET", path, token, null, (HttpRequest.BodyPublisher) null);
     }
 }
