@@ -7,7 +7,7 @@ while i <= #ARGV do
   local key, k = ARGV[i], tonumber(ARGV[i + 1])
   local first, last = i + 2, i + 1 + 2 * k
   local names = {}
-  for j = first, last, 2 do names[#names + 1] = ARGV[j] end
+  for j = 1, k do names[j] = ARGV[first + 2 * j - 2] end
   local current = redis.call('HMGET', key, unpack(names))
   local any = false
   for j = 1, k do

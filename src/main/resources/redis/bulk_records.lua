@@ -18,7 +18,7 @@ while i <= #ARGV do
   local key, k = ARGV[i], tonumber(ARGV[i + 1])
   local ids = i + 2
   local found = redis.call('HMGET', key, unpack(ARGV, ids, ids + k - 1))
-  local fresh = {}
+  local fresh, f = {}, 0
   for j = 1, k do
     local old = found[j]
     if old then
@@ -29,12 +29,13 @@ while i <= #ARGV do
       replace_record(key, ARGV[ids + j - 1], old, ARGV[ids + k + j - 1], meta)
       replaced[at] = true
     else
-      fresh[#fresh + 1] = ARGV[ids + j - 1]
-      fresh[#fresh + 1] = pack('>I4', next_num) .. ARGV[ids + k + j - 1]
+      fresh[f + 1] = ARGV[ids + j - 1]
+      fresh[f + 2] = pack('>I4', next_num) .. ARGV[ids + k + j - 1]
+      f = f + 2
       next_num = next_num + 1
     end
   end
-  if #fresh > 0 then redis.call('HSET', key, unpack(fresh)) end
+  if f > 0 then redis.call('HSET', key, unpack(fresh, 1, f)) end
   position = position + k
   i = ids + 2 * k
 end
