@@ -231,7 +231,7 @@ final class BulkChunk {
     /** bulk_records.lua's arguments for these positions (in bucket order). */
     private PackedArgs recordArgs(int[] positions, int[] bucketOf) {
         int n = positions.length;
-        PackedArgs args = new PackedArgs();
+        PackedArgs args = new PackedArgs(n * 96);
         args.add(store.prefixBytes()).addDecimal(n);
         args.begin(n);
         for (int p : positions) {
@@ -365,7 +365,7 @@ final class BulkChunk {
         List<CompletableFuture<?>> calls = new ArrayList<>();
         writeIdentifiers(connection, ranges, calls);
         writeHouseholds(connection, ranges, calls);
-        calls.add(LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), withRanges(ranges))
+        calls.add(LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), withRanges(ranges, 64))
                 .toCompletableFuture());
         connection.flushCommands();
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
@@ -373,39 +373,50 @@ final class BulkChunk {
 
     private void writeIdentifiers(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
                                   List<CompletableFuture<?>> calls) {
+        // A counting sort that moves the entries themselves (field, number, family) into bucket order, so that the
+        // arguments are then written from sequential memory rather than by jumping through the chunk.
         int bits = buckets.bits();
+        int[] next = new int[(TYPES.length << bits) + 1];
         int count = 0;
         for (int i = 0; i < size; i++) {
             if (number[i] >= 0) {
-                count += identifierEnd[i] - identifierStart(i);
+                for (int k = identifierStart(i); k < identifierEnd[i]; k++) {
+                    next[family(k * IDENTIFIER_BYTES, bits) + 1]++;
+                    count++;
+                }
             }
         }
-        int[] family = new int[count];
-        int[] entry = new int[count];
-        int[] owner = new int[count];
-        int e = 0;
+        for (int f = 1; f < next.length; f++) {
+            next[f] += next[f - 1];
+        }
+        int field = SubscriberStore.INDEX_FIELD_BYTES;
+        byte[] fields = new byte[count * field];
+        int[] owners = new int[count];
+        int[] families = new int[count];
         for (int i = 0; i < size; i++) {
-            if (number[i] < 0) {
-                continue;
-            }
-            for (int k = identifierStart(i); k < identifierEnd[i]; k++) {
-                int at = k * IDENTIFIER_BYTES;
-                family[e] = (identifiers[at] << bits) | digestBucket(at);
-                entry[e] = at;
-                owner[e++] = number[i];
+            if (number[i] >= 0) {
+                for (int k = identifierStart(i); k < identifierEnd[i]; k++) {
+                    int at = k * IDENTIFIER_BYTES;
+                    int f = family(at, bits);
+                    int to = next[f]++;
+                    System.arraycopy(identifiers, at + 3, fields, to * field, field);
+                    owners[to] = number[i];
+                    families[to] = f;
+                }
             }
         }
-        int[] order = sortedBy(family, TYPES.length << bits, count);
         for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
-            int[] positions = Arrays.copyOfRange(order, from, Math.min(count, from + ENTRIES_PER_CALL));
-            PackedArgs args = withRanges(ranges);
-            for (int start = 0; start < positions.length; ) {
-                int end = runEnd(positions, start, family);
-                int f = family[positions[start]];
+            int to = Math.min(count, from + ENTRIES_PER_CALL);
+            PackedArgs args = withRanges(ranges, (to - from) * 32);
+            for (int start = from; start < to; ) {
+                int f = families[start];
+                int end = start + 1;
+                while (end < to && end - start < MAX_RUN && families[end] == f) {
+                    end++;
+                }
                 args.add(store.indexKey(TYPES[f >>> bits], f & ((1 << bits) - 1))).addDecimal(end - start);
-                for (int j = start; j < end; j++) {
-                    args.add(identifiers, entry[positions[j]] + 3, SubscriberStore.INDEX_FIELD_BYTES)
-                            .addDecimal(owner[positions[j]]);
+                for (int e = start; e < end; e++) {
+                    args.add(fields, e * field, field).addDecimal(owners[e]);
                 }
                 start = end;
             }
@@ -413,6 +424,11 @@ final class BulkChunk {
                     .toCompletableFuture());
             connection.flushCommands();
         }
+    }
+
+    /** An identifier's index family: its type, then its index bucket. */
+    private int family(int at, int bits) {
+        return (identifiers[at] << bits) | digestBucket(at);
     }
 
     private void writeHouseholds(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
@@ -457,7 +473,7 @@ final class BulkChunk {
         int[] order = sortedBy(bucketOf, 1 << buckets.bits(), groups);
         for (int from = 0; from < groups; from += ENTRIES_PER_CALL) {
             int[] positions = Arrays.copyOfRange(order, from, Math.min(groups, from + ENTRIES_PER_CALL));
-            PackedArgs args = withRanges(ranges);
+            PackedArgs args = withRanges(ranges, positions.length * 48);
             for (int start = 0; start < positions.length; ) {
                 int end = runEnd(positions, start, bucketOf);
                 args.add(store.householdKey(bucketOf[positions[start]])).addDecimal(end - start);
@@ -506,8 +522,8 @@ final class BulkChunk {
     }
 
     /** A new argument list that starts with the prefix and the chunk's loading ranges (bulk_lib.lua). */
-    private PackedArgs withRanges(List<long[]> ranges) {
-        PackedArgs args = new PackedArgs();
+    private PackedArgs withRanges(List<long[]> ranges, int expectedBytes) {
+        PackedArgs args = new PackedArgs(expectedBytes);
         args.add(store.prefixBytes()).addDecimal(ranges.size());
         for (long[] range : ranges) {
             args.addDecimal(range[0]).addDecimal(range[1]);

@@ -14,13 +14,19 @@ import java.util.Arrays;
  */
 public final class PackedArgs extends CommandArgs<byte[], byte[]> {
 
-    private byte[] wire = new byte[64 * 1024];
+    private byte[] wire;
     private int size;
     private int count;
     private byte[] head;
 
     public PackedArgs() {
+        this(4096);
+    }
+
+    /** With room for about {@code expectedBytes} of wire format before it has to grow. */
+    public PackedArgs(int expectedBytes) {
         super(ByteArrayCodec.INSTANCE);
+        this.wire = new byte[Math.max(64, expectedBytes)];
     }
 
     /** How many arguments so far. */
@@ -81,7 +87,7 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
 
     /** The same arguments as a script's: its digest or body, no keys, then these (EVALSHA / EVAL). */
     PackedArgs forScript(byte[] digestOrBody) {
-        PackedArgs script = new PackedArgs();
+        PackedArgs script = new PackedArgs(0);
         script.wire = wire;
         script.size = size;
         script.count = count;
