@@ -161,7 +161,7 @@ final class Bench {
         throw new IllegalStateException("INFO memory has no used_memory");
     }
 
-    private static byte[] render(int count, java.util.function.IntFunction<String> line) {
+    static byte[] render(int count, java.util.function.IntFunction<String> line) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(count * 66);
         for (int i = 0; i < count; i++) {
             out.writeBytes(line.apply(i).getBytes(StandardCharsets.UTF_8));
@@ -173,12 +173,12 @@ final class Bench {
         return (System.nanoTime() - since) / 1e9;
     }
 
-    private static double round(double v, int digits) {
+    static double round(double v, int digits) {
         double f = Math.pow(10, digits);
         return Math.round(v * f) / f;
     }
 
-    private static void progress(String format, Object... args) {
+    static void progress(String format, Object... args) {
         System.err.printf("[bench] " + format + "%n", args);
     }
 }

@@ -48,6 +48,7 @@ public final class Cli {
             case "demo-seed" -> Demo.run(rest);
             case "bench" -> Bench.run(rest);
             case "bench-export" -> ExportBench.run(rest);
+            case "bench-bulk" -> BulkBench.run(rest);
             case "seed-load" -> LoadSeed.run(rest);
             case "bench-eligibility" -> EligibilityBench.run(rest);
             default -> {

@@ -156,7 +156,7 @@ final class EligibilityBench {
     }
 
     /** User + system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
-    private static long cpuTicks(long pid) throws Exception {
+    static long cpuTicks(long pid) throws Exception {
         String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
         String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);

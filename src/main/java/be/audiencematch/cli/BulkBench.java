@@ -1,0 +1,88 @@
+package be.audiencematch.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code bin/audience-match bench bulk}: the bulk load alone, on a warm service. Posts a warm-up of other subscribers
+ * first (over Java's HTTP client), then N subscribers from a file with {@code curl} (a load generator that takes
+ * little of the two cores), and prints one JSON line: the rate, and the CPU time per subscriber of the service and
+ * of Redis (from /proc, when the launcher passes their process ids). The core benchmark measures the same endpoint
+ * cold, as the first thing a fresh service does.
+ */
+final class BulkBench {
+
+    private BulkBench() {
+    }
+
+    static int run(List<String> args) throws Exception {
+        String baseUrl = Cli.option(args, "--base-url", "http://localhost:8080");
+        int n = Integer.parseInt(Cli.option(args, "--subscribers", "1000000"));
+        int warmUp = Integer.parseInt(Cli.option(args, "--warm-up", "300000"));
+        long redisPid = Long.parseLong(Cli.option(args, "--redis-pid", "0"));
+        long servicePid = Long.parseLong(Cli.option(args, "--service-pid", "0"));
+        String feed = new LocalKeys(Cli.keysDir()).ensure().token("subscriber-feed", "bench-feed", Duration.ofHours(2));
+        HttpApi api = new HttpApi(baseUrl);
+
+        // Warm-up subscribers are numbered after the measured ones, so they are other people.
+        Bench.progress("warm-up: %d other subscribers", warmUp);
+        api.send("POST", "/v1/subscribers/bulk", feed, "application/x-ndjson",
+                Bench.render(warmUp, i -> SyntheticBase.ndjsonLine(n + i)));
+        Bench.progress("bulk load of %d subscribers (sent by curl from a file)", n);
+        Path dir = Files.createTempDirectory("bulk-bench");
+        try {
+            Path body = Files.write(dir.resolve("subscribers.ndjson"), Bench.render(n, SyntheticBase::ndjsonLine));
+            // The token goes in a header file, not on curl's command line where other local users could read it.
+            Path headers = Files.writeString(dir.resolve("headers"), "Authorization: Bearer " + feed
+                    + "\nContent-Type: application/x-ndjson\n");
+            long service = servicePid > 0 ? EligibilityBench.cpuTicks(servicePid) : 0;
+            long redis = redisPid > 0 ? EligibilityBench.cpuTicks(redisPid) : 0;
+            long t0 = System.nanoTime();
+            Process curl = new ProcessBuilder("curl", "-sS", "-o", dir.resolve("answer").toString(), "-w", "%{http_code}",
+                    "-X", "POST", "-H", "@" + headers, "-T", body.toString(), baseUrl + "/v1/subscribers/bulk")
+                    .redirectErrorStream(true).start();
+            String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            curl.waitFor();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            if (!status.equals("200")) {
+                throw new IllegalStateException("the bulk load answered " + status);
+            }
+            report(n, warmUp, seconds, servicePid, service, redisPid, redis);
+        } finally {
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    Files.delete(f);
+                }
+            }
+            Files.delete(dir);
+        }
+        return 0;
+    }
+
+    private static void report(int n, int warmUp, double seconds, long servicePid, long service, long redisPid,
+                               long redis) throws Exception {
+
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("subscribers", n);
+        result.put("warm_up", warmUp);
+        result.put("seconds", Bench.round(seconds, 3));
+        result.put("bulk_load_subscribers_per_s", Math.round(n / seconds));
+        double microsPerTick = 1e6 / 100;   // USER_HZ is 100 on Linux
+        if (servicePid > 0) {
+            result.put("service_cpu_us_per_subscriber",
+                    Bench.round((EligibilityBench.cpuTicks(servicePid) - service) * microsPerTick / n, 2));
+        }
+        if (redisPid > 0) {
+            result.put("redis_cpu_us_per_subscriber",
+                    Bench.round((EligibilityBench.cpuTicks(redisPid) - redis) * microsPerTick / n, 2));
+        }
+        System.out.println(new ObjectMapper().writeValueAsString(result));
+    }
+}
