@@ -55,12 +55,27 @@ public final class RedisScript {
 
     public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis, ScriptOutputType type,
                                       byte[][] keys, byte[]... args) {
+        return reloading(redis, () -> redis.evalsha(sha, type, keys, args), () -> redis.eval(body, type, keys, args));
+    }
+
+    /** Runs with many arguments written in wire format ({@link PackedArgs}); no keys. */
+    public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis,
+                                      Supplier<CommandOutput<byte[], byte[], T>> output, PackedArgs args) {
+        return reloading(redis,
+                () -> redis.dispatch(CommandType.EVALSHA, output.get(), args.forScript(sha.getBytes(StandardCharsets.US_ASCII))),
+                () -> redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body)));
+    }
+
+    /** Runs by digest; on NOSCRIPT (a restarted or failed-over Redis) sends the body once. */
+    private static <T> CompletionStage<T> reloading(RedisAsyncCommands<byte[], byte[]> redis,
+                                                    Supplier<CompletionStage<T>> byDigest,
+                                                    Supplier<CompletionStage<T>> byBody) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        redis.<T>evalsha(sha, type, keys, args).whenComplete((value, failure) -> {
+        byDigest.get().whenComplete((value, failure) -> {
             if (failure == null) {
                 result.complete(value);
             } else if (unwrap(failure) instanceof RedisNoScriptException) {
-                redis.<T>eval(body, type, keys, args).whenComplete((v, f) -> {
+                byBody.get().whenComplete((v, f) -> {
                     if (f == null) {
                         result.complete(v);
                     } else {
@@ -72,30 +87,6 @@ public final class RedisScript {
                 result.completeExceptionally(unwrap(failure));
             }
         });
-        return result;
-    }
-
-    /** Runs with many arguments written in wire format ({@link PackedArgs}); no keys. */
-    public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis,
-                                      Supplier<CommandOutput<byte[], byte[], T>> output, PackedArgs args) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        redis.dispatch(CommandType.EVALSHA, output.get(), args.forScript(sha.getBytes(StandardCharsets.US_ASCII)))
-                .whenComplete((value, failure) -> {
-                    if (failure == null) {
-                        result.complete(value);
-                    } else if (unwrap(failure) instanceof RedisNoScriptException) {
-                        redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body)).whenComplete((v, f) -> {
-                            if (f == null) {
-                                result.complete(v);
-                            } else {
-                                result.completeExceptionally(unwrap(f));
-                            }
-                        });
-                        redis.getStatefulConnection().flushCommands();
-                    } else {
-                        result.completeExceptionally(unwrap(failure));
-                    }
-                });
         return result;
     }
 
