@@ -148,6 +148,20 @@ class BulkLoadTest {
     }
 
     @Test
+    void aRedisThatForgotItsScriptsIsGivenThemAgain() {
+        int from = range(10);
+        try (Inspector inspector = new Inspector()) {
+            inspector.forgetScripts();
+            loadSubscribers(from, 10, i -> true, i -> true, i -> true);
+            // Every step of the load ran: records, index, households, loading bits cleared.
+            long n = inspector.numberOf(from + 3);
+            assertEquals(n, inspector.indexed(SyntheticBase.emailHash(from + 3), 'e'));
+            assertTrue(inspector.householdHas("hh-" + ((from + 3) / 2), n));
+            assertEquals(0, inspector.bit("am:loading", n));
+        }
+    }
+
+    @Test
     void aSubscriberRepeatedAcrossChunksEndsAsItsLastLine() {
         int from = range(1_500);
         // Chunks of 1,000 in tests: line 1,400 repeats subscriber `from` from the first chunk, with TV withdrawn.

@@ -61,6 +61,11 @@ public final class Inspector implements AutoCloseable {
         return false;
     }
 
+    /** Forgets every loaded script, as a restarted or failed-over Redis would. */
+    public void forgetScripts() {
+        redis.scriptFlush();
+    }
+
     /** Removes a campaign's rule, as a base stored before campaign rules existed would lack it. */
     public void forgetCampaignRule(String campaignId) {
         redis.hdel("am:campaign-rules".getBytes(StandardCharsets.UTF_8), campaignId.getBytes(StandardCharsets.UTF_8));
