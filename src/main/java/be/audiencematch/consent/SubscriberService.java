@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
@@ -41,6 +42,9 @@ public class SubscriberService {
     private final int chunkSize;
     private final Counter erasures;
     private final Counter withdrawals;
+    private final Timer bulkLoads;
+    private final Counter bulkAccepted;
+    private final Counter bulkRejected;
 
     public SubscriberService(SubscriberStore store, Instance<MemberEraser> erasers, RedisConnections redis,
                              ObjectMapper mapper, MeterRegistry metrics,
@@ -58,6 +62,9 @@ public class SubscriberService {
         this.chunkSize = chunkSize;
         this.erasures = metrics.counter("audience_match_subscriber_erasures_total");
         this.withdrawals = metrics.counter("audience_match_consent_withdrawals_total");
+        this.bulkLoads = metrics.timer("audience_match_bulk_load_seconds");
+        this.bulkAccepted = metrics.counter("audience_match_bulk_lines_total", "outcome", "accepted");
+        this.bulkRejected = metrics.counter("audience_match_bulk_lines_total", "outcome", "rejected");
     }
 
     public Uni<Boolean> upsert(Subscriber subscriber) {
@@ -97,11 +104,16 @@ public class SubscriberService {
      * skipped; when a subscriber id comes twice in a chunk, its last line is the one written, as if applied in order.
      */
     public BulkReport bulkLoad(InputStream body) {
+        long started = System.nanoTime();
         StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
-            return bulkLoad(body, connection);
+            BulkReport report = bulkLoad(body, connection);
+            bulkAccepted.increment(report.accepted());
+            bulkRejected.increment(report.rejected());
+            return report;
         } finally {
             connection.closeAsync();
+            bulkLoads.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
 

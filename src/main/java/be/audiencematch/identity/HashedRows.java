@@ -80,17 +80,22 @@ public final class HashedRows {
         return true;
     }
 
+    /** Value of each byte as a hex digit, -1 where it is none: one load per character on the upload paths. */
+    private static final byte[] HEX_VALUES = new byte[256];
+
+    static {
+        java.util.Arrays.fill(HEX_VALUES, (byte) -1);
+        for (int i = 0; i < 10; i++) {
+            HEX_VALUES['0' + i] = (byte) i;
+        }
+        for (int i = 0; i < 6; i++) {
+            HEX_VALUES['a' + i] = (byte) (10 + i);
+            HEX_VALUES['A' + i] = (byte) (10 + i);
+        }
+    }
+
     private static int hexValue(byte b) {
-        if (b >= '0' && b <= '9') {
-            return b - '0';
-        }
-        if (b >= 'a' && b <= 'f') {
-            return b - 'a' + 10;
-        }
-        if (b >= 'A' && b <= 'F') {
-            return b - 'A' + 10;
-        }
-        return -1;
+        return HEX_VALUES[b & 0xff];
     }
 
     private static boolean isSpace(byte b) {

@@ -148,6 +148,28 @@ class BulkLoadTest {
     }
 
     @Test
+    void bulkLinesAndLoadsAreCountedInTheMetrics() {
+        double accepted = metric("audience_match_bulk_lines_total\\{outcome=\"accepted\"");
+        double rejected = metric("audience_match_bulk_lines_total\\{outcome=\"rejected\"");
+        double loads = metric("audience_match_bulk_load_seconds_count");
+        int from = range(30);
+        String body = IntStream.range(from, from + 30).mapToObj(i -> i % 10 == 3 ? "{not json"
+                : subscriberJson(i, true, false, false, true)).collect(Collectors.joining("\n"));
+        feed().contentType("application/x-ndjson").body(body.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/subscribers/bulk").then().statusCode(200);
+        assertEquals(accepted + 27, metric("audience_match_bulk_lines_total\\{outcome=\"accepted\""));
+        assertEquals(rejected + 3, metric("audience_match_bulk_lines_total\\{outcome=\"rejected\""));
+        assertEquals(loads + 1, metric("audience_match_bulk_load_seconds_count"));
+    }
+
+    /** The value of the first Prometheus sample whose name and labels start with {@code prefix} (a regex). */
+    private static double metric(String prefix) {
+        String text = io.restassured.RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^" + prefix + "[^ ]* ([0-9.eE+-]+)$").matcher(text);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    @Test
     void aRedisThatForgotItsScriptsIsGivenThemAgain() {
         int from = range(10);
         try (Inspector inspector = new Inspector()) {
