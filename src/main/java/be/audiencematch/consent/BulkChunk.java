@@ -331,6 +331,16 @@ final class BulkChunk {
         return superseded;
     }
 
+    /** Whether Redis has answered every record call (step 1), so that the links can go without waiting. */
+    boolean recordsWritten() {
+        for (Slice slice : slices) {
+            if (!slice.reply().isDone()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * Steps 2 to 4, once step 1 has answered (waits for it: call on a worker thread): queues the identifier,
      * household and clean-up calls, each sent as soon as it is made, and returns when Redis has run them all.

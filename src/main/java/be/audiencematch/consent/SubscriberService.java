@@ -99,8 +99,8 @@ public class SubscriberService {
 
     /**
      * Loads NDJSON from a stream, on a worker thread: lines are parsed as they arrive and written a chunk of up to
-     * {@code audience-match.bulk.chunk-size} subscribers at a time on a dedicated connection ({@link BulkChunk}: records, then identifier and
-     * household entries by bucket). While Redis writes one chunk the next one is parsed. Bad lines are reported and
+     * {@code audience-match.bulk.chunk-size} subscribers at a time on a dedicated connection ({@link BulkChunk}:
+     * records, then identifier and household entries by bucket). While Redis writes one chunk the next one is read. Bad lines are reported and
      * skipped; when a subscriber id comes twice in a chunk, its last line is the one written, as if applied in order.
      */
     public BulkReport bulkLoad(InputStream body) {
@@ -162,6 +162,9 @@ public class SubscriberService {
      * links just before chunk k+1's records, so Redis sees every chunk whole before the next one starts.
      */
     private final class Chunks {
+        /** How often (in lines) the reader looks whether the last chunk's records are in, to send its links. */
+        private final int lookEvery = Math.max(1, Math.min(4096, chunkSize / 8));
+
         private final StatefulRedisConnection<byte[], byte[]> connection;
         private BulkChunk filling = store.bulkChunk(chunkSize);
         private BulkChunk recordsSent;
@@ -173,9 +176,7 @@ public class SubscriberService {
 
         void add(Subscriber subscriber) {
             filling.add(subscriber);
-            if (filling.isFull()) {
-                send();
-            }
+            added();
         }
 
         /** The usual line, read straight into the chunk (BulkLineParser); false when it needs the general path. */
@@ -183,10 +184,17 @@ public class SubscriberService {
             if (!BulkLineParser.addTo(filling, buffer, from, to)) {
                 return false;
             }
+            added();
+            return true;
+        }
+
+        private void added() {
             if (filling.isFull()) {
                 send();
+            } else if (recordsSent != null && filling.size() % lookEvery == 0 && recordsSent.recordsWritten()) {
+                // The last chunk's records are in: its links go out now, while this chunk is still being read.
+                sendLinks();
             }
-            return true;
         }
 
         void finish() {
