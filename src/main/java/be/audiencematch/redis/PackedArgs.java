@@ -19,19 +19,10 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
     private int count;
     private byte[] head;
 
-    public PackedArgs() {
-        this(4096);
-    }
-
     /** With room for about {@code expectedBytes} of wire format before it has to grow. */
     public PackedArgs(int expectedBytes) {
         super(ByteArrayCodec.INSTANCE);
         this.wire = new byte[Math.max(64, expectedBytes)];
-    }
-
-    /** How many arguments so far. */
-    public int size() {
-        return count;
     }
 
     public PackedArgs add(byte[] value) {
