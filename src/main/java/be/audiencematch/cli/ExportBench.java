@@ -42,6 +42,8 @@ final class ExportBench {
         api.send("PUT", "/v1/segments/bench-all?channel=web", feed, "text/plain",
                 () -> SyntheticBase.lines(members, i -> SyntheticBase.emailHash(i) + "\n"));
 
+        // The JVM keeps the heap the seeding made it take; what the export adds is the peak above this.
+        Long seededRss = servicePid == null ? null : memoryMb(servicePid, "VmRSS:");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create(baseUrl + "/v1/exports/ads-and-data/segments/bench-all"))
                 .header("Authorization", "Bearer " + adsdata).timeout(Duration.ofMinutes(10)).build();
@@ -90,7 +92,8 @@ final class ExportBench {
         result.put("pseudonyms_per_s", Math.round(members / seconds));
         result.put("raw_hmac_per_s", Math.round(members / rawSeconds));
         result.put("ratio_to_raw_hmac", Math.round(members / seconds / (members / rawSeconds) * 1000) / 1000.0);
-        result.put("peak_rss_mb", servicePid == null ? null : peakRssMb(servicePid));
+        result.put("peak_rss_mb", servicePid == null ? null : memoryMb(servicePid, "VmHWM:"));
+        result.put("rss_after_seeding_mb", seededRss);
         result.put("export_bytes", bytes);
         result.put("checksum", sink & 1);
         System.out.println(new ObjectMapper().writeValueAsString(result));
@@ -108,10 +111,10 @@ final class ExportBench {
         return total;
     }
 
-    /** VmHWM: the most resident memory the service process ever had. */
-    private static Long peakRssMb(String pid) throws Exception {
+    /** A line of /proc/PID/status in MB: VmHWM the most resident memory the process ever had, VmRSS what it has. */
+    private static Long memoryMb(String pid, String field) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
-            if (line.startsWith("VmHWM:")) {
+            if (line.startsWith(field)) {
                 return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
             }
         }
