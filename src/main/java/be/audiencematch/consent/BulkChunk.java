@@ -300,14 +300,13 @@ final class BulkChunk {
         return (((identifiers[at + 1] & 0xff) << 8) | (identifiers[at + 2] & 0xff)) >>> (16 - buckets.bits());
     }
 
-    /** As SubscriberStore.householdTag: FNV-1a of the household id, never 0 when there is one. */
+    /** The household tag (SubscriberStore.householdTag), 0 without a household. */
     private int householdTag(int p) {
         int from = householdStart(p);
         if (householdEnd[p] == from) {
             return 0;
         }
-        int h = householdHash[p];
-        return h == 0 ? 1 : h;
+        return SubscriberStore.householdTag(householdHash[p]);
     }
 
     /** Marks every line whose subscriber id comes again later in the chunk. */

@@ -111,11 +111,13 @@ public class SubscriberStore {
         if (householdId == null) {
             return new byte[4];
         }
-        int h = Buckets.fnv1a(householdId);
-        if (h == 0) {
-            h = 1;
-        }
+        int h = householdTag(Buckets.fnv1a(householdId));
         return new byte[] {(byte) (h >>> 24), (byte) (h >>> 16), (byte) (h >>> 8), (byte) h};
+    }
+
+    /** The tag of a household whose id hashes (FNV-1a) to {@code hash}: never 0, which stands for none. */
+    static int householdTag(int hash) {
+        return hash == 0 ? 1 : hash;
     }
 
     /** Creates or replaces one subscriber; true when it was new. */
