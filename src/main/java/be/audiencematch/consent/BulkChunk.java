@@ -277,23 +277,40 @@ final class BulkChunk {
         args.end();
     }
 
-    /** The record without its number: see subscriber_upsert.lua (and SubscriberStore.recordTail). */
+    /** Largest record tail: household bucket and length, a 128-byte id, a count, 16 identifiers. */
+    private final byte[] tail = new byte[3 + 128 + 1 + SubscriberStore.MAX_IDENTIFIERS * IDENTIFIER_BYTES];
+
     private void writeTail(PackedArgs args, int p) {
+        args.add(tail, 0, tailInto(p));
+    }
+
+    /** Line p's record without its number, as subscriber_upsert.lua describes it (the single upsert uses it too). */
+    byte[] recordTail(int p) {
+        return Arrays.copyOf(tail, tailInto(p));
+    }
+
+    /** Writes line p's record tail into {@link #tail}; its length. */
+    private int tailInto(int p) {
         int hhFrom = householdStart(p);
         int hhLength = householdEnd[p] - hhFrom;
-        int idFrom = identifierStart(p);
-        int count = identifierEnd[p] - idFrom;
-        args.begin(3 + hhLength + 1 + count * IDENTIFIER_BYTES);
         int bucket = hhLength == 0 ? 0 : buckets.ofHash(householdHash[p]);
-        args.put((byte) (bucket >> 8)).put((byte) bucket).put((byte) hhLength).put(households, hhFrom, hhLength);
-        args.put((byte) count);
-        for (int k = idFrom; k < idFrom + count; k++) {
-            int at = k * IDENTIFIER_BYTES;
-            int indexBucket = digestBucket(at);
-            args.put(TYPES[identifiers[at]].code()).put((byte) (indexBucket >> 8)).put((byte) indexBucket)
-                    .put(identifiers, at + 3, SubscriberStore.INDEX_FIELD_BYTES);
+        tail[0] = (byte) (bucket >> 8);
+        tail[1] = (byte) bucket;
+        tail[2] = (byte) hhLength;
+        System.arraycopy(households, hhFrom, tail, 3, hhLength);
+        int at = 3 + hhLength;
+        int idFrom = identifierStart(p);
+        tail[at++] = (byte) (identifierEnd[p] - idFrom);
+        for (int k = idFrom; k < identifierEnd[p]; k++) {
+            int from = k * IDENTIFIER_BYTES;
+            int indexBucket = digestBucket(from);
+            tail[at] = TYPES[identifiers[from]].code();
+            tail[at + 1] = (byte) (indexBucket >> 8);
+            tail[at + 2] = (byte) indexBucket;
+            System.arraycopy(identifiers, from + 3, tail, at + 3, SubscriberStore.INDEX_FIELD_BYTES);
+            at += IDENTIFIER_BYTES;
         }
-        args.end();
+        return at;
     }
 
     private int digestBucket(int at) {

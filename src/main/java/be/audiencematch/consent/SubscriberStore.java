@@ -1,6 +1,5 @@
 package be.audiencematch.consent;
 
-import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.Buckets;
 import be.audiencematch.redis.RedisConnections;
@@ -11,7 +10,6 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,24 +224,11 @@ public class SubscriberStore {
             tag[0], tag[1], tag[2], tag[3]};
     }
 
-    /** The record without its number (the script assigns it): see subscriber_upsert.lua for the layout. */
-    byte[] recordTail(Subscriber s) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64);
-        byte[] household = s.householdId() == null ? new byte[0] : s.householdId().getBytes(StandardCharsets.UTF_8);
-        int bucket = household.length == 0 ? 0 : buckets.ofId(s.householdId());
-        out.write(bucket >> 8);
-        out.write(bucket);
-        out.write(household.length);
-        out.writeBytes(household);
-        out.write(s.identifiers().size());
-        for (HashedIdentifier id : s.identifiers()) {
-            int indexBucket = buckets.ofDigest(id.digest());
-            out.write(id.type().code());
-            out.write(indexBucket >> 8);
-            out.write(indexBucket);
-            out.write(id.digest(), 2, INDEX_FIELD_BYTES);
-        }
-        return out.toByteArray();
+    /** The record without its number (the script assigns it), written as a bulk load writes it. */
+    private byte[] recordTail(Subscriber s) {
+        BulkChunk one = bulkChunk(1);
+        one.add(s);
+        return one.recordTail(0);
     }
 
     private byte[] key(String suffix) {
