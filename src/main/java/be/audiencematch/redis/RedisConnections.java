@@ -8,6 +8,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.metrics.CommandLatencyRecorder;
+import io.lettuce.core.resource.ClientResources;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -53,8 +55,12 @@ public class RedisConnections {
                             Vertx vertx) {
         this.uri = RedisURI.create(url);
         this.uri.setTimeout(timeout);
-        this.client = RedisClient.create(io.lettuce.core.resource.ClientResources.builder()
-                .eventLoopGroupProvider(new VertxEventLoops(vertx)).build());
+        this.client = RedisClient.create(ClientResources.builder()
+                .eventLoopGroupProvider(new VertxEventLoops(vertx))
+                // Lettuce records every command's latency in HdrHistograms when they are on the class path (they are,
+                // for Micrometer); nobody reads them here, and on the hot path each answer would pay for it.
+                .commandLatencyRecorder(CommandLatencyRecorder.disabled())
+                .build());
         this.client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 // Fail fast while disconnected: the caller gets a 503 instead of a request that hangs.
