@@ -54,13 +54,14 @@ final class BulkChunk {
     private final int capacity;
     private int size;
 
-    // Grown as lines come, up to the capacity, so a five-line load costs five lines of memory.
+    // Grown as lines come, up to the capacity, so a five-line load costs five lines of memory. Line i's bytes are
+    // [offset[i], offset[i + 1]): no first-line special case for the JIT to trip over.
     private byte[] ids;
-    private int[] idEnd;
+    private int[] idOffset;
     private byte[] households;
-    private int[] householdEnd;
+    private int[] householdOffset;
     private byte[] identifiers;
-    private int[] identifierEnd;
+    private int[] identifierOffset;
     private byte[] consents;
     /** FNV-1a of each id and household id, computed once: buckets, tags and grouping all start from it. */
     private int[] idHash;
@@ -79,11 +80,11 @@ final class BulkChunk {
         this.capacity = capacity;
         int lines = Math.min(capacity, 1024);
         this.ids = new byte[lines * 16];
-        this.idEnd = new int[lines];
+        this.idOffset = new int[lines + 1];
         this.households = new byte[lines * 12];
-        this.householdEnd = new int[lines];
+        this.householdOffset = new int[lines + 1];
         this.identifiers = new byte[lines * 2 * IDENTIFIER_BYTES];
-        this.identifierEnd = new int[lines];
+        this.identifierOffset = new int[lines + 1];
         this.consents = new byte[lines];
         this.idHash = new int[lines];
         this.householdHash = new int[lines];
@@ -128,11 +129,11 @@ final class BulkChunk {
     private int stagedIdentifiers;
 
     void beginLine() {
-        if (size == idEnd.length) {
+        if (size == consents.length) {
             int lines = Math.min(capacity, 2 * size);
-            idEnd = Arrays.copyOf(idEnd, lines);
-            householdEnd = Arrays.copyOf(householdEnd, lines);
-            identifierEnd = Arrays.copyOf(identifierEnd, lines);
+            idOffset = Arrays.copyOf(idOffset, lines + 1);
+            householdOffset = Arrays.copyOf(householdOffset, lines + 1);
+            identifierOffset = Arrays.copyOf(identifierOffset, lines + 1);
             consents = Arrays.copyOf(consents, lines);
             idHash = Arrays.copyOf(idHash, lines);
             householdHash = Arrays.copyOf(householdHash, lines);
@@ -166,9 +167,9 @@ final class BulkChunk {
     /** Counts the staged line, with its consents (1 tv, 2 web, 4 ads_and_data). */
     void commitLine(int consentMask) {
         int i = size++;
-        idEnd[i] = idStart(i) + stagedIdLength;
-        householdEnd[i] = householdStart(i) + stagedHouseholdLength;
-        identifierEnd[i] = identifierStart(i) + stagedIdentifiers;
+        idOffset[i + 1] = idStart(i) + stagedIdLength;
+        householdOffset[i + 1] = householdStart(i) + stagedHouseholdLength;
+        identifierOffset[i + 1] = identifierStart(i) + stagedIdentifiers;
         consents[i] = (byte) consentMask;
         idHash[i] = Buckets.fnv1a(ids, idStart(i), stagedIdLength);
         householdHash[i] = Buckets.fnv1a(households, householdStart(i), stagedHouseholdLength);
@@ -180,11 +181,11 @@ final class BulkChunk {
 
     /** Whether line i here and line j of {@code other} hold the same subscriber (for tests of the two readers). */
     boolean sameLine(int i, BulkChunk other, int j) {
-        return Arrays.equals(ids, idStart(i), idEnd[i], other.ids, other.idStart(j), other.idEnd[j])
-                && Arrays.equals(households, householdStart(i), householdEnd[i],
-                        other.households, other.householdStart(j), other.householdEnd[j])
-                && Arrays.equals(identifiers, identifierStart(i) * IDENTIFIER_BYTES, identifierEnd[i] * IDENTIFIER_BYTES,
-                        other.identifiers, other.identifierStart(j) * IDENTIFIER_BYTES, other.identifierEnd[j] * IDENTIFIER_BYTES)
+        return Arrays.equals(ids, idStart(i), idEnd(i), other.ids, other.idStart(j), other.idEnd(j))
+                && Arrays.equals(households, householdStart(i), householdEnd(i),
+                        other.households, other.householdStart(j), other.householdEnd(j))
+                && Arrays.equals(identifiers, identifierStart(i) * IDENTIFIER_BYTES, identifierEnd(i) * IDENTIFIER_BYTES,
+                        other.identifiers, other.identifierStart(j) * IDENTIFIER_BYTES, other.identifierEnd(j) * IDENTIFIER_BYTES)
                 && consents[i] == other.consents[j] && idHash[i] == other.idHash[j]
                 && householdHash[i] == other.householdHash[j];
     }
@@ -194,15 +195,27 @@ final class BulkChunk {
     }
 
     private int idStart(int i) {
-        return i == 0 ? 0 : idEnd[i - 1];
+        return idOffset[i];
+    }
+
+    private int idEnd(int i) {
+        return idOffset[i + 1];
     }
 
     private int householdStart(int i) {
-        return i == 0 ? 0 : householdEnd[i - 1];
+        return householdOffset[i];
+    }
+
+    private int householdEnd(int i) {
+        return householdOffset[i + 1];
     }
 
     private int identifierStart(int i) {
-        return i == 0 ? 0 : identifierEnd[i - 1];
+        return identifierOffset[i];
+    }
+
+    private int identifierEnd(int i) {
+        return identifierOffset[i + 1];
     }
 
     /** Step 1: sends the record calls, each as soon as it is made. */
@@ -252,7 +265,7 @@ final class BulkChunk {
             args.add(store.recordKey(bucketOf[positions[start]])).addDecimal(end - start);
             for (int j = start; j < end; j++) {
                 int p = positions[j];
-                args.add(ids, idStart(p), idEnd[p] - idStart(p));
+                args.add(ids, idStart(p), idEnd(p) - idStart(p));
             }
             for (int j = start; j < end; j++) {
                 writeTail(args, positions[j]);
@@ -292,7 +305,7 @@ final class BulkChunk {
     /** Writes line p's record tail into {@link #tail}; its length. */
     private int tailInto(int p) {
         int hhFrom = householdStart(p);
-        int hhLength = householdEnd[p] - hhFrom;
+        int hhLength = householdEnd(p) - hhFrom;
         int bucket = hhLength == 0 ? 0 : buckets.ofHash(householdHash[p]);
         tail[0] = (byte) (bucket >> 8);
         tail[1] = (byte) bucket;
@@ -300,8 +313,8 @@ final class BulkChunk {
         System.arraycopy(households, hhFrom, tail, 3, hhLength);
         int at = 3 + hhLength;
         int idFrom = identifierStart(p);
-        tail[at++] = (byte) (identifierEnd[p] - idFrom);
-        for (int k = idFrom; k < identifierEnd[p]; k++) {
+        tail[at++] = (byte) (identifierEnd(p) - idFrom);
+        for (int k = idFrom; k < identifierEnd(p); k++) {
             int from = k * IDENTIFIER_BYTES;
             int indexBucket = digestBucket(from);
             tail[at] = TYPES[identifiers[from]].code();
@@ -320,7 +333,7 @@ final class BulkChunk {
     /** The household tag (SubscriberStore.householdTag), 0 without a household. */
     private int householdTag(int p) {
         int from = householdStart(p);
-        if (householdEnd[p] == from) {
+        if (householdEnd(p) == from) {
             return 0;
         }
         return SubscriberStore.householdTag(householdHash[p]);
@@ -338,7 +351,7 @@ final class BulkChunk {
             int i = (int) keyed[a];
             for (int b = a + 1; b < size && (keyed[b] >>> 32) == (keyed[a] >>> 32); b++) {
                 int j = (int) keyed[b];
-                if (Arrays.equals(ids, idStart(i), idEnd[i], ids, idStart(j), idEnd[j])) {
+                if (Arrays.equals(ids, idStart(i), idEnd(i), ids, idStart(j), idEnd(j))) {
                     superseded[i] = true;
                     break;
                 }
@@ -406,7 +419,7 @@ final class BulkChunk {
         int count = 0;
         for (int i = 0; i < size; i++) {
             if (number[i] >= 0) {
-                for (int k = identifierStart(i); k < identifierEnd[i]; k++) {
+                for (int k = identifierStart(i); k < identifierEnd(i); k++) {
                     next[family(k * IDENTIFIER_BYTES, bits) + 1]++;
                     count++;
                 }
@@ -421,7 +434,7 @@ final class BulkChunk {
         int[] families = new int[count];
         for (int i = 0; i < size; i++) {
             if (number[i] >= 0) {
-                for (int k = identifierStart(i); k < identifierEnd[i]; k++) {
+                for (int k = identifierStart(i); k < identifierEnd(i); k++) {
                     int at = k * IDENTIFIER_BYTES;
                     int f = family(at, bits);
                     int to = next[f]++;
@@ -464,7 +477,7 @@ final class BulkChunk {
         long[] keyed = new long[size];
         for (int i = 0; i < size; i++) {
             int from = householdStart(i);
-            if (number[i] >= 0 && householdEnd[i] > from) {
+            if (number[i] >= 0 && householdEnd(i) > from) {
                 keyed[count++] = ((long) householdHash[i] << 32) | i;
             }
         }
@@ -506,7 +519,7 @@ final class BulkChunk {
                 for (int j = start; j < end; j++) {
                     int g = positions[j];
                     int i = (int) keyed[first[g]];
-                    args.add(households, householdStart(i), householdEnd[i] - householdStart(i));
+                    args.add(households, householdStart(i), householdEnd(i) - householdStart(i));
                     args.begin(4 * members[g]);
                     for (int m = first[g]; m < first[g] + members[g]; m++) {
                         int num = number[(int) keyed[m]];
@@ -539,12 +552,12 @@ final class BulkChunk {
     }
 
     private int compareHouseholds(int i, int j) {
-        int c = Arrays.compare(households, householdStart(i), householdEnd[i], households, householdStart(j), householdEnd[j]);
+        int c = Arrays.compare(households, householdStart(i), householdEnd(i), households, householdStart(j), householdEnd(j));
         return c != 0 ? c : Integer.compare(i, j);
     }
 
     private boolean sameHousehold(int i, int j) {
-        return Arrays.equals(households, householdStart(i), householdEnd[i], households, householdStart(j), householdEnd[j]);
+        return Arrays.equals(households, householdStart(i), householdEnd(i), households, householdStart(j), householdEnd(j));
     }
 
     /** A new argument list that starts with the prefix and the chunk's loading ranges (bulk_lib.lua). */
