@@ -49,6 +49,10 @@ public final class AudienceApi {
                          long threshold,
                          @JsonProperty("rounded_to") long roundedTo,
                          @JsonProperty("expires_at") String expiresAt,
-                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> segments) {
+                         @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> segments,
+                         @Schema(description = "present when counts carry noise against differencing "
+                                 + "(audience-match.privacy.noise): the scale of the Laplace noise added before "
+                                 + "the threshold and rounding")
+                         @JsonProperty("noise_scale") @JsonInclude(JsonInclude.Include.NON_NULL) Double noiseScale) {
     }
 }

@@ -143,12 +143,16 @@ public class AudienceService {
                         throw ProblemException.notFound("no audience with that id");
                     }
                     Audience audience = counted.audience();
-                    AggregateDisclosure.Disclosed shown = disclosure.disclose(counted.exact());
+                    // One question however its segments are ordered or repeated.
+                    String question = "audience\n" + audience.id() + "\n"
+                            + String.join(",", new java.util.TreeSet<>(segmentIds));
+                    AggregateDisclosure.Disclosed shown = disclosure.disclose(counted.exact(), question);
                     reportTimer.record(Duration.ofNanos(System.nanoTime() - started));
                     return new Report(audience.id(), audience.name(), audience.channel().wireName(),
                             audience.identifierType().wireName(), audience.received(), audience.valid(),
                             audience.invalid(), audience.plaintextRejected(), shown.count(), shown.belowThreshold(),
-                            shown.threshold(), shown.roundedTo(), audience.expiresAt().toString(), segmentIds);
+                            shown.threshold(), shown.roundedTo(), audience.expiresAt().toString(), segmentIds,
+                            shown.noiseScale());
                 });
     }
 

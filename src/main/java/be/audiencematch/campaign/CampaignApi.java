@@ -30,6 +30,7 @@ public final class CampaignApi {
     @Schema(description = "Households with at least one targeted, consenting subscriber")
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Reach(Long households, @JsonProperty("below_threshold") boolean belowThreshold, long threshold,
-                        @JsonProperty("rounded_to") long roundedTo) {
+                        @JsonProperty("rounded_to") long roundedTo,
+                        @JsonProperty("noise_scale") @JsonInclude(JsonInclude.Include.NON_NULL) Double noiseScale) {
     }
 }

@@ -105,8 +105,9 @@ public class CampaignService {
 
     public Uni<CampaignView> view(String advertiser, String id) {
         return find(advertiser, id).flatMap(c -> store.householdReach(c).map(exact -> {
-            AggregateDisclosure.Disclosed shown = disclosure.disclose(exact);
-            return view(c, new Reach(shown.count(), shown.belowThreshold(), shown.threshold(), shown.roundedTo()));
+            AggregateDisclosure.Disclosed shown = disclosure.disclose(exact, "campaign\n" + c.id());
+            return view(c, new Reach(shown.count(), shown.belowThreshold(), shown.threshold(), shown.roundedTo(),
+                    shown.noiseScale()));
         }));
     }
 
