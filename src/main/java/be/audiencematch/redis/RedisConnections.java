@@ -40,7 +40,13 @@ public class RedisConnections {
     private static final Logger LOG = Logger.getLogger(RedisConnections.class);
 
     private final RedisClient client;
-    private final RedisURI uri;
+    private final RedisURI configured;
+    /** On Redis Cluster: who serves the key prefix's slot; null on a standalone Redis. */
+    private final ClusterSlotOwner slotOwner;
+    /** The node every connection goes to: the configured one, or on a cluster the slot's primary once found. */
+    private volatile RedisURI target;
+    private final java.util.concurrent.atomic.AtomicBoolean checkingTopology = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final long TOPOLOGY_CHECK_MILLIS = 5_000;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> shared =
             new AtomicReference<>();
     /** One connection per Vert.x event loop, once found (see growAffinity). */
@@ -52,9 +58,11 @@ public class RedisConnections {
 
     public RedisConnections(@ConfigProperty(name = "audience-match.redis.url") String url,
                             @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout,
+                            @ConfigProperty(name = "audience-match.redis.cluster", defaultValue = "false") boolean cluster,
+                            @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String keyPrefix,
                             Vertx vertx) {
-        this.uri = RedisURI.create(url);
-        this.uri.setTimeout(timeout);
+        this.configured = RedisURI.create(url);
+        this.configured.setTimeout(timeout);
         this.client = RedisClient.create(ClientResources.builder()
                 .eventLoopGroupProvider(new VertxEventLoops(vertx))
                 // Lettuce records every command's latency in HdrHistograms when they are on the class path (they are,
@@ -68,6 +76,70 @@ public class RedisConnections {
                 .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).keepAlive(true).build())
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
+        if (cluster) {
+            this.slotOwner = new ClusterSlotOwner(client, configured, keyPrefix);
+            // A failover or a resharding moves the slot: look every few seconds, reconnect when it moved. Meanwhile
+            // commands fail (MOVED, or the old node is gone) and callers get 503 with Retry-After.
+            vertx.setPeriodic(TOPOLOGY_CHECK_MILLIS, id -> checkTopology());
+        } else {
+            this.slotOwner = null;
+            this.target = configured;
+        }
+    }
+
+    /** The node to connect to; on a cluster found on first use (and again after it moved). */
+    private CompletionStage<RedisURI> target() {
+        RedisURI known = target;
+        if (known != null) {
+            return CompletableFuture.completedFuture(known);
+        }
+        return slotOwner.find(null).thenApply(owner -> {
+            if (target == null) {
+                LOG.infof("Redis Cluster: slot %d of the key prefix is served by %s:%d", slotOwner.slot(),
+                        owner.getHost(), owner.getPort());
+                target = owner;
+            }
+            return target;
+        });
+    }
+
+    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connect() {
+        return target().thenCompose(node -> client.connectAsync(ByteArrayCodec.INSTANCE, node));
+    }
+
+    private void checkTopology() {
+        RedisURI known = target;
+        if (known == null || !checkingTopology.compareAndSet(false, true)) {
+            return;
+        }
+        slotOwner.find(known).whenComplete((owner, failure) -> {
+            checkingTopology.set(false);
+            if (failure != null) {
+                LOG.warnf("Redis Cluster: cannot read the topology (%s)", unwrap(failure).toString());
+                return;
+            }
+            if (!ClusterSlotOwner.sameNode(owner, known)) {
+                LOG.infof("Redis Cluster: slot %d moved to %s:%d; reconnecting", slotOwner.slot(), owner.getHost(),
+                        owner.getPort());
+                target = owner;
+                dropConnections();
+            }
+        });
+    }
+
+    /** Closes the connections to the old node; the next request opens new ones to the current target. */
+    private void dropConnections() {
+        CompletableFuture<StatefulRedisConnection<byte[], byte[]>> old = shared.getAndSet(null);
+        if (old != null) {
+            old.thenAccept(StatefulRedisConnection::closeAsync);
+        }
+        for (Thread loop : byLoop.keySet()) {
+            StatefulRedisConnection<byte[], byte[]> c = byLoop.remove(loop);
+            if (c != null) {
+                c.closeAsync();
+            }
+        }
+        affinityConnections.set(0);
     }
 
     /**
@@ -120,7 +192,7 @@ public class RedisConnections {
                 || affinityConnections.incrementAndGet() > MAX_AFFINITY_CONNECTIONS) {
             return;
         }
-        client.connectAsync(ByteArrayCodec.INSTANCE, uri).thenCompose(c -> c.async().ping().thenApply(pong -> {
+        connect().thenCompose(c -> c.async().ping().thenApply(pong -> {
             if (byLoop.putIfAbsent(Thread.currentThread(), c) != null) {
                 c.closeAsync();
             }
@@ -143,7 +215,7 @@ public class RedisConnections {
             }
             CompletableFuture<StatefulRedisConnection<byte[], byte[]>> attempt = new CompletableFuture<>();
             if (shared.compareAndSet(current, attempt)) {
-                client.connectAsync(ByteArrayCodec.INSTANCE, uri).whenComplete((connection, failure) -> {
+                connect().whenComplete((connection, failure) -> {
                     if (failure != null) {
                         LOG.warnf("Redis is unreachable (%s); requests get 503 until it is back",
                                 failure.getClass().getSimpleName());
@@ -163,7 +235,7 @@ public class RedisConnections {
      * batch of thousands goes out in a few writes. The caller closes it.
      */
     public CompletionStage<StatefulRedisConnection<byte[], byte[]>> dedicated() {
-        return client.connectAsync(ByteArrayCodec.INSTANCE, uri).thenApply(c -> {
+        return connect().thenApply(c -> {
             c.setAutoFlushCommands(false);
             return c;
         });

@@ -17,17 +17,29 @@ public final class RedisServer implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final boolean clusterNode;
     private Process process;
 
     public RedisServer() throws IOException {
+        this(false);
+    }
+
+    /** {@code clusterNode}: started with cluster mode on, to be joined into a cluster (see ClusterEnvironment). */
+    public RedisServer(boolean clusterNode) throws IOException {
         this.dir = Files.createTempDirectory("am-redis-");
         this.port = freePort();
+        this.clusterNode = clusterNode;
     }
 
     public RedisServer start() throws IOException {
-        process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--hash-max-listpack-entries", "1024",
-                "--logfile", dir.resolve("redis.log").toString()))
+        List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                "--hash-max-listpack-entries", "1024", "--logfile", dir.resolve("redis.log").toString()));
+        if (clusterNode) {
+            command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file",
+                    dir.resolve("nodes.conf").toString()));
+        }
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
         awaitPing();
         return this;

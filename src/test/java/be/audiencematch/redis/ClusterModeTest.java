@@ -1,0 +1,105 @@
+package be.audiencematch.redis;
+
+import be.audiencematch.support.ClusterEnvironment;
+import be.audiencematch.support.RedisServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.Test;
+
+import static be.audiencematch.support.Fixtures.advertiser;
+import static be.audiencematch.support.Fixtures.createAudience;
+import static be.audiencematch.support.Fixtures.emails;
+import static be.audiencematch.support.Fixtures.feed;
+import static be.audiencematch.support.Fixtures.loadSubscribers;
+import static be.audiencematch.support.Fixtures.matched;
+import static be.audiencematch.support.Fixtures.putSegment;
+import static be.audiencematch.support.Fixtures.range;
+import static be.audiencematch.support.Fixtures.upload;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The service on a three-primary Redis Cluster, configured with a node that does not hold its keys. */
+@QuarkusTest
+@WithTestResource(ClusterEnvironment.class)
+class ClusterModeTest {
+
+    @Test
+    void theWholeFlowRunsOnTheSlotOwnerWithEveryKeyInOneSlot() {
+        int from = range(400);
+        loadSubscribers(from, 400, i -> true, i -> false, i -> false);
+        putSegment("cluster-seg", "tv", emails(from, 200));
+        String audience = createAudience("cluster-adv", "tv");
+        upload("cluster-adv", audience, emails(from, 300) + emails(from + 9_000_000, 20)).then().statusCode(200);
+
+        assertEquals(300, matched("cluster-adv", audience));
+        assertEquals(200, matched("cluster-adv", audience, "cluster-seg"));
+        feed().delete("/v1/subscribers/" + be.audiencematch.cli.SyntheticBase.subscriberId(from)).then().statusCode(204);
+        assertEquals(190, matched("cluster-adv", audience, "cluster-seg"), "199 after the erasure, rounded down");
+        advertiser("cluster-adv").get("/v1/audiences").then().statusCode(200);
+
+        RedisServer owner = ClusterEnvironment.owner();
+        int slot = SlotHash.getSlot(ClusterEnvironment.PREFIX);
+        for (RedisServer node : ClusterEnvironment.nodes()) {
+            RedisClient client = RedisClient.create(node.url());
+            try (StatefulRedisConnection<String, String> c = client.connect()) {
+                long keys = c.sync().dbsize();
+                if (node == owner) {
+                    assertTrue(keys > 10, "the slot owner holds the base: " + keys + " keys");
+                    assertEquals(keys, c.sync().clusterCountKeysInSlot(slot), "every key in the prefix's slot");
+                } else {
+                    assertEquals(0, keys, "nothing on a node that does not serve the slot");
+                }
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+
+    @Test
+    void whenTheSlotMovesToAnotherPrimaryTheServiceFollows() throws Exception {
+        int from = range(200);
+        loadSubscribers(from, 200, i -> true, i -> false, i -> false);
+        String audience = createAudience("cluster-mover", "tv");
+        upload("cluster-mover", audience, emails(from, 150)).then().statusCode(200);
+        assertEquals(150, matched("cluster-mover", audience));
+
+        RedisServer before = ClusterEnvironment.owner();
+        RedisServer after = ClusterEnvironment.nodes().stream().filter(n -> n != before).findFirst().orElseThrow();
+        ClusterEnvironment.moveSlot(before, after);
+        assertEquals(after, ClusterEnvironment.owner());
+
+        // Until the service has looked at the topology again (every 5 s) its commands meet MOVED: 503, never a
+        // wrong answer. Then it answers from the new primary, with nothing lost.
+        java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+        int status;
+        do {
+            status = advertiser("cluster-mover").get("/v1/audiences/" + audience).statusCode();
+            assertTrue(status == 200 || status == 503, "only 200 or 503 while the slot moves: " + status);
+            if (status != 200) {
+                assertTrue(java.time.Instant.now().isBefore(deadline), "the service did not follow the slot");
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);   // pacing, not synchronisation
+            }
+        } while (status != 200);
+        assertEquals(150, matched("cluster-mover", audience));
+        loadSubscribers(range(10), 10, i -> true, i -> false, i -> false);
+    }
+
+    @Test
+    void aPrefixWithoutAHashTagIsRefusedOnACluster() {
+        assertTrue(ClusterSlotOwner.hasHashTag("{am}:"));
+        assertTrue(ClusterSlotOwner.hasHashTag("prod:{am}:"));
+        assertTrue(!ClusterSlotOwner.hasHashTag("am:") && !ClusterSlotOwner.hasHashTag("{}am:")
+                && !ClusterSlotOwner.hasHashTag("am}{:"));
+        RedisClient client = RedisClient.create();
+        try {
+            IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> new ClusterSlotOwner(client, io.lettuce.core.RedisURI.create("redis://127.0.0.1:1"), "am:"));
+            assertTrue(refused.getMessage().contains("hash tag"));
+        } finally {
+            client.shutdown();
+        }
+    }
+}

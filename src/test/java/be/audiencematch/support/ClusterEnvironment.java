@@ -1,0 +1,134 @@
+package be.audiencematch.support;
+
+import io.lettuce.core.MigrateArgs;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.slots.ClusterSlotRange;
+import io.lettuce.core.cluster.models.slots.ClusterSlotsParser;
+import io.lettuce.core.codec.ByteArrayCodec;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * TestEnvironment, but the service runs on a real three-primary Redis Cluster of the test's own, configured with a
+ * node that does not serve the key prefix's slot, so that finding the right node is part of what is tested.
+ */
+public class ClusterEnvironment extends TestEnvironment {
+
+    public static final String PREFIX = "{am}:";
+    private static final List<RedisServer> NODES = new ArrayList<>();
+
+    @Override
+    public synchronized Map<String, String> start() {
+        Map<String, String> config = super.start();
+        try {
+            if (NODES.isEmpty()) {
+                startCluster();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test Redis Cluster", e);
+        }
+        config.put("audience-match.redis.url", notServingThePrefix().url());
+        config.put("audience-match.redis.cluster", "true");
+        config.put("audience-match.redis.key-prefix", PREFIX);
+        return config;
+    }
+
+    /** The nodes, in start order. */
+    public static List<RedisServer> nodes() {
+        return NODES;
+    }
+
+    /** The primary that serves the prefix's slot, by asking the cluster (not the service). */
+    public static RedisServer owner() {
+        int slot = SlotHash.getSlot(PREFIX);
+        RedisClient client = RedisClient.create(NODES.get(0).url());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            for (ClusterSlotRange range : ClusterSlotsParser.parse(c.sync().clusterSlots())) {
+                if (range.getFrom() <= slot && slot <= range.getTo()) {
+                    int port = range.getUpstream().getUri().getPort();
+                    return NODES.stream().filter(n -> n.port() == port).findFirst().orElseThrow();
+                }
+            }
+        } finally {
+            client.shutdown();
+        }
+        throw new IllegalStateException("no node serves slot " + slot);
+    }
+
+    /** Moves the prefix's slot, keys and all, from one primary to another, as a resharding does. */
+    public static void moveSlot(RedisServer from, RedisServer to) {
+        int slot = SlotHash.getSlot(PREFIX);
+        RedisClient fromClient = RedisClient.create(from.url());
+        RedisClient toClient = RedisClient.create(to.url());
+        try (StatefulRedisConnection<byte[], byte[]> source = fromClient.connect(ByteArrayCodec.INSTANCE);
+             StatefulRedisConnection<byte[], byte[]> target = toClient.connect(ByteArrayCodec.INSTANCE)) {
+            String sourceId = source.sync().clusterMyId();
+            String targetId = target.sync().clusterMyId();
+            target.sync().clusterSetSlotImporting(slot, sourceId);
+            source.sync().clusterSetSlotMigrating(slot, targetId);
+            for (List<byte[]> keys = source.sync().clusterGetKeysInSlot(slot, 1000); !keys.isEmpty();
+                 keys = source.sync().clusterGetKeysInSlot(slot, 1000)) {
+                source.sync().migrate("127.0.0.1", to.port(), 0, 10_000, MigrateArgs.Builder.keys(keys));
+            }
+            for (RedisServer node : NODES) {
+                RedisClient client = RedisClient.create(node.url());
+                try (StatefulRedisConnection<String, String> c = client.connect()) {
+                    c.sync().clusterSetSlotNode(slot, targetId);
+                } finally {
+                    client.shutdown();
+                }
+            }
+        } finally {
+            fromClient.shutdown();
+            toClient.shutdown();
+        }
+    }
+
+    private static RedisServer notServingThePrefix() {
+        RedisServer owner = owner();
+        return NODES.stream().filter(n -> n != owner).findFirst().orElseThrow();
+    }
+
+    private static void startCluster() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            NODES.add(new RedisServer(true).start());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> NODES.forEach(n -> {
+            try {
+                n.close();
+            } catch (Exception ignored) {
+                // best effort at exit
+            }
+        })));
+        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+        NODES.forEach(n -> create.add("127.0.0.1:" + n.port()));
+        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+        Process p = new ProcessBuilder(create).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException("redis-cli --cluster create failed: " + output);
+        }
+        // redis-cli returns once the slots are assigned; every node must also see the whole cluster as ok.
+        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
+        for (RedisServer node : NODES) {
+            RedisClient client = RedisClient.create(node.url());
+            try (StatefulRedisConnection<String, String> c = client.connect()) {
+                while (!c.sync().clusterInfo().contains("cluster_state:ok")) {
+                    if (Instant.now().isAfter(deadline)) {
+                        throw new IOException("the test cluster did not reach cluster_state:ok");
+                    }
+                    Thread.onSpinWait();
+                }
+            } finally {
+                client.shutdown();
+            }
+        }
+    }
+}
