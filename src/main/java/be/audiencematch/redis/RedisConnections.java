@@ -47,6 +47,8 @@ public class RedisConnections {
     private volatile RedisURI target;
     private final java.util.concurrent.atomic.AtomicBoolean checkingTopology = new java.util.concurrent.atomic.AtomicBoolean();
     private static final long TOPOLOGY_CHECK_MILLIS = 5_000;
+    /** Counts topology changes, so a connection opened to the old primary during one is not kept. */
+    private volatile int topologyGeneration;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> shared =
             new AtomicReference<>();
     /** One connection per Vert.x event loop, once found (see growAffinity). */
@@ -129,6 +131,7 @@ public class RedisConnections {
 
     /** Closes the connections to the old node; the next request opens new ones to the current target. */
     private void dropConnections() {
+        topologyGeneration++;
         CompletableFuture<StatefulRedisConnection<byte[], byte[]>> old = shared.getAndSet(null);
         if (old != null) {
             old.thenAccept(StatefulRedisConnection::closeAsync);
@@ -192,8 +195,9 @@ public class RedisConnections {
                 || affinityConnections.incrementAndGet() > MAX_AFFINITY_CONNECTIONS) {
             return;
         }
+        int generation = topologyGeneration;
         connect().thenCompose(c -> c.async().ping().thenApply(pong -> {
-            if (byLoop.putIfAbsent(Thread.currentThread(), c) != null) {
+            if (generation != topologyGeneration || byLoop.putIfAbsent(Thread.currentThread(), c) != null) {
                 c.closeAsync();
             }
             return pong;
