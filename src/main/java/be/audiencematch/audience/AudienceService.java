@@ -27,6 +27,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * Advertiser lists: created, filled by streamed uploads, reported on as aggregates. An advertiser sees only its
@@ -145,7 +146,7 @@ public class AudienceService {
                     Audience audience = counted.audience();
                     // One question however its segments are ordered or repeated.
                     String question = "audience\n" + audience.id() + "\n"
-                            + String.join(",", new java.util.TreeSet<>(segmentIds));
+                            + String.join(",", new TreeSet<>(segmentIds));
                     AggregateDisclosure.Disclosed shown = disclosure.disclose(counted.exact(), question);
                     reportTimer.record(Duration.ofNanos(System.nanoTime() - started));
                     return new Report(audience.id(), audience.name(), audience.channel().wireName(),

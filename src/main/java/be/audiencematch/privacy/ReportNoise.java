@@ -43,10 +43,6 @@ final class ReportNoise {
         return Math.round(-scale * Math.signum(centred) * Math.log(1 - 2 * Math.abs(centred)));
     }
 
-    double scale() {
-        return scale;
-    }
-
     private static byte[] mac(byte[] key, byte[] message) {
         HMac mac = new HMac(new SHA256Digest());
         mac.init(new KeyParameter(key));
