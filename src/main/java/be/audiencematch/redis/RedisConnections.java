@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -45,7 +46,7 @@ public class RedisConnections {
     private final ClusterSlotOwner slotOwner;
     /** The node every connection goes to: the configured one, or on a cluster the slot's primary once found. */
     private volatile RedisURI target;
-    private final java.util.concurrent.atomic.AtomicBoolean checkingTopology = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean checkingTopology = new AtomicBoolean();
     private static final long TOPOLOGY_CHECK_MILLIS = 5_000;
     /** Counts topology changes, so a connection opened to the old primary during one is not kept. */
     private volatile int topologyGeneration;

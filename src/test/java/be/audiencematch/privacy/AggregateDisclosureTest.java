@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
+import java.util.Objects;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -83,10 +84,10 @@ class AggregateDisclosureTest {
         int differWhenNot = 0;
         for (int i = 0; i < pairs; i++) {
             Long without = disclosure.disclose(109, "audience\nwithout-" + i + "\n").count();
-            if (!java.util.Objects.equals(without, disclosure.disclose(110, "audience\nwith-" + i + "\n").count())) {
+            if (!Objects.equals(without, disclosure.disclose(110, "audience\nwith-" + i + "\n").count())) {
                 differWhenMatched++;
             }
-            if (!java.util.Objects.equals(without, disclosure.disclose(109, "audience\nwith-" + i + "\n").count())) {
+            if (!Objects.equals(without, disclosure.disclose(109, "audience\nwith-" + i + "\n").count())) {
                 differWhenNot++;
             }
         }

@@ -1,13 +1,18 @@
 package be.audiencematch.redis;
 
+import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.support.ClusterEnvironment;
 import be.audiencematch.support.RedisServer;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.SlotHash;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.concurrent.locks.LockSupport;
 
 import static be.audiencematch.support.Fixtures.advertiser;
 import static be.audiencematch.support.Fixtures.createAudience;
@@ -19,6 +24,8 @@ import static be.audiencematch.support.Fixtures.putSegment;
 import static be.audiencematch.support.Fixtures.range;
 import static be.audiencematch.support.Fixtures.upload;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The service on a three-primary Redis Cluster, configured with a node that does not hold its keys. */
@@ -36,7 +43,7 @@ class ClusterModeTest {
 
         assertEquals(300, matched("cluster-adv", audience));
         assertEquals(200, matched("cluster-adv", audience, "cluster-seg"));
-        feed().delete("/v1/subscribers/" + be.audiencematch.cli.SyntheticBase.subscriberId(from)).then().statusCode(204);
+        feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(from)).then().statusCode(204);
         assertEquals(190, matched("cluster-adv", audience, "cluster-seg"), "199 after the erasure, rounded down");
         advertiser("cluster-adv").get("/v1/audiences").then().statusCode(200);
 
@@ -73,17 +80,18 @@ class ClusterModeTest {
 
         // Until the service has looked at the topology again (every 5 s) its commands meet MOVED: 503, never a
         // wrong answer. Then it answers from the new primary, with nothing lost.
-        java.time.Instant deadline = java.time.Instant.now().plusSeconds(30);
+        Instant deadline = Instant.now().plusSeconds(30);
         int status;
         do {
             status = advertiser("cluster-mover").get("/v1/audiences/" + audience).statusCode();
             assertTrue(status == 200 || status == 503, "only 200 or 503 while the slot moves: " + status);
             if (status != 200) {
-                assertTrue(java.time.Instant.now().isBefore(deadline), "the service did not follow the slot");
-                java.util.concurrent.locks.LockSupport.parkNanos(100_000_000L);   // pacing, not synchronisation
+                assertTrue(Instant.now().isBefore(deadline), "the service did not follow the slot");
+                LockSupport.parkNanos(100_000_000L);   // pacing, not synchronisation
             }
         } while (status != 200);
         assertEquals(150, matched("cluster-mover", audience));
+        // Writes reach the new primary too (a bulk load answers 200 only once every script call succeeded).
         loadSubscribers(range(10), 10, i -> true, i -> false, i -> false);
     }
 
@@ -91,12 +99,13 @@ class ClusterModeTest {
     void aPrefixWithoutAHashTagIsRefusedOnACluster() {
         assertTrue(ClusterSlotOwner.hasHashTag("{am}:"));
         assertTrue(ClusterSlotOwner.hasHashTag("prod:{am}:"));
-        assertTrue(!ClusterSlotOwner.hasHashTag("am:") && !ClusterSlotOwner.hasHashTag("{}am:")
-                && !ClusterSlotOwner.hasHashTag("am}{:"));
+        assertFalse(ClusterSlotOwner.hasHashTag("am:"));
+        assertFalse(ClusterSlotOwner.hasHashTag("{}am:"));
+        assertFalse(ClusterSlotOwner.hasHashTag("am}{:"));
         RedisClient client = RedisClient.create();
         try {
-            IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
-                    () -> new ClusterSlotOwner(client, io.lettuce.core.RedisURI.create("redis://127.0.0.1:1"), "am:"));
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> new ClusterSlotOwner(client, RedisURI.create("redis://127.0.0.1:1"), "am:"));
             assertTrue(refused.getMessage().contains("hash tag"));
         } finally {
             client.shutdown();
