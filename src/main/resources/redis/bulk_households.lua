@@ -1,13 +1,13 @@
 -- Bulk load, step 3: household membership of new subscribers, one run of a household bucket at a time.
 -- ARGV[1] key prefix, ARGV[2..] the chunk's loading ranges (bulk_lib.lua), then per run: household key, k, then k
 -- pairs of household id and the new members to append (packed u32 numbers). Ids in a call are distinct.
--- (helpers from subscriber_lib.lua and bulk_lib.lua are prepended)
+-- (helpers from view_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local intact, i = ranges_intact(2)
 while i <= #ARGV do
   local key, k = ARGV[i], tonumber(ARGV[i + 1])
   local first, last = i + 2, i + 1 + 2 * k
   local names = {}
-  for j = 1, k do names[j] = ARGV[first + 2 * j - 2] end
+  for j = 1, k do names[j] = ARGV[first + 2 * j - 2]; note_household(names[j]) end
   local current = redis.call('HMGET', key, unpack(names))
   local any = false
   for j = 1, k do
@@ -36,4 +36,5 @@ while i <= #ARGV do
   end
   i = last + 1
 end
+note_published()
 return 1

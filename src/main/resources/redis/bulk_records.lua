@@ -6,7 +6,7 @@
 -- New subscribers get consecutive numbers in argument order, their bits, household tags and a bit in {p}loading
 -- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
 -- whole here. Returns { first new number, flags }: one character per subscriber, '1' created, '0' replaced.
--- (helpers from subscriber_lib.lua and bulk_lib.lua are prepended)
+-- (helpers from view_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local base = tonumber(redis.call('GET', p .. 'seq') or '0')
 local next_num = base
@@ -42,7 +42,10 @@ end
 flush_household()
 
 local added = next_num - base
-if added == 0 then return { base, string.rep('0', n) } end
+if added == 0 then
+  note_published()
+  return { base, string.rep('0', n) }
+end
 redis.call('SET', p .. 'seq', next_num)
 
 -- BITFIELD SET of count bits from offset start, given as words (u32 values, the last one narrower).
@@ -69,6 +72,8 @@ if added == n then
     set_words(p .. 'consent:' .. purposes[k], base, added, function(w) return struct.unpack('>I4', words, 4 * w + 1) end)
   end
   redis.call('SETRANGE', p .. 'hhof', base * 4, tags)
+  -- The views take the new numbers' consents as they came: first number, count, then the three word strings.
+  note_published({ 'r', struct.pack('>I4I4', base, added) .. ARGV[5] .. ARGV[6] .. ARGV[7] })
   return { base, string.rep('1', n) }
 end
 
@@ -83,6 +88,7 @@ for at = 1, n do
     slot = slot + 1
     local mask = byte(masks, at) - 48
     bits[1][slot], bits[2][slot], bits[3][slot] = mask % 2, math.floor(mask / 2) % 2, math.floor(mask / 4) % 2
+    note_consent(base + slot - 1, string.char(48 + bits[1][slot], 48 + bits[2][slot], 48 + bits[3][slot]))
     fresh_tags[slot] = sub(tags, 4 * at - 3, 4 * at)
   end
 end
@@ -95,4 +101,5 @@ for k = 1, 3 do
   end)
 end
 redis.call('SETRANGE', p .. 'hhof', base * 4, table.concat(fresh_tags))
+note_published()
 return { base, table.concat(flags) }

@@ -4,6 +4,31 @@ local p = ARGV[1]
 local purposes = { 'tv', 'web', 'ads_and_data' }
 local byte, sub = string.byte, string.sub
 
+-- What this call changed for the replicas' eligibility views: consent masks by number and households whose member
+-- list changed, published as one change entry by note_published() (view_lib.lua) at the end of the call.
+local noted_consents, noted_households = {}, {}
+local function note_consent(num, mask)
+  noted_consents[#noted_consents + 1] = struct.pack('>I4B', num,
+    (byte(mask, 1) - 48) + 2 * (byte(mask, 2) - 48) + 4 * (byte(mask, 3) - 48))
+end
+-- Beyond this many households one entry says "every household" instead of naming them (a bulk chunk).
+local NOTE_HOUSEHOLDS_MAX = 512
+local function note_household(hh)
+  if #noted_households <= NOTE_HOUSEHOLDS_MAX then noted_households[#noted_households + 1] = hh end
+end
+local function note_published(fields)
+  fields = fields or {}
+  if #noted_consents > 0 then
+    fields[#fields + 1] = 'c'; fields[#fields + 1] = table.concat(noted_consents)
+  end
+  if #noted_households > NOTE_HOUSEHOLDS_MAX then
+    fields[#fields + 1] = 'H'; fields[#fields + 1] = '1'
+  elseif #noted_households > 0 then
+    fields[#fields + 1] = 'h'; fields[#fields + 1] = table.concat(noted_households, '\n')
+  end
+  if #fields > 0 then view_note(p .. 'view:seq', p .. 'view:changes', fields) end
+end
+
 local HEX = {}
 for i = 0, 255 do HEX[i] = string.format('%02x', i) end
 
@@ -32,6 +57,7 @@ local function remove_traces(old, num)
     if redis.call('HGET', keys[k], fields[k]) == value then redis.call('HDEL', keys[k], fields[k]) end
   end
   if hh_len == 0 then return end
+  note_household(hh)
   local packed = sub(old, 1, 4)
   local members = redis.call('HGET', hh_key, hh)
   if not members then return end
@@ -66,6 +92,7 @@ local function add_traces(rec, num)
   end
   if hh_len == 0 then return end
   local hh_key, hh, packed = p .. 'hh:' .. HEX[byte(rec, 5)] .. HEX[byte(rec, 6)], sub(rec, 8, 7 + hh_len), sub(rec, 1, 4)
+  note_household(hh)
   if hh_key ~= pending_key or hh ~= pending_field then
     flush_household()
     pending_key, pending_field, pending_members = hh_key, hh, redis.call('HGET', hh_key, hh) or ''
@@ -88,5 +115,6 @@ local function replace_record(key, sid, old, tail, meta)
   add_traces(rec, num)
   redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
   for k = 1, 3 do redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, byte(meta, k) - 48) end
+  note_consent(num, meta)
   redis.call('SETBIT', p .. 'loading', num, 0)
 end

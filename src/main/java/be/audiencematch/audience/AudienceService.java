@@ -1,5 +1,6 @@
 package be.audiencematch.audience;
 
+import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.audience.AudienceApi.CreateAudience;
 import be.audiencematch.audience.AudienceApi.Report;
 import be.audiencematch.audience.AudienceApi.UploadReport;
@@ -43,6 +44,7 @@ public class AudienceService {
     private static final int MAX_SEGMENTS = 10;
 
     private final AudienceStore store;
+    private final ChangeLog changes;
     private final SubscriberStore base;
     private final SegmentStore segments;
     private final MatchingUpload upload;
@@ -50,9 +52,10 @@ public class AudienceService {
     private final Timer uploadTimer;
     private final Timer reportTimer;
 
-    public AudienceService(AudienceStore store, SubscriberStore base, SegmentStore segments, MatchingUpload upload,
+    public AudienceService(AudienceStore store, ChangeLog changes, SubscriberStore base, SegmentStore segments, MatchingUpload upload,
                            AggregateDisclosure disclosure, MeterRegistry metrics) {
         this.store = store;
+        this.changes = changes;
         this.base = base;
         this.segments = segments;
         this.upload = upload;
@@ -91,7 +94,7 @@ public class AudienceService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete);
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled());
     }
 
     /** Streams one upload (worker thread): matches are kept as numbers, consenting now; every digest is dropped. */
@@ -107,7 +110,7 @@ public class AudienceService {
             throw ProblemException.badRequest("the body could not be read to its end; nothing of it was stored");
         }
         boolean merged = store.merge(audience, base.consentKey(audience.channel().purpose()), outcome)
-                .await().indefinitely();
+                .call(done -> changes.settled()).await().indefinitely();
         if (!merged) {
             throw ProblemException.notFound("the audience was deleted or expired during the upload");
         }

@@ -1,5 +1,6 @@
 package be.audiencematch.audience;
 
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.MatchingUpload;
@@ -36,17 +37,20 @@ import java.util.UUID;
 @ApplicationScoped
 public class AudienceStore implements MemberEraser {
 
-    private static final RedisScript MERGE = RedisScript.load("audience_merge");
+    private static final RedisScript MERGE = RedisScript.load("audience_merge", "view_lib");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
+    private static final RedisScript DELETE = RedisScript.load("audience_delete", "view_lib");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
 
     private final RedisConnections redis;
     private final String prefix;
+    private final ChangeKeys changes;
 
     public AudienceStore(RedisConnections redis,
                          @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
         this.redis = redis;
         this.prefix = prefix;
+        this.changes = ChangeKeys.of(prefix);
     }
 
     public Uni<Void> create(Audience a) {
@@ -79,7 +83,8 @@ public class AudienceStore implements MemberEraser {
 
     /** Adds an upload's matches; false when the audience vanished meanwhile. */
     public Uni<Boolean> merge(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
-        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID())};
+        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID()),
+            changes.seq(), changes.stream()};
         return redis.withShared(r -> MERGE.<Long>run(r, ScriptOutputType.INTEGER, keys,
                 MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
                 num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
@@ -145,7 +150,8 @@ public class AudienceStore implements MemberEraser {
         return redis.withShared(r -> {
             r.srem(advertiserKey(a.advertiser()), bytes(a.id()));
             r.srem(allKey(), bytes(a.id()));
-            return r.del(metaKey(a.id()), membersKey(a.id()));
+            return DELETE.run(r, ScriptOutputType.INTEGER, new byte[][] {metaKey(a.id()), membersKey(a.id()),
+                changes.seq(), changes.stream()});
         }).replaceWithVoid();
     }
 

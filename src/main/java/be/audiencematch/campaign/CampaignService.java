@@ -1,5 +1,6 @@
 package be.audiencematch.campaign;
 
+import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.audience.Audience;
 import be.audiencematch.audience.AudienceService;
 import be.audiencematch.campaign.CampaignApi.CampaignView;
@@ -28,13 +29,15 @@ public class CampaignService {
     private static final int MAX_SEGMENTS = 10;
 
     private final CampaignStore store;
+    private final ChangeLog changes;
     private final AudienceService audiences;
     private final SegmentStore segments;
     private final AggregateDisclosure disclosure;
 
-    public CampaignService(CampaignStore store, AudienceService audiences, SegmentStore segments,
+    public CampaignService(CampaignStore store, ChangeLog changes, AudienceService audiences, SegmentStore segments,
                            AggregateDisclosure disclosure) {
         this.store = store;
+        this.changes = changes;
         this.audiences = audiences;
         this.segments = segments;
         this.disclosure = disclosure;
@@ -74,7 +77,8 @@ public class CampaignService {
                     Instant end = ends.isAfter(audience.expiresAt()) ? audience.expiresAt() : ends;
                     Campaign campaign = new Campaign(RandomIds.next("cmp_"), advertiser, audience.id(), audience.channel(), segmentIds,
                             starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS));
-                    return store.create(campaign, audience.expiresAt()).replaceWith(campaign);
+                    return store.create(campaign, audience.expiresAt()).call(() -> changes.settled())
+                            .replaceWith(campaign);
                 }));
     }
 
@@ -116,7 +120,7 @@ public class CampaignService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete);
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled());
     }
 
     public static CampaignView view(Campaign c, Reach reach) {

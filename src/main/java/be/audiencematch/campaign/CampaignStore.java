@@ -1,6 +1,7 @@
 package be.audiencematch.campaign;
 
 import be.audiencematch.audience.AudienceStore;
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
@@ -51,7 +52,8 @@ public class CampaignStore {
 
     private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
     private static final RedisScript TARGET = RedisScript.load("campaign_target");
-    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill");
+    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib");
+    private static final RedisScript DELETE = RedisScript.load("campaign_delete", "view_lib");
     private static final int TAG_BATCH = 1024;
 
     private final RedisConnections redis;
@@ -60,6 +62,7 @@ public class CampaignStore {
     private final SegmentStore segments;
     private final String prefix;
     private final byte[] rulesKey;
+    private final ChangeKeys changes;
     private final byte[] consentPrefix;
     private final byte[] segmentPrefix;
     private static final byte[][] NO_KEYS = new byte[0][];
@@ -72,8 +75,14 @@ public class CampaignStore {
         this.segments = segments;
         this.prefix = prefix;
         this.rulesKey = bytes(prefix + "campaign-rules");
+        this.changes = ChangeKeys.of(prefix);
         this.consentPrefix = bytes(base.consentKeyPrefix());
         this.segmentPrefix = bytes(segments.bitmapKeyPrefix());
+    }
+
+    /** The hash of packed campaign rules, by campaign id (what the hot path reads). */
+    public byte[] rulesKey() {
+        return rulesKey;
     }
 
     /** Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then. */
@@ -88,7 +97,7 @@ public class CampaignStore {
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
         return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(),
-                rulesKey, rule(c), c.id(), keepUntil, fields)).replaceWithVoid();
+                rulesKey, rule(c), changes, c.id(), keepUntil, fields)).replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {
@@ -103,12 +112,9 @@ public class CampaignStore {
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
     public Uni<Void> delete(Campaign c) {
-        return redis.withShared(r -> {
-            r.hdel(rulesKey, bytes(c.id()));
-            r.srem(advertiserKey(c.advertiser()), bytes(c.id()));
-            r.srem(allKey(), bytes(c.id()));
-            return r.del(key(c.id()));
-        }).replaceWithVoid();
+        return redis.withShared(r -> DELETE.run(r, ScriptOutputType.INTEGER, new byte[][] {rulesKey,
+                advertiserKey(c.advertiser()), allKey(), key(c.id()), changes.seq(), changes.stream()}, bytes(c.id())))
+                .replaceWithVoid();
     }
 
     /** The eligible ids among {@code candidates} (every campaign when empty), in one script call. */
@@ -164,7 +170,8 @@ public class CampaignStore {
                 writes.add(r.hexists(rulesKey, id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
                         : r.hgetall(key(str(id))).thenCompose(fields -> fields.isEmpty()
                                 ? CompletableFuture.completedFuture(0L)
-                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {key(str(id)), rulesKey},
+                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {key(str(id)), rulesKey,
+                                                changes.seq(), changes.stream()},
                                         id, rule(parse(str(id), fields)))))
                         .toCompletableFuture());
             }

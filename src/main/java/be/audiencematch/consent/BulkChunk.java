@@ -35,10 +35,10 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BulkChunk {
 
-    private static final RedisScript RECORDS = RedisScript.load("bulk_records", "subscriber_lib", "bulk_lib");
-    private static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "subscriber_lib", "bulk_lib");
-    private static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "subscriber_lib", "bulk_lib");
-    private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "subscriber_lib", "bulk_lib");
+    private static final RedisScript RECORDS = RedisScript.load("bulk_records", "view_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "view_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "subscriber_lib", "bulk_lib");
 
     /** Subscribers per step-1 call and entries per step-2/3 call: a few milliseconds of Redis each. */
     private static final int RECORDS_PER_CALL = 2048;

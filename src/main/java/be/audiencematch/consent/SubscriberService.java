@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.LineError;
@@ -35,6 +36,7 @@ public class SubscriberService {
     static final int MAX_LISTED_ERRORS = 20;
 
     private final SubscriberStore store;
+    private final ChangeLog changeLog;
     private final Instance<MemberEraser> erasers;
     private final RedisConnections redis;
     private final ObjectReader lineReader;
@@ -46,12 +48,13 @@ public class SubscriberService {
     private final Counter bulkAccepted;
     private final Counter bulkRejected;
 
-    public SubscriberService(SubscriberStore store, Instance<MemberEraser> erasers, RedisConnections redis,
+    public SubscriberService(SubscriberStore store, ChangeLog changeLog, Instance<MemberEraser> erasers, RedisConnections redis,
                              ObjectMapper mapper, MeterRegistry metrics,
                              @ConfigProperty(name = "audience-match.upload.max-bytes") long maxUploadBytes,
                              @ConfigProperty(name = "audience-match.bulk.chunk-size", defaultValue = "524288")
                              int chunkSize) {
         this.store = store;
+        this.changeLog = changeLog;
         this.erasers = erasers;
         this.redis = redis;
         this.lineReader = mapper.readerFor(BulkLine.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -67,8 +70,9 @@ public class SubscriberService {
         this.bulkRejected = metrics.counter("audience_match_bulk_lines_total", "outcome", "rejected");
     }
 
+    /** Every write below answers only once every replica's eligibility view has it ({@link ChangeLog}). */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        return store.upsert(subscriber);
+        return store.upsert(subscriber).call(created -> changeLog.settled());
     }
 
     public Uni<Void> updateConsents(String subscriberId, Map<Purpose, Boolean> changes) {
@@ -78,7 +82,7 @@ public class SubscriberService {
                 throw ProblemException.notFound("no subscriber with that id");
             }
             withdrawals.increment(withdrawn);
-        }).replaceWithVoid();
+        }).call(found -> changeLog.settled()).replaceWithVoid();
     }
 
     /**
@@ -94,7 +98,7 @@ public class SubscriberService {
             List<Uni<Void>> all = new ArrayList<>();
             erasers.forEach(e -> all.add(e.eraseMember(number)));
             return all.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(all).andFailFast().replaceWithVoid();
-        });
+        }).call(() -> changeLog.settled());
     }
 
     /**
@@ -107,7 +111,14 @@ public class SubscriberService {
         long started = System.nanoTime();
         StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
-            BulkReport report = bulkLoad(body, connection);
+            BulkReport report;
+            try {
+                report = bulkLoad(body, connection);
+            } catch (ProblemException partlyLoaded) {
+                changeLog.settled().await().indefinitely();
+                throw partlyLoaded;
+            }
+            changeLog.settled().await().indefinitely();
             bulkAccepted.increment(report.accepted());
             bulkRejected.increment(report.rejected());
             return report;

@@ -42,11 +42,11 @@ public class SubscriberStore {
     static final int INDEX_FIELD_BYTES = 8;
     public static final int MAX_IDENTIFIERS = 16;
 
-    private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "subscriber_lib");
-    private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "subscriber_lib");
+    private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "view_lib", "subscriber_lib");
+    private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "view_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve");
     private static final int RESOLVE_ROW = 4 + INDEX_FIELD_BYTES;
-    private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "subscriber_lib");
+    private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "view_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;

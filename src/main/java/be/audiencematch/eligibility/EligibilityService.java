@@ -4,6 +4,7 @@ import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.consent.SubscriberValidation;
 import be.audiencematch.eligibility.EligibilityApi.Answer;
 import be.audiencematch.kernel.ProblemException;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
@@ -12,10 +13,13 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
- * The hot path: one Redis round trip per answer, nothing cached, so a withdrawal, an erasure or a campaign deletion
- * acknowledged before the question is always reflected in the answer. Never blocks.
+ * The hot path. Answers from this replica's own view of consents, campaigns and households while that view is
+ * confirmed current (no Redis round trip once the household is known), else from Redis in one script call. Either
+ * way a withdrawal, an erasure or a campaign deletion acknowledged before the question is reflected in the answer
+ * (see {@link ViewFollower}). Never blocks.
  */
 @ApplicationScoped
 public class EligibilityService {
@@ -23,11 +27,17 @@ public class EligibilityService {
     public static final int MAX_CANDIDATES = 100;
 
     private final CampaignStore campaigns;
+    private final ViewFollower follower;
     private final Timer timer;
+    private final Counter fromView;
+    private final Counter fromRedis;
 
-    public EligibilityService(CampaignStore campaigns, MeterRegistry metrics) {
+    public EligibilityService(CampaignStore campaigns, ViewFollower follower, MeterRegistry metrics) {
         this.campaigns = campaigns;
+        this.follower = follower;
         this.timer = metrics.timer("audience_match_eligibility_seconds");
+        this.fromView = metrics.counter("audience_match_eligibility_answers_total", "source", "view");
+        this.fromRedis = metrics.counter("audience_match_eligibility_answers_total", "source", "redis");
     }
 
     public Uni<Answer> eligible(String householdId, List<String> candidates) {
@@ -69,8 +79,17 @@ public class EligibilityService {
 
     private Uni<Answer> timed(String householdId, List<String> candidates) {
         long started = System.nanoTime();
-        return campaigns.eligible(householdId, candidates, Instant.now()).map(ids -> {
-            timer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+        Uni<List<String>> eligible;
+        if (follower.serving()) {
+            fromView.increment();
+            eligible = follower.household(householdId)
+                    .map(members -> follower.view().eligible(members, candidates, System.currentTimeMillis()));
+        } else {
+            fromRedis.increment();
+            eligible = campaigns.eligible(householdId, candidates, Instant.now());
+        }
+        return eligible.map(ids -> {
+            timer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             return new Answer(householdId, ids);
         });
     }

@@ -1,5 +1,6 @@
 package be.audiencematch.redis;
 
+import be.audiencematch.changes.ChangeKeys;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
 import java.nio.charset.StandardCharsets;
@@ -17,7 +18,7 @@ import java.util.function.Function;
  */
 public final class OwnedRecords {
 
-    private static final RedisScript CREATE = RedisScript.load("owned_record_create");
+    private static final RedisScript CREATE = RedisScript.load("owned_record_create", "view_lib");
 
     private OwnedRecords() {
     }
@@ -26,7 +27,7 @@ public final class OwnedRecords {
     public static CompletionStage<Long> create(RedisAsyncCommands<byte[], byte[]> r, byte[] recordKey, byte[] ownerSet,
                                                byte[] allSet, String id, java.time.Instant expiresAt,
                                                Map<String, String> fields) {
-        return create(r, recordKey, ownerSet, allSet, null, null, id, expiresAt, fields);
+        return create(r, recordKey, ownerSet, allSet, null, null, null, id, expiresAt, fields);
     }
 
     /**
@@ -34,7 +35,7 @@ public final class OwnedRecords {
      * compact copy of what a hot path reads, which {@link #live} drops with the id once the record has expired.
      */
     public static CompletionStage<Long> create(RedisAsyncCommands<byte[], byte[]> r, byte[] recordKey, byte[] ownerSet,
-                                               byte[] allSet, byte[] digestHash, byte[] digest, String id,
+                                               byte[] allSet, byte[] digestHash, byte[] digest, ChangeKeys changes, String id,
                                                java.time.Instant expiresAt, Map<String, String> fields) {
         List<byte[]> args = new ArrayList<>(3 + fields.size() * 2);
         args.add(bytes(id));
@@ -45,7 +46,7 @@ public final class OwnedRecords {
             args.add(bytes(v));
         });
         byte[][] keys = digestHash == null ? new byte[][] {recordKey, ownerSet, allSet}
-                : new byte[][] {recordKey, ownerSet, allSet, digestHash};
+                : new byte[][] {recordKey, ownerSet, allSet, digestHash, changes.seq(), changes.stream()};
         return CREATE.run(r, io.lettuce.core.ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][]));
     }
 

@@ -1,5 +1,6 @@
 package be.audiencematch.segment;
 
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.SubscriberStore;
@@ -36,14 +37,15 @@ import java.util.UUID;
 @ApplicationScoped
 public class SegmentStore implements MemberEraser {
 
-    private static final RedisScript PROMOTE = RedisScript.load("segment_promote");
-    private static final RedisScript DELETE = RedisScript.load("registry_delete");
+    private static final RedisScript PROMOTE = RedisScript.load("segment_promote", "view_lib");
+    private static final RedisScript DELETE = RedisScript.load("registry_delete", "view_lib");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
 
     private final RedisConnections redis;
     private final SubscriberStore base;
     private final ObjectMapper json;
     private final String prefix;
+    private final ChangeKeys changes;
 
     public SegmentStore(RedisConnections redis, SubscriberStore base, ObjectMapper json,
                         @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
@@ -51,6 +53,7 @@ public class SegmentStore implements MemberEraser {
         this.base = base;
         this.json = json;
         this.prefix = prefix;
+        this.changes = ChangeKeys.of(prefix);
     }
 
     /** What precedes a segment id in its bitmap's key (for the eligibility script). */
@@ -65,7 +68,7 @@ public class SegmentStore implements MemberEraser {
     /** Swaps in a new membership atomically; answers the member count. */
     public Uni<Long> replace(String segmentId, Channel channel, IdentifierType type, byte[] bitmap) {
         byte[][] keys = {bytes(prefix + "staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
-            registryKey()};
+            registryKey(), changes.seq(), changes.stream()};
         return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, keys, bytes(segmentId),
                 bytes(channel.wireName()), bytes(type.wireName()), bytes(Instant.now().toString()), bitmap));
     }
@@ -88,7 +91,7 @@ public class SegmentStore implements MemberEraser {
 
     public Uni<Boolean> delete(String segmentId) {
         return redis.withShared(r -> DELETE.<Long>run(r, ScriptOutputType.INTEGER,
-                new byte[][] {registryKey(), bitmapKey(segmentId)}, bytes(segmentId))).map(n -> n == 1L);
+                new byte[][] {registryKey(), bitmapKey(segmentId), changes.seq(), changes.stream()}, bytes(segmentId))).map(n -> n == 1L);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.campaign.CampaignStore;
+import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.support.Inspector;
 import be.audiencematch.support.TestEnvironment;
@@ -35,6 +36,9 @@ class CampaignEligibilityTest {
 
     @Inject
     CampaignStore campaigns;
+
+    @Inject
+    ChangeLog changes;
 
     private static String campaign(String owner, String audience, List<String> segments, Instant starts, Instant ends) {
         String body = "{\"audience_id\":\"" + audience + "\",\"segments\":" + (segments == null ? "[]"
@@ -141,9 +145,11 @@ class CampaignEligibilityTest {
         try (Inspector redis = new Inspector()) {
             redis.forgetCampaignRule(kept);
             redis.forgetCampaignRule(deleted);
+            changes.settled().await().atMost(Duration.ofSeconds(10));
             assertEquals(List.of(), eligible(household(start), kept, deleted), "without a rule: not eligible");
             advertiser("acme").delete("/v1/campaigns/" + deleted).then().statusCode(204);
             assertTrue(campaigns.backfillRules().await().atMost(Duration.ofSeconds(10)) >= 1);
+            changes.settled().await().atMost(Duration.ofSeconds(10));
             assertTrue(redis.hasCampaignRule(kept));
             assertTrue(!redis.hasCampaignRule(deleted), "a deleted campaign stays deleted");
         }

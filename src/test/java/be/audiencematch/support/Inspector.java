@@ -7,6 +7,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.HexFormat;
 
 /** Reads Redis directly, the way an auditor would, to prove what is (not) kept. */
@@ -67,8 +68,39 @@ public final class Inspector implements AutoCloseable {
     }
 
     /** Removes a campaign's rule, as a base stored before campaign rules existed would lack it. */
+    /**
+     * Removes a campaign's rule as data from before rules existed would lack it. Like every writer of what eligibility
+     * reads, it notes the change on the change stream in the same step, so the replicas' views see it too.
+     */
     public void forgetCampaignRule(String campaignId) {
-        redis.hdel("am:campaign-rules".getBytes(StandardCharsets.UTF_8), campaignId.getBytes(StandardCharsets.UTF_8));
+        redis.eval("redis.call('HDEL', KEYS[1], ARGV[1]) "
+                        + "local seq = redis.call('INCR', KEYS[2]) "
+                        + "redis.call('XADD', KEYS[3], seq .. '-0', 'x', ARGV[1])",
+                io.lettuce.core.ScriptOutputType.STATUS,
+                new byte[][] {bytes("am:campaign-rules"), bytes("am:view:seq"), bytes("am:view:changes")},
+                bytes(campaignId));
+    }
+
+    /** Redis' own clock, in ms: leases are measured by it. */
+    public long redisTimeMillis() {
+        List<byte[]> t = redis.time();
+        return Long.parseLong(new String(t.get(0), StandardCharsets.US_ASCII)) * 1000
+                + Long.parseLong(new String(t.get(1), StandardCharsets.US_ASCII)) / 1000;
+    }
+
+    /** Registers another replica's view, as its follower would: a lease ending at {@code leaseEnd}, a change applied. */
+    public void registerReplica(String replica, long leaseEndMillis, long applied) {
+        redis.zadd(bytes("am:view:leases"), (double) leaseEndMillis, bytes(replica));
+        redis.hset(bytes("am:view:applied"), bytes(replica), bytes(Long.toString(applied)));
+    }
+
+    public void forgetReplica(String replica) {
+        redis.zrem(bytes("am:view:leases"), bytes(replica));
+        redis.hdel(bytes("am:view:applied"), bytes(replica));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     public boolean hasCampaignRule(String campaignId) {

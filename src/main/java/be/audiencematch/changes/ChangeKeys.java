@@ -1,0 +1,25 @@
+package be.audiencematch.changes;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Where the change stream lives (see docs/architecture.md, "Eligibility view"): every write that changes what
+ * eligibility reads appends an entry there, in the same script as the write, numbered by {@code seq} without gaps.
+ * <pre>
+ *   {p}view:seq       string  the newest change number
+ *   {p}view:changes   stream  entries with ids "n-0", n the change number (trimmed once every replica applied them)
+ *   {p}view:leases    zset    replica id → lease end (ms, Redis' clock)
+ *   {p}view:applied   hash    replica id → the change number its view has applied
+ * </pre>
+ */
+public record ChangeKeys(byte[] seq, byte[] stream, byte[] leases, byte[] applied) {
+
+    public static ChangeKeys of(String prefix) {
+        return new ChangeKeys(bytes(prefix + "view:seq"), bytes(prefix + "view:changes"), bytes(prefix + "view:leases"),
+                bytes(prefix + "view:applied"));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,112 @@
+package be.audiencematch.changes;
+
+import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The writers' side of the eligibility views: a write that changes what eligibility reads is acknowledged only once
+ * every replica whose view is live has applied it, so the very next answer from any replica reflects it. A
+ * replica that does not confirm holds writers for at most its lease, after which it no longer answers from its
+ * view (see docs/architecture.md, "Eligibility view").
+ */
+@ApplicationScoped
+public class ChangeLog {
+
+    private static final RedisScript SETTLED = RedisScript.load("view_settled");
+    /** How often writers that wait look again (other replicas' confirmations and lease ends are not pushed). */
+    private static final long POLL_MILLIS = 1;
+    /** Longer than any lease: past this the write is stored but the caller is told to ask again. */
+    private static final Duration MOST = Duration.ofSeconds(15);
+
+    private final RedisConnections redis;
+    private final Vertx vertx;
+    private final ChangeKeys keys;
+    /** Writers waiting, by the change number they wait for. */
+    private final TreeMap<Long, List<UniEmitter<? super Void>>> waiting = new TreeMap<>();
+    private long lowestKnown;
+    private boolean polling;
+
+    public ChangeLog(RedisConnections redis, Vertx vertx,
+                     @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+        this.redis = redis;
+        this.vertx = vertx;
+        this.keys = ChangeKeys.of(prefix);
+    }
+
+    public ChangeKeys keys() {
+        return keys;
+    }
+
+    /** Completes once every live eligibility view has applied every change made before this call. */
+    public Uni<Void> settled() {
+        return redis.withShared(r -> SETTLED.<List<Long>>run(r, ScriptOutputType.MULTI,
+                        new byte[][] {keys.seq(), keys.leases(), keys.applied()}, new byte[0]))
+                .flatMap(answer -> answer.get(1) >= answer.get(0) ? Uni.createFrom().voidItem() : waitFor(answer.get(0)))
+                .ifNoItem().after(MOST).failWith(() -> new ProblemException(503, "Service Unavailable",
+                        "the change is stored, but not every replica confirmed it in time; send it again"));
+    }
+
+    private Uni<Void> waitFor(long change) {
+        return Uni.createFrom().emitter(emitter -> {
+            boolean poll;
+            synchronized (this) {
+                if (change <= lowestKnown) {
+                    poll = false;
+                    emitter.complete(null);
+                } else {
+                    waiting.computeIfAbsent(change, c -> new ArrayList<>()).add(emitter);
+                    poll = !polling;
+                    polling = true;
+                }
+            }
+            if (poll) {
+                vertx.setTimer(POLL_MILLIS, id -> poll());
+            }
+        });
+    }
+
+    /** Every live view has applied up to {@code lowest}: releases the writers waiting for that much or less. */
+    public void acknowledged(long lowest) {
+        List<UniEmitter<? super Void>> released = new ArrayList<>();
+        synchronized (this) {
+            lowestKnown = Math.max(lowestKnown, lowest);
+            Map<Long, List<UniEmitter<? super Void>>> done = waiting.headMap(lowest, true);
+            done.values().forEach(released::addAll);
+            done.clear();
+        }
+        released.forEach(e -> e.complete(null));
+    }
+
+    private void poll() {
+        long newest;
+        synchronized (this) {
+            if (waiting.isEmpty()) {
+                polling = false;
+                return;
+            }
+            newest = waiting.lastKey();
+        }
+        redis.shared().thenCompose(c -> SETTLED.<List<Long>>run(c.async(), ScriptOutputType.MULTI,
+                        new byte[][] {keys.seq(), keys.leases(), keys.applied()},
+                        Long.toString(newest).getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+                .whenComplete((answer, failure) -> {
+                    if (failure == null) {
+                        acknowledged(answer.get(1));
+                    }
+                    vertx.setTimer(POLL_MILLIS, id -> poll());
+                });
+    }
+}

@@ -1,0 +1,269 @@
+package be.audiencematch.eligibility;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * This replica's own copy of what eligibility reads: the three consent bitmaps, the campaign rules, the audience
+ * and segment bitmaps those rules name, and the member lists of the households asked about (filled on demand).
+ * {@link ViewFollower} keeps it in step with the change stream; it is written by one follower at a time and read
+ * by any event loop. Each part is at least as new as the last change number the follower confirmed, which is what
+ * lets a confirmed withdrawal show in the very next answer (see docs/architecture.md, "Eligibility view").
+ */
+final class EligibilityView {
+
+    /** A campaign as the hot path reads it (see CampaignStore#rule for the packed form). */
+    record Rule(long startsMs, long endsMs, int purpose, String audienceKey, List<String> segmentKeys) {
+
+        boolean activeAt(long nowMs) {
+            return nowMs >= startsMs && nowMs < endsMs;
+        }
+
+        Set<String> bitmapKeys() {
+            Set<String> keys = new HashSet<>(segmentKeys);
+            keys.add(audienceKey);
+            return keys;
+        }
+    }
+
+    private static final byte[] NONE = new byte[0];
+    private static final int[] NOBODY = new int[0];
+
+    private final String segmentPrefix;
+    private final int maxHouseholds;
+    /** tv, web, ads_and_data, in Purpose order; replaced whole when one grows, else changed a byte at a time. */
+    private final byte[][] consents = {NONE, NONE, NONE};
+    private final Map<String, Rule> rules = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> bitmaps = new ConcurrentHashMap<>();
+    private final Map<String, int[]> households = new ConcurrentHashMap<>();
+    /** The change number of the newest household change applied (guarded by this): older fills are not kept. */
+    private long householdsChangedAt;
+    /** Written after every change the follower applies; read first by every answer (publishes the bytes above). */
+    private volatile long applied;
+
+    EligibilityView(String segmentPrefix, int maxHouseholds) {
+        this.segmentPrefix = segmentPrefix;
+        this.maxHouseholds = maxHouseholds;
+    }
+
+    // ---- the follower's side --------------------------------------------------------------------------------
+
+    /** Starts over from a snapshot current to change {@code seq}. */
+    void reset(long seq, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules, Map<String, byte[]> newBitmaps) {
+        synchronized (this) {
+            households.clear();
+            householdsChangedAt = seq;
+        }
+        consents[0] = tv;
+        consents[1] = web;
+        consents[2] = ads;
+        bitmaps.clear();
+        bitmaps.putAll(newBitmaps);
+        rules.clear();
+        rules.putAll(newRules);
+        applied = seq;
+    }
+
+    long applied() {
+        return applied;
+    }
+
+    void appliedUpTo(long seq) {
+        applied = seq;
+    }
+
+    /** Consent masks by subscriber number: u32 number, then one byte (bit 0 tv, 1 web, 2 ads_and_data) each. */
+    void applyConsents(byte[] packed) {
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        while (in.remaining() >= 5) {
+            int number = in.getInt();
+            int mask = in.get();
+            for (int p = 0; p < 3; p++) {
+                setBit(p, number, (mask >> p & 1) == 1);
+            }
+        }
+    }
+
+    /**
+     * New subscribers' consents from a bulk load: u32 first number, u32 count, then for tv, web and ads_and_data
+     * the bits as u32 words, the first bit of a word its highest (the last word as wide as what is left).
+     */
+    void applyConsentRange(byte[] packed) {
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        int first = in.getInt();
+        int count = in.getInt();
+        int words = (count + 31) / 32;
+        for (int p = 0; p < 3; p++) {
+            grow(p, first + count - 1);
+            for (int w = 0; w < words; w++) {
+                int width = Math.min(32, count - 32 * w);
+                long word = in.getInt() & 0xffffffffL;
+                for (int k = 0; k < width; k++) {
+                    setBit(p, first + 32 * w + k, (word >>> (width - 1 - k) & 1) == 1);
+                }
+            }
+        }
+    }
+
+    private void setBit(int purpose, int number, boolean on) {
+        grow(purpose, number);
+        byte[] bits = consents[purpose];
+        int at = number >>> 3;
+        int mask = 0x80 >>> (number & 7);
+        bits[at] = (byte) (on ? bits[at] | mask : bits[at] & ~mask);
+    }
+
+    private void grow(int purpose, int number) {
+        byte[] bits = consents[purpose];
+        int needed = (number >>> 3) + 1;
+        if (needed > bits.length) {
+            // Copied, not changed in place: readers keep the old array until this one is complete.
+            consents[purpose] = Arrays.copyOf(bits, Math.max(needed, bits.length + (bits.length >> 2)));
+        }
+    }
+
+    /** Forgets these households' member lists, as of change {@code seq}. */
+    synchronized void dropHouseholds(long seq, Collection<String> ids) {
+        ids.forEach(households::remove);
+        householdsChangedAt = seq;
+    }
+
+    synchronized void dropAllHouseholds(long seq) {
+        households.clear();
+        householdsChangedAt = seq;
+    }
+
+    /** Keeps a member list read at change {@code seq}, unless a newer change to households was applied since. */
+    synchronized void offerHousehold(String id, int[] members, long seq) {
+        if (seq >= householdsChangedAt) {
+            if (households.size() >= maxHouseholds) {
+                households.clear();
+            }
+            households.put(id, members.length == 0 ? NOBODY : members);
+        }
+    }
+
+    int[] household(String id) {
+        return households.get(id);
+    }
+
+    int householdsKept() {
+        return households.size();
+    }
+
+    boolean hasBitmap(String key) {
+        return bitmaps.containsKey(key);
+    }
+
+    void putBitmap(String key, byte[] bits) {
+        bitmaps.put(key, bits);
+    }
+
+    void putRule(String id, Rule rule) {
+        rules.put(id, rule);
+    }
+
+    void removeRule(String id) {
+        rules.remove(id);
+    }
+
+    /** Drops the bitmaps no rule names any more. */
+    void pruneBitmaps() {
+        Set<String> named = new HashSet<>();
+        rules.values().forEach(r -> named.addAll(r.bitmapKeys()));
+        bitmaps.keySet().retainAll(named);
+    }
+
+    Rule parseRule(byte[] packed) {
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        long starts = (long) in.getDouble();
+        long ends = (long) in.getDouble();
+        int purpose = switch (in.get()) {
+            case 't' -> 0;
+            case 'w' -> 1;
+            default -> 2;
+        };
+        int audienceLength = in.get() & 0xff;
+        String audience = new String(packed, 18, audienceLength, StandardCharsets.UTF_8);
+        String segmentIds = new String(packed, 18 + audienceLength, packed.length - 18 - audienceLength,
+                StandardCharsets.UTF_8);
+        List<String> segments = new ArrayList<>();
+        if (!segmentIds.isEmpty()) {
+            for (String s : segmentIds.split(",")) {
+                segments.add(segmentPrefix + s);
+            }
+        }
+        return new Rule(starts, ends, purpose, audience, List.copyOf(segments));
+    }
+
+    // ---- the hot path ---------------------------------------------------------------------------------------
+
+    /** The candidates (every campaign when empty) the household's members make eligible at {@code nowMs}. */
+    List<String> eligible(int[] members, List<String> candidates, long nowMs) {
+        if (applied < 0 || members.length == 0) {
+            return List.of();
+        }
+        byte[] tv = consents[0];
+        List<String> eligible = new ArrayList<>(2);
+        if (candidates.isEmpty()) {
+            rules.forEach((id, rule) -> {
+                if (eligible(rule, members, tv, nowMs)) {
+                    eligible.add(id);
+                }
+            });
+            return eligible;
+        }
+        for (String id : candidates) {
+            Rule rule = rules.get(id);
+            if (rule != null && eligible(rule, members, tv, nowMs)) {
+                eligible.add(id);
+            }
+        }
+        return eligible;
+    }
+
+    private boolean eligible(Rule rule, int[] members, byte[] tv, long nowMs) {
+        if (!rule.activeAt(nowMs)) {
+            return false;
+        }
+        byte[] purpose = consents[rule.purpose()];
+        byte[] audience = bitmaps.getOrDefault(rule.audienceKey(), NONE);
+        for (int m : members) {
+            if (isSet(tv, m) && isSet(purpose, m) && isSet(audience, m) && inSegments(rule, m)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean inSegments(Rule rule, int member) {
+        for (String key : rule.segmentKeys()) {
+            if (!isSet(bitmaps.getOrDefault(key, NONE), member)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static boolean isSet(byte[] bits, int n) {
+        int at = n >>> 3;
+        return at < bits.length && (bits[at] & (0x80 >>> (n & 7))) != 0;
+    }
+
+    static int[] members(byte[] packed) {
+        int[] members = new int[packed.length / 4];
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        for (int i = 0; i < members.length; i++) {
+            members[i] = in.getInt();
+        }
+        return members;
+    }
+}

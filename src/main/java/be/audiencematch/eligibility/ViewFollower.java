@@ -1,0 +1,357 @@
+package be.audiencematch.eligibility;
+
+import be.audiencematch.campaign.CampaignStore;
+import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.changes.ChangeLog;
+import be.audiencematch.consent.Purpose;
+import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.eligibility.EligibilityView.Rule;
+import be.audiencematch.kernel.RandomIds;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import be.audiencematch.segment.SegmentStore;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Keeps this replica's {@link EligibilityView} in step with the change stream and holds its lease: after every
+ * read of the stream it confirms the change number applied and renews the lease, and it answers from the view only
+ * while the lease runs and the view has caught up with every change made before it registered. Writers wait for
+ * every live lease holder's confirmation ({@link ChangeLog#settled()}), so a confirmed change is in the very next
+ * answer; a replica that stops confirming stops answering from its view before writers stop waiting for it (its
+ * lease ends first on its own clock), and answers from Redis meanwhile.
+ */
+@ApplicationScoped
+public class ViewFollower {
+
+    private static final RedisScript SNAPSHOT = RedisScript.load("view_snapshot");
+    private static final RedisScript READ = RedisScript.load("view_read");
+    private static final RedisScript ACK = RedisScript.load("view_ack");
+    private static final int BATCH = 512;
+    private static final long RETRY_MILLIS = 1_000;
+
+    private final RedisConnections redis;
+    private final ChangeLog changes;
+    private final ChangeKeys keys;
+    private final SubscriberStore base;
+    private final byte[] rulesKey;
+    private final boolean enabled;
+    private final long leaseMillis;
+    private final Vertx vertx;
+    private final EligibilityView view;
+    private final String replica = RandomIds.next("replica_");
+
+    private volatile boolean ready;
+    /** System.nanoTime() until which the lease surely runs (renewal sent + 90 % of the lease). */
+    private volatile long leaseValidUntil;
+    /** Serve only once the view has applied this much: the newest change when the lease (re)started. */
+    private long readyAt = Long.MAX_VALUE;
+    private int emptyBehind;
+    private volatile boolean stopped;
+    private volatile StatefulRedisConnection<byte[], byte[]> connection;
+
+    public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
+                        SegmentStore segments, Vertx vertx, MeterRegistry metrics,
+                        @ConfigProperty(name = "audience-match.eligibility.view.enabled", defaultValue = "true")
+                        boolean enabled,
+                        @ConfigProperty(name = "audience-match.eligibility.view.lease", defaultValue = "2s") Duration lease,
+                        @ConfigProperty(name = "audience-match.eligibility.view.max-households", defaultValue = "2000000")
+                        int maxHouseholds) {
+        if (lease.toMillis() < 200) {
+            throw new IllegalArgumentException("audience-match.eligibility.view.lease must be at least 200ms");
+        }
+        this.redis = redis;
+        this.changes = changes;
+        this.keys = changes.keys();
+        this.base = base;
+        this.rulesKey = campaigns.rulesKey();
+        this.enabled = enabled;
+        this.leaseMillis = lease.toMillis();
+        this.vertx = vertx;
+        this.view = new EligibilityView(segments.bitmapKeyPrefix(), maxHouseholds);
+        Gauge.builder("audience_match_eligibility_view_serving", this, f -> f.serving() ? 1 : 0)
+                .description("1 while this replica answers eligibility from its own view").register(metrics);
+        Gauge.builder("audience_match_eligibility_view_households", view, EligibilityView::householdsKept)
+                .description("households whose member lists this replica keeps").register(metrics);
+    }
+
+    /** True while answers may come from the view: caught up, and the lease surely runs. */
+    public boolean serving() {
+        return ready && System.nanoTime() - leaseValidUntil < 0;
+    }
+
+    EligibilityView view() {
+        return view;
+    }
+
+    /** The household's member numbers: kept, or read (and kept when nothing newer was applied meanwhile). */
+    Uni<int[]> household(String householdId) {
+        int[] kept = view.household(householdId);
+        if (kept != null) {
+            return Uni.createFrom().item(kept);
+        }
+        return redis.withShared(r -> READ.<List<Object>>run(r, ScriptOutputType.MULTI,
+                new byte[][] {keys.seq(), base.householdKey(householdId)}, bytes("household"), bytes(householdId)))
+                .map(read -> {
+                    int[] members = EligibilityView.members((byte[]) read.get(1));
+                    view.offerHousehold(householdId, members, (Long) read.get(0));
+                    return members;
+                });
+    }
+
+    void onStart(@Observes StartupEvent started) {
+        if (enabled) {
+            follow();
+        } else {
+            Log.info("eligibility view off: every answer reads Redis");
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent stopping) {
+        stopped = true;
+        ready = false;
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        if (c != null) {
+            // Writers need not wait for a replica that is gone: leave the lease table now rather than at lease end.
+            c.async().zrem(keys.leases(), bytes(replica)).thenCompose(n -> c.async().hdel(keys.applied(), bytes(replica)))
+                    .whenComplete((n, failure) -> {
+                        if (c.isOpen()) {
+                            c.closeAsync();
+                        }
+                    });
+        }
+    }
+
+    /** Connects, loads a snapshot, registers, then follows the stream until something fails; then starts over. */
+    private void follow() {
+        if (stopped) {
+            return;
+        }
+        ready = false;
+        redis.dedicated().thenCompose(c -> {
+            c.setAutoFlushCommands(true);
+            connection = c;
+            return load(c.async()).thenCompose(loaded -> tail(c.async()));
+        }).whenComplete((done, failure) -> {
+            ready = false;
+            StatefulRedisConnection<byte[], byte[]> c = connection;
+            connection = null;
+            if (c != null && c.isOpen()) {
+                c.closeAsync();
+            }
+            if (!stopped) {
+                Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
+                        failure == null ? "stopped" : describe(failure), RETRY_MILLIS);
+                vertx.setTimer(RETRY_MILLIS, id -> follow());
+            }
+        });
+    }
+
+    private CompletionStage<Void> load(RedisAsyncCommands<byte[], byte[]> r) {
+        return SNAPSHOT.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(),
+                base.consentKey(Purpose.TV), base.consentKey(Purpose.WEB), base.consentKey(Purpose.ADS_AND_DATA),
+                rulesKey}).thenCompose(snapshot -> {
+            long seq = (Long) snapshot.get(0);
+            @SuppressWarnings("unchecked")
+            List<byte[]> flat = (List<byte[]>) snapshot.get(4);
+            long now = System.currentTimeMillis();
+            Map<String, Rule> rules = new HashMap<>();
+            for (int i = 0; i + 1 < flat.size(); i += 2) {
+                Rule rule = view.parseRule(flat.get(i + 1));
+                if (rule.endsMs() > now) {
+                    rules.put(str(flat.get(i)), rule);
+                }
+            }
+            Set<String> named = new LinkedHashSet<>();
+            rules.values().forEach(rule -> named.addAll(rule.bitmapKeys()));
+            return bitmaps(r, named).thenAccept(bitmaps -> {
+                view.reset(seq, (byte[]) snapshot.get(1), (byte[]) snapshot.get(2), (byte[]) snapshot.get(3), rules,
+                        bitmaps);
+                readyAt = Long.MAX_VALUE;
+                emptyBehind = 0;
+                Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
+                        bitmaps.size());
+            });
+        }).thenCompose(loaded -> ack(r, false));
+    }
+
+    private CompletionStage<Map<String, byte[]>> bitmaps(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
+        if (named.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        List<String> order = new ArrayList<>(named);
+        byte[][] k = new byte[order.size() + 1][];
+        k[0] = keys.seq();
+        for (int i = 0; i < order.size(); i++) {
+            k[i + 1] = bytes(order.get(i));
+        }
+        return READ.<List<Object>>run(r, ScriptOutputType.MULTI, k, bytes("bitmaps")).thenApply(read -> {
+            Map<String, byte[]> out = new HashMap<>();
+            for (int i = 0; i < order.size(); i++) {
+                out.put(order.get(i), (byte[]) read.get(i + 1));
+            }
+            return out;
+        });
+    }
+
+    /** Reads the stream from the last change applied, applies what came, confirms; again, until stopped. */
+    private CompletionStage<Void> tail(RedisAsyncCommands<byte[], byte[]> r) {
+        if (stopped) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long from = view.applied();
+        return r.xread(XReadArgs.Builder.block(Math.min(1_000, leaseMillis / 4)).count(BATCH),
+                        XReadArgs.StreamOffset.from(keys.stream(), from + "-0"))
+                .thenCompose(messages -> {
+                    List<StreamMessage<byte[], byte[]>> read = messages == null ? List.of() : messages;
+                    return apply(r, from, read).thenCompose(applied -> ack(r, read.isEmpty()));
+                })
+                .thenCompose(acked -> tail(r));
+    }
+
+    private CompletionStage<Void> apply(RedisAsyncCommands<byte[], byte[]> r, long from,
+                                        List<StreamMessage<byte[], byte[]>> messages) {
+        if (messages.isEmpty()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        long expected = from + 1;
+        Set<String> campaigns = new LinkedHashSet<>();
+        Set<String> changedBitmaps = new LinkedHashSet<>();
+        for (StreamMessage<byte[], byte[]> m : messages) {
+            long seq = Long.parseLong(m.getId().substring(0, m.getId().indexOf('-')));
+            if (seq != expected) {
+                throw new IllegalStateException("change stream has a gap (" + (seq - expected)
+                        + " changes trimmed before this replica read them)");
+            }
+            expected++;
+            for (Map.Entry<byte[], byte[]> field : m.getBody().entrySet()) {
+                byte[] v = field.getValue();
+                switch (field.getKey()[0]) {
+                    case 'c' -> view.applyConsents(v);
+                    case 'r' -> view.applyConsentRange(v);
+                    case 'h' -> view.dropHouseholds(seq, List.of(str(v).split("\n")));
+                    case 'H' -> view.dropAllHouseholds(seq);
+                    case 'x' -> campaigns.addAll(List.of(str(v).split("\n")));
+                    case 'b' -> changedBitmaps.addAll(List.of(str(v).split("\n")));
+                    default -> throw new IllegalStateException("unknown change field");
+                }
+            }
+        }
+        long last = expected - 1;
+        changedBitmaps.removeIf(key -> !view.hasBitmap(key));
+        return rules(r, campaigns).thenCompose(rules -> {
+            Set<String> reload = new LinkedHashSet<>(changedBitmaps);
+            rules.values().forEach(rule -> {
+                if (rule != null) {
+                    rule.bitmapKeys().stream().filter(k -> !view.hasBitmap(k)).forEach(reload::add);
+                }
+            });
+            return bitmaps(r, reload).thenAccept(bitmaps -> {
+                bitmaps.forEach(view::putBitmap);
+                rules.forEach((id, rule) -> {
+                    if (rule == null) {
+                        view.removeRule(id);
+                    } else {
+                        view.putRule(id, rule);
+                    }
+                });
+                if (rules.values().stream().anyMatch(Objects::isNull)) {
+                    view.pruneBitmaps();
+                }
+                view.appliedUpTo(last);
+            });
+        });
+    }
+
+    /** The rules of these campaigns as stored now; null for a campaign that no longer has one. */
+    private CompletionStage<Map<String, Rule>> rules(RedisAsyncCommands<byte[], byte[]> r, Set<String> ids) {
+        if (ids.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        List<String> order = new ArrayList<>(ids);
+        byte[][] args = new byte[order.size() + 1][];
+        args[0] = bytes("rules");
+        for (int i = 0; i < order.size(); i++) {
+            args[i + 1] = bytes(order.get(i));
+        }
+        return READ.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(), rulesKey}, args)
+                .thenApply(read -> {
+                    Map<String, Rule> out = new HashMap<>();
+                    for (int i = 0; i < order.size(); i++) {
+                        byte[] packed = (byte[]) read.get(i + 1);
+                        out.put(order.get(i), packed.length == 0 ? null : view.parseRule(packed));
+                    }
+                    return out;
+                });
+    }
+
+    /** Confirms the change number applied and renews the lease; decides whether the view may answer. */
+    private CompletionStage<Void> ack(RedisAsyncCommands<byte[], byte[]> r, boolean readNothing) {
+        long applied = view.applied();
+        long sent = System.nanoTime();
+        return ACK.<List<Long>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(), keys.stream(), keys.leases(),
+                keys.applied()}, bytes(replica), bytes(Long.toString(applied)), bytes(Long.toString(leaseMillis)))
+                .thenAccept(answer -> {
+                    boolean running = answer.get(0) == 1L;
+                    long newest = answer.get(1);
+                    if (newest < applied) {
+                        throw new IllegalStateException("the change stream went back (Redis emptied or replaced)");
+                    }
+                    if (!running) {
+                        // A new lease: writers before it did not wait for us, so catch up with all of them first.
+                        ready = false;
+                        readyAt = newest;
+                    }
+                    // Nothing to read while newer changes exist happens once in a race; again and again means
+                    // the entries are gone (the stream was deleted or trimmed by hand).
+                    emptyBehind = readNothing && newest > applied ? emptyBehind + 1 : 0;
+                    if (emptyBehind > 3) {
+                        throw new IllegalStateException("the change stream lost entries this replica had not read");
+                    }
+                    leaseValidUntil = sent + leaseMillis * 900_000L;
+                    if (!ready && applied >= readyAt) {
+                        ready = true;
+                        Log.infof("eligibility view serving from change %d", applied);
+                    }
+                    changes.acknowledged(answer.get(2));
+                });
+    }
+
+    private static String describe(Throwable failure) {
+        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+        return cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
