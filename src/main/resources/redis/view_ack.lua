@@ -3,7 +3,7 @@
 -- lease end, ms of Redis' clock), KEYS[4] applied (hash: replica id → change number applied).
 -- ARGV[1] replica id, ARGV[2] change number applied, ARGV[3] lease length (ms).
 -- Replicas whose lease ended are forgotten: writers no longer wait for them, and they no longer serve.
--- The stream is trimmed to what every live replica applied, keeping 1,000 more for replicas that are starting.
+-- The stream is trimmed to what every live replica has yet to apply, plus 1,000 for replicas that are starting.
 -- Returns { 1 when the lease was still running before this renewal, else 0; the newest change number;
 --           the lowest change number applied by a live replica }.
 local t = redis.call('TIME')
@@ -20,5 +20,6 @@ local lowest = tonumber(ARGV[2])
 for _, id in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do
   lowest = math.min(lowest, tonumber(redis.call('HGET', KEYS[4], id) or '0'))
 end
-if lowest > 1000 then redis.call('XTRIM', KEYS[2], 'MINID', '~', (lowest - 1000) .. '-0') end
-return { running, tonumber(redis.call('GET', KEYS[1]) or '0'), lowest }
+local newest = tonumber(redis.call('GET', KEYS[1]) or '0')
+redis.call('XTRIM', KEYS[2], 'MAXLEN', '~', newest - lowest + 1000)
+return { running, newest, lowest }

@@ -7,7 +7,7 @@ import java.nio.charset.StandardCharsets;
  * eligibility reads appends an entry there, in the same script as the write, numbered by {@code seq} without gaps.
  * <pre>
  *   {p}view:seq       string  the newest change number
- *   {p}view:changes   stream  entries with ids "n-0", n the change number (trimmed once every replica applied them)
+ *   {p}view:changes   stream  entries with field n, the change number (trimmed once every replica applied them)
  *   {p}view:leases    zset    replica id → lease end (ms, Redis' clock)
  *   {p}view:applied   hash    replica id → the change number its view has applied
  * </pre>

@@ -112,6 +112,7 @@ final class EligibilityBench {
         result.put("withdrawals", outcome[0]);
         result.put("stale_answers", outcome[1]);
         result.put("withdrawal_visible_p99_ms", outcome[2] / 1000.0);
+        result.put("answers_from_view_share", viewShare(baseUrl));
         if (trivialCpu != null) {
             result.put("trivial_service_cpu_us_per_request", Math.round(trivialCpu[0]));
             result.put("eligibility_service_cpu_us_per_request", Math.round(eligibilityCpu[0]));
@@ -141,6 +142,32 @@ final class EligibilityBench {
             }
         }
         return new double[] {best, peak};
+    }
+
+    /**
+     * The share of eligibility answers the service gave from its own view rather than from Redis, from its metrics
+     * (null when they cannot be read).
+     */
+    private static Double viewShare(String baseUrl) {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(baseUrl
+                    + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            double view = 0;
+            double redis = 0;
+            for (String line : r.body().split("\n")) {
+                if (line.startsWith("audience_match_eligibility_answers_total{")) {
+                    double value = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                    if (line.contains("source=\"view\"")) {
+                        view += value;
+                    } else {
+                        redis += value;
+                    }
+                }
+            }
+            return view + redis > 0 ? Math.round(view / (view + redis) * 10000) / 10000.0 : null;
+        } catch (Exception e) {
+            return null;
+        }
     }
 
     /** {service, Redis} CPU microseconds per request over one wrk run at 8 connections. */
@@ -243,15 +270,22 @@ final class EligibilityBench {
 
     /**
      * 10,000 questions formatted once per wrk thread, then sent in turn: making a body per request in wrk's Lua
-     * costs wrk more CPU than the no-op endpoint costs the service, and delays wrk's reading of the answers.
+     * costs wrk more CPU than the no-op endpoint costs the service, and delays wrk's reading of the answers. Each
+     * thread draws the same questions in every run (a seed per thread): the households of a running ad server
+     * recur ad slot after ad slot, so the warm-up run meets them first, as a replica in service would have.
      */
     private static String eligibilityLua(String token, List<String> campaigns, int households, double delayMs) {
         return "wrk.method = \"POST\"\nwrk.headers[\"Authorization\"] = \"Bearer " + token + "\"\n"
                 + "wrk.headers[\"Content-Type\"] = \"application/json\"\n"
                 + "local campaigns = {\"" + String.join("\",\"", campaigns) + "\"}\n"
                 + "local pool, next = {}, 0\n"
+                + "local threads = 0\n"
+                + "setup = function(thread)\n"
+                + "  threads = threads + 1\n"
+                + "  thread:set('seed', threads)\n"
+                + "end\n"
                 + "init = function(args)\n"
-                + "  math.randomseed(os.time() + math.floor(os.clock() * 1000000))\n"
+                + "  math.randomseed(7919 * seed)\n"
                 + "  for k = 1, 10000 do\n"
                 + "    local ids = {}\n"
                 + "    for i = 1, 10 do ids[i] = '\"' .. campaigns[math.random(#campaigns)] .. '\"' end\n"

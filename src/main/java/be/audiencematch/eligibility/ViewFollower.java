@@ -72,6 +72,8 @@ public class ViewFollower {
     /** Serve only once the view has applied this much: the newest change when the lease (re)started. */
     private long readyAt = Long.MAX_VALUE;
     private int emptyBehind;
+    /** The stream entry id of the last change applied (where the next read starts). */
+    private String lastEntry = "0-0";
     private volatile boolean stopped;
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
 
@@ -175,7 +177,7 @@ public class ViewFollower {
     private CompletionStage<Void> load(RedisAsyncCommands<byte[], byte[]> r) {
         return SNAPSHOT.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(),
                 base.consentKey(Purpose.TV), base.consentKey(Purpose.WEB), base.consentKey(Purpose.ADS_AND_DATA),
-                rulesKey}).thenCompose(snapshot -> {
+                rulesKey, keys.stream()}).thenCompose(snapshot -> {
             long seq = (Long) snapshot.get(0);
             @SuppressWarnings("unchecked")
             List<byte[]> flat = (List<byte[]>) snapshot.get(4);
@@ -194,6 +196,7 @@ public class ViewFollower {
                         bitmaps);
                 readyAt = Long.MAX_VALUE;
                 emptyBehind = 0;
+                lastEntry = str((byte[]) snapshot.get(5));
                 Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
                         bitmaps.size());
             });
@@ -226,7 +229,7 @@ public class ViewFollower {
         }
         long from = view.applied();
         return r.xread(XReadArgs.Builder.block(Math.min(1_000, leaseMillis / 4)).count(BATCH),
-                        XReadArgs.StreamOffset.from(keys.stream(), from + "-0"))
+                        XReadArgs.StreamOffset.from(keys.stream(), lastEntry))
                 .thenCompose(messages -> {
                     List<StreamMessage<byte[], byte[]>> read = messages == null ? List.of() : messages;
                     return apply(r, from, read).thenCompose(applied -> ack(r, read.isEmpty()));
@@ -243,7 +246,12 @@ public class ViewFollower {
         Set<String> campaigns = new LinkedHashSet<>();
         Set<String> changedBitmaps = new LinkedHashSet<>();
         for (StreamMessage<byte[], byte[]> m : messages) {
-            long seq = Long.parseLong(m.getId().substring(0, m.getId().indexOf('-')));
+            long seq = -1;
+            for (Map.Entry<byte[], byte[]> field : m.getBody().entrySet()) {
+                if (field.getKey()[0] == 'n') {
+                    seq = Long.parseLong(str(field.getValue()));
+                }
+            }
             if (seq != expected) {
                 throw new IllegalStateException("change stream has a gap (" + (seq - expected)
                         + " changes trimmed before this replica read them)");
@@ -252,6 +260,7 @@ public class ViewFollower {
             for (Map.Entry<byte[], byte[]> field : m.getBody().entrySet()) {
                 byte[] v = field.getValue();
                 switch (field.getKey()[0]) {
+                    case 'n' -> { }
                     case 'c' -> view.applyConsents(v);
                     case 'r' -> view.applyConsentRange(v);
                     case 'h' -> view.dropHouseholds(seq, List.of(str(v).split("\n")));
@@ -263,6 +272,7 @@ public class ViewFollower {
             }
         }
         long last = expected - 1;
+        String lastId = messages.get(messages.size() - 1).getId();
         changedBitmaps.removeIf(key -> !view.hasBitmap(key));
         return rules(r, campaigns).thenCompose(rules -> {
             Set<String> reload = new LinkedHashSet<>(changedBitmaps);
@@ -284,6 +294,7 @@ public class ViewFollower {
                     view.pruneBitmaps();
                 }
                 view.appliedUpTo(last);
+                lastEntry = lastId;
             });
         });
     }

@@ -75,7 +75,7 @@ public final class Inspector implements AutoCloseable {
     public void forgetCampaignRule(String campaignId) {
         redis.eval("redis.call('HDEL', KEYS[1], ARGV[1]) "
                         + "local seq = redis.call('INCR', KEYS[2]) "
-                        + "redis.call('XADD', KEYS[3], seq .. '-0', 'x', ARGV[1])",
+                        + "redis.call('XADD', KEYS[3], '*', 'n', seq, 'x', ARGV[1])",
                 io.lettuce.core.ScriptOutputType.STATUS,
                 new byte[][] {bytes("am:campaign-rules"), bytes("am:view:seq"), bytes("am:view:changes")},
                 bytes(campaignId));
