@@ -102,9 +102,13 @@ public class ViewFollower {
                 .description("households whose member lists this replica keeps").register(metrics);
     }
 
-    /** True while answers may come from the view: caught up, and the lease surely runs. */
+    /**
+     * True while answers may come from the view: caught up, the lease surely runs, and the stream connection is up
+     * (a Redis that went away may come back empty, with no lease to hold writers for us).
+     */
     public boolean serving() {
-        return ready && System.nanoTime() - leaseValidUntil < 0;
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        return ready && System.nanoTime() - leaseValidUntil < 0 && c != null && c.isOpen();
     }
 
     EligibilityView view() {
