@@ -28,20 +28,23 @@ public class ChangeLog {
     private static final RedisScript SETTLED = RedisScript.load("view_settled");
     /** How often writers that wait look again (other replicas' confirmations and lease ends are not pushed). */
     private static final long POLL_MILLIS = 1;
-    /** Longer than any lease: past this the write is stored but the caller is told to ask again. */
-    private static final Duration MOST = Duration.ofSeconds(15);
 
     private final RedisConnections redis;
     private final Vertx vertx;
     private final ChangeKeys keys;
+    /** Longer than any lease: past this the write is stored but the caller is told to send it again. */
+    private final Duration most;
     /** Writers waiting, by the change number they wait for. */
     private final TreeMap<Long, List<UniEmitter<? super Void>>> waiting = new TreeMap<>();
     private long lowestKnown;
     private boolean polling;
 
     public ChangeLog(RedisConnections redis, Vertx vertx,
-                     @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                     @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
+                     @ConfigProperty(name = "audience-match.eligibility.view.confirm-timeout", defaultValue = "15s")
+                     Duration most) {
         this.redis = redis;
+        this.most = most;
         this.vertx = vertx;
         this.keys = ChangeKeys.of(prefix);
     }
@@ -55,7 +58,7 @@ public class ChangeLog {
         return redis.withShared(r -> SETTLED.<List<Long>>run(r, ScriptOutputType.MULTI,
                         new byte[][] {keys.seq(), keys.leases(), keys.applied()}, new byte[0]))
                 .flatMap(answer -> answer.get(1) >= answer.get(0) ? Uni.createFrom().voidItem() : waitFor(answer.get(0)))
-                .ifNoItem().after(MOST).failWith(() -> new ProblemException(503, "Service Unavailable",
+                .ifNoItem().after(most).failWith(() -> new ProblemException(503, "Service Unavailable",
                         "the change is stored, but not every replica confirmed it in time; send it again"));
     }
 

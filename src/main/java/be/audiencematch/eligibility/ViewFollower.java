@@ -53,7 +53,9 @@ public class ViewFollower {
     private static final RedisScript READ = RedisScript.load("view_read");
     private static final RedisScript ACK = RedisScript.load("view_ack");
     private static final int BATCH = 512;
+    /** The first retry after a failure; doubled while failures follow each other (Redis down), up to the most. */
     private static final long RETRY_MILLIS = 1_000;
+    private static final long RETRY_MOST_MILLIS = 16_000;
 
     private final RedisConnections redis;
     private final ChangeLog changes;
@@ -75,6 +77,7 @@ public class ViewFollower {
     /** The stream entry id of the last change applied (where the next read starts). */
     private String lastEntry = "0-0";
     private volatile boolean stopped;
+    private long retryMillis = RETRY_MILLIS;
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
 
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
@@ -171,9 +174,11 @@ public class ViewFollower {
                 c.closeAsync();
             }
             if (!stopped) {
+                long retry = retryMillis;
+                retryMillis = Math.min(RETRY_MOST_MILLIS, retryMillis * 2);
                 Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
-                        failure == null ? "stopped" : describe(failure), RETRY_MILLIS);
-                vertx.setTimer(RETRY_MILLIS, id -> follow());
+                        failure == null ? "stopped" : describe(failure), retry);
+                vertx.setTimer(retry, id -> follow());
             }
         });
     }
@@ -201,6 +206,7 @@ public class ViewFollower {
                 readyAt = Long.MAX_VALUE;
                 emptyBehind = 0;
                 lastEntry = str((byte[]) snapshot.get(5));
+                retryMillis = RETRY_MILLIS;
                 Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
                         bitmaps.size());
             });

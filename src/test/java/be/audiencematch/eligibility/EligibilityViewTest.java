@@ -22,6 +22,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static be.audiencematch.support.Fixtures.advertiser;
+import static be.audiencematch.support.Fixtures.assertProblem;
 import static be.audiencematch.support.Fixtures.createAudience;
 import static be.audiencematch.support.Fixtures.feed;
 import static be.audiencematch.support.Fixtures.loadSubscribers;
@@ -153,6 +154,23 @@ class EligibilityViewTest {
                 assertTrue(redis.redisTimeMillis() < leaseEnd, "the writer waited for a replica that was current");
             } finally {
                 redis.forgetReplica("replica_current");
+            }
+        }
+    }
+
+    @Test
+    void aWriteThatNoReplicaConfirmsInTimeIsStoredAndAnswered503() {
+        int start = range(2);
+        loadSubscribers(start, 1, i -> true, i -> false, i -> false);
+        try (Inspector redis = new Inspector()) {
+            // A lease far longer than the confirmation timeout (4 s in tests), on a replica stuck before this write.
+            redis.registerReplica("replica_stuck", redis.redisTimeMillis() + 120_000, 0);
+            try {
+                assertProblem(feed().contentType(ContentType.JSON).body("{\"tv\":false}")
+                        .patch("/v1/subscribers/" + SyntheticBase.subscriberId(start) + "/consents"), 503, "send it again");
+                assertEquals(0, redis.bit("am:consent:tv", redis.numberOf(start)), "the withdrawal itself is stored");
+            } finally {
+                redis.forgetReplica("replica_stuck");
             }
         }
     }
