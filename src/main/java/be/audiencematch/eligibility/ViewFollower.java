@@ -147,12 +147,12 @@ public class ViewFollower {
         StatefulRedisConnection<byte[], byte[]> c = connection;
         if (c != null) {
             // Writers need not wait for a replica that is gone: leave the lease table now rather than at lease end.
-            c.async().zrem(keys.leases(), bytes(replica)).thenCompose(n -> c.async().hdel(keys.applied(), bytes(replica)))
-                    .whenComplete((n, failure) -> {
-                        if (c.isOpen()) {
-                            c.closeAsync();
-                        }
-                    });
+            // The stream connection closes first, so no confirmation of ours (which renews the lease) can follow;
+            // the lease is dropped on another connection, as this one may be blocked in XREAD.
+            c.closeAsync().thenCompose(closed -> redis.shared())
+                    .thenCompose(shared -> shared.async().zrem(keys.leases(), bytes(replica))
+                            .thenCompose(n -> shared.async().hdel(keys.applied(), bytes(replica))))
+                    .exceptionally(failure -> 0L);
         }
     }
 

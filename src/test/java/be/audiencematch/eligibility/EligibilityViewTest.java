@@ -3,11 +3,16 @@ package be.audiencematch.eligibility;
 import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.support.Inspector;
 import be.audiencematch.support.TestEnvironment;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
@@ -52,6 +57,21 @@ class EligibilityViewTest {
 
     @Inject
     ChangeLog changes;
+
+    @Inject
+    RedisConnections redis;
+
+    @Inject
+    SubscriberStore base;
+
+    @Inject
+    SegmentStore segments;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    MeterRegistry metrics;
 
     @Test
     void theViewAnswersExactlyAsRedisDoesAfterEveryKindOfWrite() {
@@ -172,6 +192,49 @@ class EligibilityViewTest {
             } finally {
                 redis.forgetReplica("replica_stuck");
             }
+        }
+    }
+
+    @Test
+    void aSecondReplicaReflectsEveryAcknowledgedChangeInItsVeryNextAnswer() {
+        int start = range(2) / 2 * 2 + 2;
+        loadSubscribers(start, 1, i -> true, i -> false, i -> false);           // a household of one
+        String audience = createAudience("acme", "tv");
+        upload("acme", audience, SyntheticBase.emailHash(start) + "\n").then().statusCode(200);
+        String campaign = campaign(audience, List.of(), Instant.now().minusSeconds(60), Instant.now().plusSeconds(3600));
+        String household = "hh-" + (start / 2);
+        // Another replica, in this JVM: its own view, connection, lease and follower, on the same Redis.
+        // Its lease is long (10 s), so a replica that did not leave the lease table on stopping would hold writers.
+        ViewFollower other = new ViewFollower(redis, changes, base, campaigns, segments, vertx, metrics, true,
+                Duration.ofSeconds(10), 1000);
+        other.onStart(null);
+        try {
+            long deadline = System.nanoTime() + AT_MOST.toNanos();
+            while (!other.serving() && System.nanoTime() < deadline) {
+                changes.settled().await().atMost(AT_MOST);
+            }
+            assertTrue(other.serving(), "the second replica's view should be serving");
+            int stale = 0;
+            for (int round = 0; round < 60; round++) {
+                boolean allowed = round % 2 == 1;
+                feed().contentType(ContentType.JSON).body("{\"tv\":" + allowed + "}")
+                        .patch("/v1/subscribers/" + SyntheticBase.subscriberId(start) + "/consents").then().statusCode(204);
+                // Straight after the 2xx, asked of the other replica's view (its household list is kept after round 0).
+                int[] members = other.household(household).await().atMost(AT_MOST);
+                List<String> answer = other.view().eligible(members, List.of(campaign), System.currentTimeMillis());
+                if (answer.isEmpty() == allowed || !other.serving()) {
+                    stale++;
+                }
+            }
+            assertEquals(0, stale, "answers of the other replica that missed an acknowledged change");
+        } finally {
+            other.onStop(null);
+        }
+        assertTrue(!other.serving(), "a stopped replica no longer answers from its view");
+        try (Inspector redis = new Inspector()) {
+            long before = redis.redisTimeMillis();
+            withdrawTv(start);
+            assertTrue(redis.redisTimeMillis() - before < 3_000, "a stopped replica left the lease table at once");
         }
     }
 
