@@ -208,6 +208,7 @@ final class EligibilityView {
 
     /** The candidates (every campaign when empty) the household's members make eligible at {@code nowMs}. */
     List<String> eligible(int[] members, List<String> candidates, long nowMs) {
+        // The volatile read comes first: every change the follower applied before its last write is visible below.
         if (applied < 0 || members.length == 0) {
             return List.of();
         }
