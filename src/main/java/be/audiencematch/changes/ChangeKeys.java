@@ -1,6 +1,6 @@
 package be.audiencematch.changes;
 
-import java.nio.charset.StandardCharsets;
+import static be.audiencematch.redis.OwnedRecords.bytes;
 
 /**
  * Where the change stream lives (see docs/architecture.md, "Eligibility view"): every write that changes what
@@ -17,9 +17,5 @@ public record ChangeKeys(byte[] seq, byte[] stream, byte[] leases, byte[] applie
     public static ChangeKeys of(String prefix) {
         return new ChangeKeys(bytes(prefix + "view:seq"), bytes(prefix + "view:changes"), bytes(prefix + "view:leases"),
                 bytes(prefix + "view:applied"));
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -4,6 +4,7 @@ import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Vertx;
@@ -15,6 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
 
 /**
  * The writers' side of the eligibility views: a write that changes what eligibility reads is acknowledged only once
@@ -55,11 +59,15 @@ public class ChangeLog {
 
     /** Completes once every live eligibility view has applied every change made before this call. */
     public Uni<Void> settled() {
-        return redis.withShared(r -> SETTLED.<List<Long>>run(r, ScriptOutputType.MULTI,
-                        new byte[][] {keys.seq(), keys.leases(), keys.applied()}, new byte[0]))
+        return redis.withShared(r -> check(r, new byte[0]))
                 .flatMap(answer -> answer.get(1) >= answer.get(0) ? Uni.createFrom().voidItem() : waitFor(answer.get(0)))
                 .ifNoItem().after(most).failWith(() -> new ProblemException(503, "Service Unavailable",
                         "the change is stored, but not every replica confirmed it in time; send it again"));
+    }
+
+    /** {the change number asked about (empty: the newest), the lowest a live replica applied}. */
+    private CompletionStage<List<Long>> check(RedisAsyncCommands<byte[], byte[]> r, byte[] change) {
+        return SETTLED.run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(), keys.leases(), keys.applied()}, change);
     }
 
     private Uni<Void> waitFor(long change) {
@@ -102,9 +110,7 @@ public class ChangeLog {
             }
             newest = waiting.lastKey();
         }
-        redis.shared().thenCompose(c -> SETTLED.<List<Long>>run(c.async(), ScriptOutputType.MULTI,
-                        new byte[][] {keys.seq(), keys.leases(), keys.applied()},
-                        Long.toString(newest).getBytes(java.nio.charset.StandardCharsets.US_ASCII)))
+        redis.shared().thenCompose(c -> check(c.async(), bytes(Long.toString(newest))))
                 .whenComplete((answer, failure) -> {
                     if (failure == null) {
                         acknowledged(answer.get(1));

@@ -26,7 +26,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,6 +36,9 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.OwnedRecords.str;
 
 /**
  * Keeps this replica's {@link EligibilityView} in step with the change stream and holds its lease: after every
@@ -366,13 +368,5 @@ public class ViewFollower {
     private static String describe(Throwable failure) {
         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
         return cause.getClass().getSimpleName() + ": " + cause.getMessage();
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

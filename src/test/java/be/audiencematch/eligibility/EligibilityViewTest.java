@@ -94,7 +94,7 @@ class EligibilityViewTest {
         String stopped = campaign(tv, List.of(), Instant.now().minusSeconds(60), Instant.now().plusSeconds(3600));
         asked.add(stopped);
 
-        awaitServing();
+        awaitServing(follower);
         // Also fills the view's household member lists, which the changes below must then correct.
         Map<String, Integer> before = compareEveryHousehold(start, count, asked);
         assertTrue(before.getOrDefault(stopped, 0) > 10, "households reached before the changes: " + before);
@@ -122,7 +122,7 @@ class EligibilityViewTest {
         upload("acme", tv, hashes(start, count, random, 0.2)).then().statusCode(200);
         advertiser("acme").delete("/v1/campaigns/" + stopped).then().statusCode(204);
 
-        awaitServing();
+        awaitServing(follower);
         Map<String, Integer> after = compareEveryHousehold(start, count, asked);
         assertEquals(0, after.getOrDefault(stopped, 0), "a deleted campaign");
         assertTrue(after.getOrDefault(asked.get(0), 0) > 10 && after.get(asked.get(0)) < count / 2 - 10,
@@ -149,50 +149,33 @@ class EligibilityViewTest {
     void aReplicaThatDoesNotConfirmHoldsTheWriterUntilItsLeaseEnds() {
         int start = range(2);
         loadSubscribers(start, 1, i -> true, i -> false, i -> false);
-        try (Inspector redis = new Inspector()) {
-            long leaseEnd = redis.redisTimeMillis() + 1_500;
-            redis.registerReplica("replica_silent", leaseEnd, 0);
-            try {
-                withdrawTv(start);
-                assertTrue(redis.redisTimeMillis() >= leaseEnd,
-                        "the withdrawal was acknowledged while a replica that had not applied it still held a lease");
-            } finally {
-                redis.forgetReplica("replica_silent");
-            }
-        }
+        withReplica(1_500, 0, (redis, leaseEnd) -> {
+            withdrawTv(start);
+            assertTrue(redis.redisTimeMillis() >= leaseEnd,
+                    "the withdrawal was acknowledged while a replica that had not applied it still held a lease");
+        });
     }
 
     @Test
     void aReplicaThatConfirmedDoesNotHoldTheWriter() {
         int start = range(2);
         loadSubscribers(start, 1, i -> true, i -> false, i -> false);
-        try (Inspector redis = new Inspector()) {
-            long leaseEnd = redis.redisTimeMillis() + 60_000;
-            redis.registerReplica("replica_current", leaseEnd, Long.MAX_VALUE / 4);
-            try {
-                withdrawTv(start);
-                assertTrue(redis.redisTimeMillis() < leaseEnd, "the writer waited for a replica that was current");
-            } finally {
-                redis.forgetReplica("replica_current");
-            }
-        }
+        withReplica(60_000, Long.MAX_VALUE / 4, (redis, leaseEnd) -> {
+            withdrawTv(start);
+            assertTrue(redis.redisTimeMillis() < leaseEnd, "the writer waited for a replica that was current");
+        });
     }
 
     @Test
     void aWriteThatNoReplicaConfirmsInTimeIsStoredAndAnswered503() {
         int start = range(2);
         loadSubscribers(start, 1, i -> true, i -> false, i -> false);
-        try (Inspector redis = new Inspector()) {
-            // A lease far longer than the confirmation timeout (4 s in tests), on a replica stuck before this write.
-            redis.registerReplica("replica_stuck", redis.redisTimeMillis() + 120_000, 0);
-            try {
-                assertProblem(feed().contentType(ContentType.JSON).body("{\"tv\":false}")
-                        .patch("/v1/subscribers/" + SyntheticBase.subscriberId(start) + "/consents"), 503, "send it again");
-                assertEquals(0, redis.bit("am:consent:tv", redis.numberOf(start)), "the withdrawal itself is stored");
-            } finally {
-                redis.forgetReplica("replica_stuck");
-            }
-        }
+        // A lease far longer than the confirmation timeout (4 s in tests), on a replica stuck before this write.
+        withReplica(120_000, 0, (redis, leaseEnd) -> {
+            assertProblem(feed().contentType(ContentType.JSON).body("{\"tv\":false}")
+                    .patch("/v1/subscribers/" + SyntheticBase.subscriberId(start) + "/consents"), 503, "send it again");
+            assertEquals(0, redis.bit("am:consent:tv", redis.numberOf(start)), "the withdrawal itself is stored");
+        });
     }
 
     @Test
@@ -209,11 +192,7 @@ class EligibilityViewTest {
                 Duration.ofSeconds(10), 1000);
         other.onStart(null);
         try {
-            long deadline = System.nanoTime() + AT_MOST.toNanos();
-            while (!other.serving() && System.nanoTime() < deadline) {
-                changes.settled().await().atMost(AT_MOST);
-            }
-            assertTrue(other.serving(), "the second replica's view should be serving");
+            awaitServing(other);
             int stale = 0;
             for (int round = 0; round < 60; round++) {
                 boolean allowed = round % 2 == 1;
@@ -243,14 +222,31 @@ class EligibilityViewTest {
                 .patch("/v1/subscribers/" + SyntheticBase.subscriberId(index) + "/consents").then().statusCode(204);
     }
 
-    /** The view registers shortly after start; each round trip below is a Redis call, not a sleep. */
-    private void awaitServing() {
+    /** A view registers shortly after its start; each round trip below is a Redis call, not a sleep. */
+    private void awaitServing(ViewFollower view) {
         long deadline = System.nanoTime() + AT_MOST.toNanos();
-        while (!follower.serving() && System.nanoTime() < deadline) {
+        while (!view.serving() && System.nanoTime() < deadline) {
             changes.settled().await().atMost(AT_MOST);
         }
         changes.settled().await().atMost(AT_MOST);
-        assertTrue(follower.serving(), "the eligibility view should be serving");
+        assertTrue(view.serving(), "the eligibility view should be serving");
+    }
+
+    /** What a test does while another replica (registered in Redis only) holds a lease with a change applied. */
+    private interface WhileRegistered {
+        void run(Inspector redis, long leaseEnd);
+    }
+
+    private static void withReplica(long leaseMillis, long applied, WhileRegistered body) {
+        try (Inspector redis = new Inspector()) {
+            long leaseEnd = redis.redisTimeMillis() + leaseMillis;
+            redis.registerReplica("replica_registered", leaseEnd, applied);
+            try {
+                body.run(redis, leaseEnd);
+            } finally {
+                redis.forgetReplica("replica_registered");
+            }
+        }
     }
 
     private static String hashes(int start, int count, Random random, double share) {

@@ -2,6 +2,7 @@ package be.audiencematch.support;
 
 import be.audiencematch.cli.SyntheticBase;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
@@ -76,7 +77,7 @@ public final class Inspector implements AutoCloseable {
         redis.eval("redis.call('HDEL', KEYS[1], ARGV[1]) "
                         + "local seq = redis.call('INCR', KEYS[2]) "
                         + "redis.call('XADD', KEYS[3], '*', 'n', seq, 'x', ARGV[1])",
-                io.lettuce.core.ScriptOutputType.STATUS,
+                ScriptOutputType.STATUS,
                 new byte[][] {bytes("am:campaign-rules"), bytes("am:view:seq"), bytes("am:view:changes")},
                 bytes(campaignId));
     }
