@@ -2,9 +2,6 @@ package be.audiencematch.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,33 +33,14 @@ final class BulkBench {
         api.send("POST", "/v1/subscribers/bulk", feed, "application/x-ndjson",
                 Bench.render(warmUp, i -> SyntheticBase.ndjsonLine(n + i)));
         Bench.progress("bulk load of %d subscribers (sent by curl from a file)", n);
-        Path dir = Files.createTempDirectory("bulk-bench");
-        try {
-            Path body = Files.write(dir.resolve("subscribers.ndjson"), Bench.render(n, SyntheticBase::ndjsonLine));
-            // The token goes in a header file, not on curl's command line where other local users could read it.
-            Path headers = Files.writeString(dir.resolve("headers"), "Authorization: Bearer " + feed
-                    + "\nContent-Type: application/x-ndjson\n");
-            long service = servicePid > 0 ? EligibilityBench.cpuTicks(servicePid) : 0;
-            long redis = redisPid > 0 ? EligibilityBench.cpuTicks(redisPid) : 0;
-            long t0 = System.nanoTime();
-            Process curl = new ProcessBuilder("curl", "-sS", "-o", dir.resolve("answer").toString(), "-w", "%{http_code}",
-                    "-X", "POST", "-H", "@" + headers, "-T", body.toString(), baseUrl + "/v1/subscribers/bulk")
-                    .redirectErrorStream(true).start();
-            String status = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            curl.waitFor();
-            double seconds = (System.nanoTime() - t0) / 1e9;
-            if (!status.equals("200")) {
-                throw new IllegalStateException("the bulk load answered " + status);
-            }
-            report(n, warmUp, seconds, servicePid, service, redisPid, redis);
-        } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
-                }
-            }
-            Files.delete(dir);
+        byte[] body = Bench.render(n, SyntheticBase::ndjsonLine);
+        long service = servicePid > 0 ? EligibilityBench.cpuTicks(servicePid) : 0;
+        long redis = redisPid > 0 ? EligibilityBench.cpuTicks(redisPid) : 0;
+        CurlPost.Result load = CurlPost.post(baseUrl + "/v1/subscribers/bulk", feed, "application/x-ndjson", body);
+        if (load.status() != 200) {
+            throw new IllegalStateException("the bulk load answered " + load.status());
         }
+        report(n, warmUp, load.seconds(), servicePid, service, redisPid, redis);
         return 0;
     }
 
