@@ -75,6 +75,25 @@ class SecurityTest {
         Fixtures.feed().get("/v1/segments").then().statusCode(200);
     }
 
+    /**
+     * Requests refused before routing (no token, a body over its limit) or by method (405) carry their raw path into
+     * the HTTP metrics unless MetricUriLabels masks it: the ids in these paths must not become metric labels.
+     */
+    @Test
+    void idsInRefusedPathsNeverBecomeMetricLabels() {
+        RestAssured.given().contentType("application/json").body("{}").put("/v1/subscribers/leak-sub-1001")
+                .then().statusCode(401);
+        RestAssured.given().get("/v1/eligibility/leak-hh-1002").then().statusCode(401);
+        Fixtures.feed().post("/v1/subscribers/leak-sub-1003").then().statusCode(405);
+        Fixtures.feed().contentType("application/json").body("{\"x\":\"" + "a".repeat(1_100_000) + "\"}")
+                .put("/v1/subscribers/leak-sub-1004").then().statusCode(413);
+        String metrics = RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertEquals(false, metrics.contains("leak-"), "an id from a request path is in /q/metrics");
+        assertEquals(true, metrics.lines().anyMatch(l -> l.startsWith("http_server_requests_seconds_count")
+                && l.contains("status=\"401\"") && l.contains("uri=\"/v1/subscribers/{id}\"")),
+                "the refused request is still counted, under a masked path");
+    }
+
     @Test
     void aRepeatedTokenIsVerifiedOnceAndCountedWithoutItsContent() {
         String token = Fixtures.token("adserver", "pickx");

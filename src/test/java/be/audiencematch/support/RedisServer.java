@@ -16,8 +16,9 @@ import java.util.List;
 public final class RedisServer implements AutoCloseable {
 
     private final Path dir;
-    private final int port;
     private final boolean clusterNode;
+    private int port;
+    private boolean started;
     private Process process;
 
     public RedisServer() throws IOException {
@@ -31,18 +32,30 @@ public final class RedisServer implements AutoCloseable {
         this.clusterNode = clusterNode;
     }
 
+    /**
+     * Starts the server. The first start takes another free port when redis-server exits at once (the port was taken
+     * between the check and its bind); a restart keeps the port, as clients hold the URL.
+     */
     public RedisServer start() throws IOException {
-        List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
-                "--hash-max-listpack-entries", "1024", "--logfile", dir.resolve("redis.log").toString()));
-        if (clusterNode) {
-            command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file",
-                    dir.resolve("nodes.conf").toString()));
+        for (int attempt = 1; ; attempt++) {
+            List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+                    "--hash-max-listpack-entries", "1024", "--logfile", dir.resolve("redis.log").toString()));
+            if (clusterNode) {
+                command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file",
+                        dir.resolve("nodes.conf").toString()));
+            }
+            process = new ProcessBuilder(command)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+            if (awaitPing()) {
+                started = true;
+                return this;
+            }
+            if (started || attempt == 3) {
+                throw new IOException("redis-server exited; is it installed? (" + dir.resolve("redis.log") + ")");
+            }
+            port = freePort();
         }
-        process = new ProcessBuilder(command)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
-        awaitPing();
-        return this;
     }
 
     public void stop() throws InterruptedException {
@@ -69,12 +82,12 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** Waits until the server answers PING: a readiness probe, not a sleep. */
-    private void awaitPing() throws IOException {
+    /** Waits until the server answers PING (a readiness probe, not a sleep); false when the process exited. */
+    private boolean awaitPing() throws IOException {
         Instant deadline = Instant.now().plus(Duration.ofSeconds(20));
         while (Instant.now().isBefore(deadline)) {
             if (!process.isAlive()) {
-                throw new IOException("redis-server exited; is it installed? (" + dir.resolve("stdout.log") + ")");
+                return false;
             }
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
@@ -82,7 +95,7 @@ public final class RedisServer implements AutoCloseable {
                 byte[] reply = new byte[7];
                 int n = socket.getInputStream().read(reply);
                 if (n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG")) {
-                    return;
+                    return true;
                 }
             } catch (IOException notYet) {
                 Thread.onSpinWait();

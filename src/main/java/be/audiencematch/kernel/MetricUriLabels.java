@@ -1,0 +1,63 @@
+package be.audiencematch.kernel;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.config.MeterFilter;
+import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Keeps identifiers out of the HTTP metrics' {@code uri} label. Quarkus labels a request with its route template
+ * ({@code /v1/subscribers/{subscriberId}}), but a request refused before routing (no bearer token, a body over its
+ * limit) or found by path and not by method (405) is labelled with its raw path, subscriber or household id and
+ * all: personal data in a metric label, and a new time series for every id anyone sends. Such paths are masked here:
+ * every segment that is not a word of our own routes becomes {@code {id}}.
+ */
+@Singleton
+public class MetricUriLabels {
+
+    /** The literal segments of every route under /v1 (MetricUriLabelsTest checks the resources against it). */
+    static final Set<String> ROUTE_WORDS = Set.of("v1", "subscribers", "consents", "bulk", "segments", "audiences",
+            "members", "campaigns", "eligibility", "exports", "ads-and-data", "audit", "ping");
+
+    private static final String URI = "uri";
+
+    @Produces
+    @Singleton
+    MeterFilter maskIdentifiersInUris() {
+        return new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                String uri = id.getTag(URI);
+                if (uri == null) {
+                    return id;
+                }
+                String masked = mask(uri);
+                if (masked.equals(uri)) {
+                    return id;
+                }
+                List<Tag> tags = new ArrayList<>();
+                for (Tag tag : id.getTagsAsIterable()) {
+                    tags.add(tag.getKey().equals(URI) ? Tag.of(URI, masked) : tag);
+                }
+                return id.replaceTags(tags);
+            }
+        };
+    }
+
+    /** A route template or a path outside /v1 as it is; a raw /v1 path with every unknown segment as {id}. */
+    static String mask(String uri) {
+        if (!uri.startsWith("/v1/") || uri.indexOf('{') >= 0) {
+            return uri;
+        }
+        StringBuilder masked = new StringBuilder(uri.length());
+        for (String segment : uri.substring(1).split("/", -1)) {
+            masked.append('/').append(ROUTE_WORDS.contains(segment) || segment.isEmpty() ? segment : "{id}");
+        }
+        return masked.toString();
+    }
+}
