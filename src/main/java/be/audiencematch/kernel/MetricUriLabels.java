@@ -3,6 +3,8 @@ package be.audiencematch.kernel;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.config.MeterFilter;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
@@ -15,7 +17,9 @@ import java.util.Set;
  * ({@code /v1/subscribers/{subscriberId}}), but a request refused before routing (no bearer token, a body over its
  * limit) or found by path and not by method (405) is labelled with its raw path, subscriber or household id and
  * all: personal data in a metric label, and a new time series for every id anyone sends. Such paths are masked here:
- * every segment that is not a word of our own routes becomes {@code {id}}.
+ * every segment that is not a word of our own routes becomes {@code {id}}. The refusals we make ourselves name their
+ * masked path as the request's route template ({@link #useMaskedPathFor}), so the raw path never reaches Micrometer
+ * (whose own cache keeps every distinct label it is given); the filter below catches whatever else would.
  */
 @Singleton
 public class MetricUriLabels {
@@ -25,6 +29,16 @@ public class MetricUriLabels {
             "members", "campaigns", "eligibility", "exports", "ads-and-data", "audit", "ping");
 
     private static final String URI = "uri";
+    /** Where Quarkus' HTTP metrics look for a request's route template (a local of the request's Vert.x context). */
+    private static final String ROUTE_TEMPLATE = "UrlPathTemplate";
+
+    /** Labels the current request's metrics with its masked path, unless it was routed and has a template already. */
+    public static void useMaskedPathFor(String path) {
+        Context request = Vertx.currentContext();
+        if (request != null && request.getLocal(ROUTE_TEMPLATE) == null) {
+            request.putLocal(ROUTE_TEMPLATE, mask(path));
+        }
+    }
 
     @Produces
     @Singleton

@@ -10,6 +10,7 @@ import io.lettuce.core.RedisException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
@@ -75,12 +76,16 @@ public class ProblemMappers {
     }
 
     @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
+    public Response web(WebApplicationException e, HttpServerRequest request) {
         Throwable cause = e.getCause();
         if (cause instanceof JsonProcessingException json) {
             return badJson(json);
         }
         int status = e.getResponse().getStatus();
+        if (status == 405) {
+            // Found by path, not by method: no route template, so the metrics would take the raw path, ids and all.
+            MetricUriLabels.useMaskedPathFor(request.path());
+        }
         String title = Response.Status.fromStatusCode(status) == null ? "Error"
                 : Response.Status.fromStatusCode(status).getReasonPhrase();
         String detail = switch (status) {

@@ -4,6 +4,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.Json;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -34,7 +35,7 @@ public class RequestGuards {
             if (request.path().startsWith("/v1/")
                     && (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7))) {
                 ctx.response().putHeader("WWW-Authenticate", "Bearer");
-                refuse(ctx.response(), 401, "Unauthorized", "a valid bearer token is required");
+                refuse(ctx, 401, "Unauthorized", "a valid bearer token is required");
                 return;
             }
             String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
@@ -49,7 +50,7 @@ public class RequestGuards {
                     declared = -1;
                 }
                 if (declared > limit) {
-                    refuse(ctx.response(), 413, "Content Too Large", "body exceeds " + limit + " bytes");
+                    refuse(ctx, 413, "Content Too Large", "body exceeds " + limit + " bytes");
                     return;
                 }
             }
@@ -57,8 +58,9 @@ public class RequestGuards {
         });
     }
 
-    private static void refuse(io.vertx.core.http.HttpServerResponse response, int status, String title, String detail) {
-        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
+    private static void refuse(RoutingContext ctx, int status, String title, String detail) {
+        MetricUriLabels.useMaskedPathFor(ctx.request().path());
+        ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, Problem.MEDIA_TYPE)
                 .putHeader(HttpHeaders.CONNECTION, "close")
                 .end(Json.encode(Problem.of(status, title, detail)));
     }

@@ -1,5 +1,8 @@
 package be.audiencematch.kernel;
 
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.config.MeterFilter;
 import jakarta.ws.rs.Path;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +31,20 @@ class MetricUriLabelsTest {
                 "/v1/exports/ads-and-data/audit", "/v1/audiences/{id}/members", "NOT_FOUND", "/q/metrics", "root")) {
             assertEquals(unchanged, MetricUriLabels.mask(unchanged));
         }
+    }
+
+    /** The filter behind the refusals' own labels: whatever raw path still reaches Micrometer is masked there. */
+    @Test
+    void theMeterFilterMasksTheUriTagAndKeepsTheOthers() {
+        MeterFilter filter = new MetricUriLabels().maskIdentifiersInUris();
+        Meter.Id raw = new Meter.Id("http.server.requests",
+                Tags.of("method", "DELETE", "status", "401", "uri", "/v1/subscribers/sub-8472"), null, null, Meter.Type.TIMER);
+        Meter.Id mapped = filter.map(raw);
+        assertEquals("/v1/subscribers/{id}", mapped.getTag("uri"));
+        assertEquals("401", mapped.getTag("status"));
+        assertEquals("DELETE", mapped.getTag("method"));
+        Meter.Id templated = raw.replaceTags(Tags.of("method", "GET", "status", "200", "uri", "/v1/segments"));
+        assertEquals(templated, filter.map(templated));
     }
 
     /** A route word missing from the list would only merge that route's metrics with others; this keeps them apart. */
