@@ -11,7 +11,7 @@ import java.nio.file.StandardOpenOption;
 /**
  * A request body posted by {@code curl} from a file: a load generator that takes little of the two cores the service
  * and Redis share with it. The benchmarks time the bulk load this way; Java's HTTP client, posting 330 MB from the
- * benchmark's own heap, took a fifth of the rate for itself.
+ * benchmark's own heap, took 10-20 % of the rate for itself.
  */
 final class CurlPost {
 

@@ -28,6 +28,9 @@ public class MetricUriLabels {
     static final Set<String> ROUTE_WORDS = Set.of("v1", "subscribers", "consents", "bulk", "segments", "audiences",
             "members", "campaigns", "eligibility", "exports", "ads-and-data", "audit", "ping");
 
+    /** The path parameters of those routes as Quarkus writes them in a template (checked the same way). */
+    static final Set<String> ROUTE_PARAMETERS = Set.of("{id}", "{subscriberId}", "{segmentId}", "{householdId}");
+
     private static final String URI = "uri";
     /** Where Quarkus' HTTP metrics look for a request's route template (a local of the request's Vert.x context). */
     private static final String ROUTE_TEMPLATE = "UrlPathTemplate";
@@ -63,14 +66,19 @@ public class MetricUriLabels {
         };
     }
 
-    /** A route template or a path outside /v1 as it is; a raw /v1 path with every unknown segment as {id}. */
+    /**
+     * A path outside /v1 as it is (Quarkus labels those NOT_FOUND or by their own route); under /v1 every segment that
+     * is neither a route word nor one of our path parameters becomes {id}, so a route template comes out unchanged
+     * and a raw path (braces and all: a caller can send those too) comes out masked.
+     */
     static String mask(String uri) {
-        if (!uri.startsWith("/v1/") || uri.indexOf('{') >= 0) {
+        if (!uri.startsWith("/v1/")) {
             return uri;
         }
         StringBuilder masked = new StringBuilder(uri.length());
         for (String segment : uri.substring(1).split("/", -1)) {
-            masked.append('/').append(ROUTE_WORDS.contains(segment) || segment.isEmpty() ? segment : "{id}");
+            boolean ours = segment.isEmpty() || ROUTE_WORDS.contains(segment) || ROUTE_PARAMETERS.contains(segment);
+            masked.append('/').append(ours ? segment : "{id}");
         }
         return masked.toString();
     }
