@@ -109,8 +109,11 @@ final class Bench {
     }
 
     private static double[] latencies(HttpApi api, String token, String path, int count) throws Exception {
-        // Warm-up, so both the service's JIT and the client's connection pool are in their steady state.
-        for (int i = 0; i < 1000; i++) {
+        // Warm-up, so both the service's JIT and the client's connection pool are in their steady state: at least
+        // 1,000 calls and 3 seconds (a report path under C2 compilation answered in 5-11 ms now and then for the
+        // first two seconds, which 1,000 calls of half a millisecond did not cover).
+        long warmUntil = System.nanoTime() + 3_000_000_000L;
+        for (int i = 0; i < 1000 || System.nanoTime() < warmUntil; i++) {
             api.get(path, token);
         }
         double[] latencies = new double[count];
