@@ -55,12 +55,7 @@ final class Bench {
             long memoryBefore = usedMemory(redis);
 
             progress("bulk load of %d subscribers through POST /v1/subscribers/bulk (curl, from a file)", n);
-            CurlPost.Result bulk = CurlPost.post(baseUrl + "/v1/subscribers/bulk", feed, "application/x-ndjson",
-                    render(n, SyntheticBase::ndjsonLine));
-            if (bulk.status() != 200 || !bulk.body().contains("\"rejected\":0")) {
-                throw new IllegalStateException("the bulk load answered " + bulk.status());
-            }
-            double bulkSeconds = bulk.seconds();
+            double bulkSeconds = CurlPost.bulkLoad(baseUrl, feed, render(n, SyntheticBase::ndjsonLine));
 
             for (int s = 0; s < segmentCount; s++) {
                 int segment = s;

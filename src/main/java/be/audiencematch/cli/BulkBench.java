@@ -36,11 +36,8 @@ final class BulkBench {
         byte[] body = Bench.render(n, SyntheticBase::ndjsonLine);
         long service = servicePid > 0 ? EligibilityBench.cpuTicks(servicePid) : 0;
         long redis = redisPid > 0 ? EligibilityBench.cpuTicks(redisPid) : 0;
-        CurlPost.Result load = CurlPost.post(baseUrl + "/v1/subscribers/bulk", feed, "application/x-ndjson", body);
-        if (load.status() != 200) {
-            throw new IllegalStateException("the bulk load answered " + load.status());
-        }
-        report(n, warmUp, load.seconds(), servicePid, service, redisPid, redis);
+        double seconds = CurlPost.bulkLoad(baseUrl, feed, body);
+        report(n, warmUp, seconds, servicePid, service, redisPid, redis);
         return 0;
     }
 

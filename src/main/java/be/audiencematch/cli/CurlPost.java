@@ -22,6 +22,16 @@ final class CurlPost {
     private CurlPost() {
     }
 
+    /** A benchmark's bulk load: NDJSON to {@code /v1/subscribers/bulk}, which must take every line. Returns seconds. */
+    static double bulkLoad(String baseUrl, String token, byte[] ndjson) throws IOException, InterruptedException {
+        Result load = post(baseUrl + "/v1/subscribers/bulk", token, "application/x-ndjson", ndjson);
+        if (load.status() != 200 || !load.body().contains("\"rejected\":0")) {
+            throw new IllegalStateException("the bulk load answered " + load.status()
+                    + (load.status() == 200 ? " with rejected lines" : ""));
+        }
+        return load.seconds();
+    }
+
     static Result post(String url, String token, String contentType, byte[] body) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("am-curl-post");
         try {
