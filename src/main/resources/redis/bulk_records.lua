@@ -2,42 +2,61 @@
 -- ARGV[1] key prefix, ARGV[2] n, the number of subscribers; then, one entry per subscriber in argument order:
 -- ARGV[3] consent masks (a byte '0' + 1 tv + 2 web + 4 ads_and_data), ARGV[4] household tags (4 bytes),
 -- ARGV[5..7] the tv, web and ads_and_data bits as u32 words (the last as wide as what is left);
--- then per run: record key, k, k subscriber ids, k record tails (subscriber_upsert.lua). Ids in one call are distinct.
+-- ARGV[8] the first number the caller expects this call to give ({p}seq, if every earlier call created everyone);
+-- then per run: record key, k, k pairs of subscriber id and record (subscriber_upsert.lua) holding the number the
+-- caller expects: the first number plus the subscriber's position. Ids in one call are distinct.
 -- New subscribers get consecutive numbers in argument order, their bits, household tags and a bit in {p}loading
 -- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
 -- whole here. Returns { first new number, flags }: one character per subscriber, '1' created, '0' replaced.
+-- While the caller's numbers hold (the expected first number, nobody replaced so far), a run's pairs are written as
+-- they came, in one HSET: no Lua string is made per subscriber. From the first replaced subscriber on, records get
+-- their numbers here.
 -- (helpers from view_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local base = tonumber(redis.call('GET', p .. 'seq') or '0')
+local as_sent = base == tonumber(ARGV[8])
 local next_num = base
 local replaced = {}
 local pack = struct.pack
 local position = 0
-local i = 8
+local i = 9
 while i <= #ARGV do
   local key, k = ARGV[i], tonumber(ARGV[i + 1])
-  local ids = i + 2
-  local found = redis.call('HMGET', key, unpack(ARGV, ids, ids + k - 1))
-  local fresh, f = {}, 0
-  for j = 1, k do
-    local old = found[j]
-    if old then
-      local at = position + j
-      local mask = byte(masks, at) - 48
-      local meta = string.char(48 + mask % 2, 48 + math.floor(mask / 2) % 2, 48 + math.floor(mask / 4) % 2)
-        .. sub(tags, 4 * at - 3, 4 * at)
-      replace_record(key, ARGV[ids + j - 1], old, ARGV[ids + k + j - 1], meta)
-      replaced[at] = true
-    else
-      fresh[f + 1] = ARGV[ids + j - 1]
-      fresh[f + 2] = pack('>I4', next_num) .. ARGV[ids + k + j - 1]
-      f = f + 2
-      next_num = next_num + 1
+  local first = i + 2
+  local ids = {}
+  for j = 1, k do ids[j] = ARGV[first + 2 * j - 2] end
+  local found = redis.call('HMGET', key, unpack(ids))
+  if as_sent then
+    for j = 1, k do
+      if found[j] then as_sent = false break end
     end
   end
-  if f > 0 then redis.call('HSET', key, unpack(fresh, 1, f)) end
+  if as_sent then
+    redis.call('HSET', key, unpack(ARGV, first, first + 2 * k - 1))
+    next_num = next_num + k
+  else
+    local fresh, f = {}, 0
+    for j = 1, k do
+      local old = found[j]
+      local record = ARGV[first + 2 * j - 1]
+      if old then
+        local at = position + j
+        local mask = byte(masks, at) - 48
+        local meta = string.char(48 + mask % 2, 48 + math.floor(mask / 2) % 2, 48 + math.floor(mask / 4) % 2)
+          .. sub(tags, 4 * at - 3, 4 * at)
+        replace_record(key, ids[j], old, sub(record, 5), meta)
+        replaced[at] = true
+      else
+        fresh[f + 1] = ids[j]
+        fresh[f + 2] = pack('>I4', next_num) .. sub(record, 5)
+        f = f + 2
+        next_num = next_num + 1
+      end
+    end
+    if f > 0 then redis.call('HSET', key, unpack(fresh, 1, f)) end
+  end
   position = position + k
-  i = ids + 2 * k
+  i = first + 2 * k
 end
 flush_household()
 

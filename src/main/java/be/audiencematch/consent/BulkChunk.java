@@ -6,12 +6,15 @@ import be.audiencematch.kernel.Buckets;
 import be.audiencematch.redis.PackedArgs;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.TransactionResult;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.CommandType;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,9 +23,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One chunk of a bulk load, written in two passes so that each Redis hash is touched once per chunk rather than
  * once per subscriber: first the records, sorted by record bucket ({@code bulk_records.lua}); then, once the new
- * subscribers have numbers, their identifier entries sorted by index bucket and their household entries sorted by
- * household bucket, and finally the chunk's "loading" bits are cleared. Redis does a run of one bucket in one
- * command, which is what makes a load several times faster than one script step per subscriber.
+ * subscribers have numbers, their identifier entries sorted by index bucket (plain HSETs in guarded transactions)
+ * and their household entries sorted by household bucket, and finally the chunk's "loading" bits are cleared.
+ * Redis does a run of one bucket in one command, which is what makes a load several times faster than one script
+ * step per subscriber.
  * <p>
  * Between the passes a new subscriber exists with its consents but cannot yet be matched. A replacement or erasure
  * meanwhile (another request) clears its loading bit, and the second pass then leaves its entries out, so nothing
@@ -38,6 +42,7 @@ final class BulkChunk {
     private static final RedisScript RECORDS = RedisScript.load("bulk_records", "view_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "view_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
     private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "subscriber_lib", "bulk_lib");
 
     /** Subscribers per step-1 call and entries per step-2/3 call: a few milliseconds of Redis each. */
@@ -218,8 +223,20 @@ final class BulkChunk {
         return identifierOffset[i + 1];
     }
 
-    /** Step 1: sends the record calls, each as soon as it is made. */
+    /**
+     * Step 1: sends the record calls, each as soon as it is made. Each record goes with the number it gets if every
+     * subscriber is new and nobody else creates one meanwhile (the usual case), so that Redis can write it as it comes;
+     * bulk_records.lua checks, and numbers them itself when the guess is wrong.
+     */
     void writeRecords(StatefulRedisConnection<byte[], byte[]> connection) {
+        CompletableFuture<byte[]> current = connection.async().get(store.seqKey()).toCompletableFuture();
+        connection.flushCommands();
+        byte[] seq = RedisConnections.awaitOnWorker(current);
+        writeRecords(connection, seq == null ? 0 : Long.parseLong(new String(seq, StandardCharsets.US_ASCII)));
+    }
+
+    /** Step 1 with the caller's guess of the next subscriber number (tests give wrong ones). */
+    void writeRecords(StatefulRedisConnection<byte[], byte[]> connection, long nextNumber) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         boolean[] superseded = superseded();
         int[] bucketOf = new int[size];
@@ -233,16 +250,18 @@ final class BulkChunk {
             }
         }
         int[] order = sortedBy(bucketOf, 1 << buckets.bits(), kept);
+        long expected = nextNumber;
         for (int from = 0; from < kept; from += RECORDS_PER_CALL) {
             int[] positions = Arrays.copyOfRange(order, from, Math.min(kept, from + RECORDS_PER_CALL));
             slices.add(new Slice(positions, RECORDS.run(r, () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
-                    recordArgs(positions, bucketOf)).toCompletableFuture()));
+                    recordArgs(positions, bucketOf, expected)).toCompletableFuture()));
+            expected += positions.length;
             connection.flushCommands();
         }
     }
 
     /** bulk_records.lua's arguments for these positions (in bucket order). */
-    private PackedArgs recordArgs(int[] positions, int[] bucketOf) {
+    private PackedArgs recordArgs(int[] positions, int[] bucketOf, long firstNumber) {
         int n = positions.length;
         PackedArgs args = new PackedArgs(n * 96);
         args.add(store.prefixBytes()).addDecimal(n);
@@ -260,15 +279,14 @@ final class BulkChunk {
         for (int bit = 1; bit <= 4; bit <<= 1) {
             consentWords(args, positions, bit);
         }
+        args.addDecimal(firstNumber);
         for (int start = 0; start < n; ) {
             int end = runEnd(positions, start, bucketOf);
             args.add(store.recordKey(bucketOf[positions[start]])).addDecimal(end - start);
             for (int j = start; j < end; j++) {
                 int p = positions[j];
                 args.add(ids, idStart(p), idEnd(p) - idStart(p));
-            }
-            for (int j = start; j < end; j++) {
-                writeTail(args, positions[j]);
+                writeRecord(args, p, firstNumber + j);
             }
             start = end;
         }
@@ -293,8 +311,12 @@ final class BulkChunk {
     /** Largest record tail: household bucket and length, a 128-byte id, a count, 16 identifiers. */
     private final byte[] tail = new byte[3 + 128 + 1 + SubscriberStore.MAX_IDENTIFIERS * IDENTIFIER_BYTES];
 
-    private void writeTail(PackedArgs args, int p) {
-        args.add(tail, 0, tailInto(p));
+    /** Line p's record with the given number (u32, then the tail). */
+    private void writeRecord(PackedArgs args, int p, long number) {
+        int length = tailInto(p);
+        int num = (int) number;
+        args.begin(4 + length).put((byte) (num >>> 24)).put((byte) (num >>> 16)).put((byte) (num >>> 8)).put((byte) num)
+                .put(tail, 0, length).end();
     }
 
     /** Line p's record without its number, as subscriber_upsert.lua describes it (the single upsert uses it too). */
@@ -402,16 +424,26 @@ final class BulkChunk {
             return CompletableFuture.completedFuture(null);
         }
         List<CompletableFuture<?>> calls = new ArrayList<>();
-        writeIdentifiers(connection, ranges, calls);
+        calls.add(writeIdentifiers(connection, ranges));
         writeHouseholds(connection, ranges, calls);
-        calls.add(LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), withRanges(ranges, 64))
-                .toCompletableFuture());
-        connection.flushCommands();
-        return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
+        // The loading bits go last: a batch sent again after a discarded transaction still needs them.
+        return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).thenCompose(linked -> {
+            CompletableFuture<Long> loaded = LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                    withRanges(ranges, 64)).toCompletableFuture();
+            connection.flushCommands();
+            return loaded.thenApply(done -> null);
+        });
     }
 
-    private void writeIdentifiers(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
-                                  List<CompletableFuture<?>> calls) {
+    /**
+     * Step 2: the new subscribers' identifier entries, sorted by index bucket, in batches. Each batch is written with
+     * plain HSETs in a transaction watched over the chunk's loading bits ({@code bulk_guard.lua}): Lua would cost Redis
+     * twice the CPU of the HSETs themselves, interning every field and number as a Lua string. A batch that a
+     * replacement or erasure meanwhile has discarded goes again through {@code bulk_identifiers.lua}, which checks entry
+     * by entry. The future completes when every batch is in.
+     */
+    private CompletableFuture<Void> writeIdentifiers(StatefulRedisConnection<byte[], byte[]> connection,
+                                                     List<long[]> ranges) {
         // A counting sort that moves the entries themselves (field, number, family) into bucket order, so that the
         // arguments are then written from sequential memory rather than by jumping through the chunk.
         int bits = buckets.bits();
@@ -428,41 +460,98 @@ final class BulkChunk {
         for (int f = 1; f < next.length; f++) {
             next[f] += next[f - 1];
         }
-        int field = SubscriberStore.INDEX_FIELD_BYTES;
-        byte[] fields = new byte[count * field];
-        int[] owners = new int[count];
-        int[] families = new int[count];
+        Entries entries = new Entries(new byte[count * SubscriberStore.INDEX_FIELD_BYTES], new int[count], new int[count]);
         for (int i = 0; i < size; i++) {
             if (number[i] >= 0) {
                 for (int k = identifierStart(i); k < identifierEnd(i); k++) {
                     int at = k * IDENTIFIER_BYTES;
                     int f = family(at, bits);
                     int to = next[f]++;
-                    System.arraycopy(identifiers, at + 3, fields, to * field, field);
-                    owners[to] = number[i];
-                    families[to] = f;
+                    System.arraycopy(identifiers, at + 3, entries.fields(), to * SubscriberStore.INDEX_FIELD_BYTES,
+                            SubscriberStore.INDEX_FIELD_BYTES);
+                    entries.owners()[to] = number[i];
+                    entries.families()[to] = f;
                 }
             }
         }
+        int total = count;
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        List<CompletableFuture<TransactionResult>> batches = new ArrayList<>();
         for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
             int to = Math.min(count, from + ENTRIES_PER_CALL);
-            PackedArgs args = withRanges(ranges, (to - from) * 32);
+            r.watch(store.loadingKey(), store.bulkGuardKey());
+            GUARD.runByBody(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), withRanges(ranges, 64));
+            r.multi();
             for (int start = from; start < to; ) {
-                int f = families[start];
-                int end = start + 1;
-                while (end < to && end - start < MAX_RUN && families[end] == f) {
-                    end++;
-                }
-                args.add(store.indexKey(TYPES[f >>> bits], f & ((1 << bits) - 1))).addDecimal(end - start);
+                int end = familyRunEnd(entries.families(), start, to);
+                PackedArgs hset = new PackedArgs((end - start) * 24 + 32);
+                hset.add(entryKey(entries.families()[start]));
                 for (int e = start; e < end; e++) {
-                    args.add(fields, e * field, field).addDecimal(owners[e]);
+                    hset.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
+                            .addDecimal(entries.owners()[e]);
                 }
+                r.dispatch(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE), hset);
                 start = end;
             }
-            calls.add(IDENTIFIERS.run(connection.async(), () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args)
-                    .toCompletableFuture());
+            batches.add(r.exec().toCompletableFuture());
             connection.flushCommands();
         }
+        return CompletableFuture.allOf(batches.toArray(new CompletableFuture<?>[0])).thenCompose(done -> {
+            // Rare (a replacement or erasure of a subscriber this chunk is linking, or another load): the discarded
+            // batches again, each checked entry by entry. Their arguments are a few hundred kilobytes to write.
+            List<CompletableFuture<?>> again = new ArrayList<>();
+            for (int b = 0; b < batches.size(); b++) {
+                if (batches.get(b).join().wasDiscarded()) {
+                    int from = b * ENTRIES_PER_CALL;
+                    again.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                            guardedIdentifierArgs(entries, ranges, from, Math.min(total, from + ENTRIES_PER_CALL)))
+                            .toCompletableFuture());
+                }
+            }
+            discardedBatches += again.size();
+            connection.flushCommands();
+            return CompletableFuture.allOf(again.toArray(new CompletableFuture<?>[0]));
+        });
+    }
+
+    /** A chunk's new identifier entries in index-bucket order: field, subscriber number, family. */
+    private record Entries(byte[] fields, int[] owners, int[] families) {
+    }
+
+    /** Identifier batches that a concurrent change sent through the entry-by-entry script (for tests). */
+    private volatile int discardedBatches;
+
+    int discardedBatches() {
+        return discardedBatches;
+    }
+
+    /** bulk_identifiers.lua's arguments for entries [from, to). */
+    private PackedArgs guardedIdentifierArgs(Entries entries, List<long[]> ranges, int from, int to) {
+        PackedArgs args = withRanges(ranges, (to - from) * 32);
+        for (int start = from; start < to; ) {
+            int end = familyRunEnd(entries.families(), start, to);
+            args.add(entryKey(entries.families()[start])).addDecimal(end - start);
+            for (int e = start; e < end; e++) {
+                args.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
+                        .addDecimal(entries.owners()[e]);
+            }
+            start = end;
+        }
+        return args;
+    }
+
+    /** The end of the run of one family that starts at {@code start}, at most {@value #MAX_RUN} long. */
+    private static int familyRunEnd(int[] families, int start, int to) {
+        int end = start + 1;
+        while (end < to && end - start < MAX_RUN && families[end] == families[start]) {
+            end++;
+        }
+        return end;
+    }
+
+    private byte[] entryKey(int family) {
+        int bits = buckets.bits();
+        return store.indexKey(TYPES[family >>> bits], family & ((1 << bits) - 1));
     }
 
     /** An identifier's index family: its type, then its index bucket. */

@@ -189,6 +189,21 @@ public class SubscriberStore {
         return recordKey(buckets.ofId(subscriberId));
     }
 
+    /** The next subscriber number. */
+    byte[] seqKey() {
+        return key("seq");
+    }
+
+    /** Bit n while a bulk load links subscriber n (bulk_lib.lua). */
+    byte[] loadingKey() {
+        return key("loading");
+    }
+
+    /** Touched when a bulk load's batch must not be written as it is (bulk_guard.lua). */
+    byte[] bulkGuardKey() {
+        return key("bulk:guard");
+    }
+
     byte[] prefixBytes() {
         return prefixBytes;
     }

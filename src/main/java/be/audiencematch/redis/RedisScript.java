@@ -66,6 +66,15 @@ public final class RedisScript {
                 () -> redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body)));
     }
 
+    /**
+     * Runs by body (EVAL), never by digest: for a script whose effect must not wait for a NOSCRIPT round trip, such
+     * as a check between WATCH and MULTI (the commands after it are already on their way).
+     */
+    public <T> CompletionStage<T> runByBody(RedisAsyncCommands<byte[], byte[]> redis,
+                                            Supplier<CommandOutput<byte[], byte[], T>> output, PackedArgs args) {
+        return redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body));
+    }
+
     /** Runs by digest; on NOSCRIPT (a restarted or failed-over Redis) sends the body once. */
     private static <T> CompletionStage<T> reloading(RedisAsyncCommands<byte[], byte[]> redis,
                                                     Supplier<CompletionStage<T>> byDigest,

@@ -68,6 +68,8 @@ class BulkLoadTest {
                     "the record from the first pass is there, so this is a replacement");
 
             chunk.writeLinks(connection).join();
+            assertEquals(1, chunk.discardedBatches(),
+                    "the identifier batch's transaction was discarded and went through the entry-by-entry script");
 
             try (Inspector inspector = new Inspector()) {
                 assertEquals(-1, inspector.numberOf(erased));
@@ -91,6 +93,43 @@ class BulkLoadTest {
                     assertTrue(inspector.householdHas("hh-" + (i / 2), n));
                     assertEquals(0, inspector.bit("am:loading", n), "loading bits are cleared");
                 }
+            }
+        } finally {
+            connection.close();
+        }
+    }
+
+    @Test
+    void recordsAreNumberedByRedisWhenTheGuessedNumbersAreWrong() {
+        int from = range(8);
+        int existing = from + 3;
+        loadSubscribers(existing, 1, i -> true, i -> true, i -> true);
+        BulkChunk chunk = store.bulkChunk(16);
+        for (int i = from; i < from + 8; i++) {
+            chunk.add(synthetic(i, "hh-" + (i / 2), SyntheticBase.emailHash(i)));
+        }
+        StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
+        try (Inspector inspector = new Inspector()) {
+            long existingNumber = inspector.numberOf(existing);
+            long next = inspector.counter("am:seq");
+            // Too high by 5, and one subscriber is not new: both are for Redis to notice.
+            chunk.writeRecords(connection, next + 5);
+            chunk.writeLinks(connection).join();
+
+            assertEquals(next + 7, inspector.counter("am:seq"), "seven new subscribers, numbered without a gap");
+            assertEquals(existingNumber, inspector.numberOf(existing), "a replaced subscriber keeps its number");
+            java.util.Set<Long> numbers = new java.util.HashSet<>();
+            for (int i = from; i < from + 8; i++) {
+                long n = inspector.numberOf(i);
+                assertTrue(i == existing || (n >= next && n < next + 7), "a new number from Redis' own sequence");
+                assertTrue(numbers.add(n), "numbers are distinct");
+                assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "the record and the index agree");
+                assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
+                assertTrue(inspector.householdHas("hh-" + (i / 2), n));
+                assertEquals(1, inspector.bit("am:live", n));
+                assertEquals(1, inspector.bit("am:consent:tv", n));
+                assertEquals(0, inspector.bit("am:consent:web", n));
+                assertEquals(0, inspector.bit("am:loading", n));
             }
         } finally {
             connection.close();

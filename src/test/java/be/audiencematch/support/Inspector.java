@@ -43,6 +43,12 @@ public final class Inspector implements AutoCloseable {
         return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 10));
     }
 
+    /** A number kept as a string (such as the subscriber sequence), 0 when absent. */
+    public long counter(String key) {
+        byte[] value = redis.get(key.getBytes(StandardCharsets.UTF_8));
+        return value == null ? 0 : Long.parseLong(new String(value, StandardCharsets.US_ASCII));
+    }
+
     public long bit(String key, long offset) {
         return redis.getbit(key.getBytes(StandardCharsets.UTF_8), offset);
     }
