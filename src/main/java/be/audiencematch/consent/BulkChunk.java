@@ -478,23 +478,7 @@ final class BulkChunk {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         List<CompletableFuture<TransactionResult>> batches = new ArrayList<>();
         for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
-            int to = Math.min(count, from + ENTRIES_PER_CALL);
-            r.watch(store.loadingKey(), store.bulkGuardKey());
-            GUARD.runByBody(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), withRanges(ranges, 64));
-            r.multi();
-            for (int start = from; start < to; ) {
-                int end = familyRunEnd(entries.families(), start, to);
-                PackedArgs hset = new PackedArgs((end - start) * 24 + 32);
-                hset.add(entryKey(entries.families()[start]));
-                for (int e = start; e < end; e++) {
-                    hset.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
-                            .addDecimal(entries.owners()[e]);
-                }
-                r.dispatch(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE), hset);
-                start = end;
-            }
-            batches.add(r.exec().toCompletableFuture());
-            connection.flushCommands();
+            batches.add(sendGuarded(connection, entries, ranges, from, Math.min(count, from + ENTRIES_PER_CALL)));
         }
         return CompletableFuture.allOf(batches.toArray(new CompletableFuture<?>[0])).thenCompose(done -> {
             // Rare (a replacement or erasure of a subscriber this chunk is linking, or another load): the discarded
@@ -512,6 +496,32 @@ final class BulkChunk {
             connection.flushCommands();
             return CompletableFuture.allOf(again.toArray(new CompletableFuture<?>[0]));
         });
+    }
+
+    /** One batch of identifier entries [from, to) as a guarded transaction of plain HSETs; its EXEC's answer. */
+    private CompletableFuture<TransactionResult> sendGuarded(StatefulRedisConnection<byte[], byte[]> connection,
+                                                             Entries entries, List<long[]> ranges, int from, int to) {
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        r.watch(store.loadingKey(), store.bulkGuardKey());
+        CompletableFuture<Long> guard = GUARD.runByBody(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                withRanges(ranges, 64)).toCompletableFuture();
+        r.multi();
+        for (int start = from; start < to; ) {
+            int end = familyRunEnd(entries.families(), start, to);
+            PackedArgs hset = new PackedArgs((end - start) * 24 + 32);
+            hset.add(entryKey(entries.families()[start]));
+            for (int e = start; e < end; e++) {
+                hset.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
+                        .addDecimal(entries.owners()[e]);
+            }
+            r.dispatch(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE), hset);
+            start = end;
+        }
+        CompletableFuture<TransactionResult> exec = r.exec().toCompletableFuture();
+        connection.flushCommands();
+        // A guard that failed (a Redis older than 7.0, a script error) checked nothing: the load fails rather than
+        // pass for whole.
+        return guard.thenCombine(exec, (checked, result) -> result);
     }
 
     /** A chunk's new identifier entries in index-bucket order: field, subscriber number, family. */

@@ -8,7 +8,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The bucketed layout stays compact only while Redis keeps buckets as listpacks; warn at start when it would not
- * (a managed Redis may refuse CONFIG, then we say nothing).
+ * (a managed Redis may refuse CONFIG, then we say nothing). Bulk loads need Redis 7.0 or later (BITCOUNT by bit
+ * position): warn when it is older.
  */
 @ApplicationScoped
 public class RedisSettingsCheck {
@@ -16,7 +17,19 @@ public class RedisSettingsCheck {
     static final int NEEDED_LISTPACK_ENTRIES = 512;
     private static final Logger LOG = Logger.getLogger(RedisSettingsCheck.class);
 
+    static final int NEEDED_MAJOR_VERSION = 7;
+
     void onStart(@Observes StartupEvent event, RedisConnections redis) {
+        redis.shared().thenCompose(c -> c.async().info("server")).whenComplete((info, e) -> {
+            if (e != null || info == null) {
+                return;
+            }
+            String version = majorVersionOf(info);
+            if (version != null && Integer.parseInt(version) < NEEDED_MAJOR_VERSION) {
+                LOG.warnf("Redis %s is older than %d.0: bulk loads will fail (docs/architecture.md)", version,
+                        NEEDED_MAJOR_VERSION);
+            }
+        });
         redis.shared().thenCompose(c -> c.async().configGet("hash-max-listpack-entries")).whenComplete((cfg, e) -> {
             if (e != null || cfg == null) {
                 return;
@@ -28,5 +41,11 @@ public class RedisSettingsCheck {
                 }
             });
         });
+    }
+
+    /** The major version in an INFO server answer ("redis_version:7.0.15"), or null. */
+    static String majorVersionOf(String info) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(?m)^redis_version:(\\d+)\\.").matcher(info);
+        return m.find() ? m.group(1) : null;
     }
 }
