@@ -460,7 +460,8 @@ final class BulkChunk {
         for (int f = 1; f < next.length; f++) {
             next[f] += next[f - 1];
         }
-        Entries entries = new Entries(new byte[count * SubscriberStore.INDEX_FIELD_BYTES], new int[count], new int[count]);
+        Entries entries = new Entries(new byte[count * SubscriberStore.INDEX_FIELD_BYTES], new int[count],
+                new int[count]);
         for (int i = 0; i < size; i++) {
             if (number[i] >= 0) {
                 for (int k = identifierStart(i); k < identifierEnd(i); k++) {
@@ -474,7 +475,6 @@ final class BulkChunk {
                 }
             }
         }
-        int total = count;
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         List<CompletableFuture<TransactionResult>> batches = new ArrayList<>();
         for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
@@ -487,9 +487,9 @@ final class BulkChunk {
             for (int b = 0; b < batches.size(); b++) {
                 if (batches.get(b).join().wasDiscarded()) {
                     int from = b * ENTRIES_PER_CALL;
+                    int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
                     again.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                            guardedIdentifierArgs(entries, ranges, from, Math.min(total, from + ENTRIES_PER_CALL)))
-                            .toCompletableFuture());
+                            guardedIdentifierArgs(entries, ranges, from, to)).toCompletableFuture());
                 }
             }
             discardedBatches += again.size();
@@ -508,13 +508,9 @@ final class BulkChunk {
         r.multi();
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
-            PackedArgs hset = new PackedArgs((end - start) * 24 + 32);
-            hset.add(entryKey(entries.families()[start]));
-            for (int e = start; e < end; e++) {
-                hset.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
-                        .addDecimal(entries.owners()[e]);
-            }
-            r.dispatch(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE), hset);
+            PackedArgs hset = new PackedArgs((end - start) * 24 + 32).add(entryKey(entries.families()[start]));
+            r.dispatch(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                    addPairs(hset, entries, start, end));
             start = end;
         }
         CompletableFuture<TransactionResult> exec = r.exec().toCompletableFuture();
@@ -540,12 +536,17 @@ final class BulkChunk {
         PackedArgs args = withRanges(ranges, (to - from) * 32);
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
-            args.add(entryKey(entries.families()[start])).addDecimal(end - start);
-            for (int e = start; e < end; e++) {
-                args.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
-                        .addDecimal(entries.owners()[e]);
-            }
+            addPairs(args.add(entryKey(entries.families()[start])).addDecimal(end - start), entries, start, end);
             start = end;
+        }
+        return args;
+    }
+
+    /** Entries [start, end) as index field and subscriber number pairs. */
+    private static PackedArgs addPairs(PackedArgs args, Entries entries, int start, int end) {
+        for (int e = start; e < end; e++) {
+            args.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
+                    .addDecimal(entries.owners()[e]);
         }
         return args;
     }
