@@ -13,6 +13,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.CommandType;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -480,9 +481,11 @@ final class BulkChunk {
         for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
             batches.add(sendGuarded(connection, entries, ranges, from, Math.min(count, from + ENTRIES_PER_CALL)));
         }
-        return CompletableFuture.allOf(batches.toArray(new CompletableFuture<?>[0])).thenCompose(done -> {
+        // On a worker, not on the event loop that reads Redis' answers (it serves HTTP too): a burst of discarded
+        // batches costs a few hundred kilobytes of arguments each.
+        return CompletableFuture.allOf(batches.toArray(new CompletableFuture<?>[0])).thenComposeAsync(done -> {
             // Rare (a replacement or erasure of a subscriber this chunk is linking, or another load): the discarded
-            // batches again, each checked entry by entry. Their arguments are a few hundred kilobytes to write.
+            // batches again, each checked entry by entry.
             List<CompletableFuture<?>> again = new ArrayList<>();
             for (int b = 0; b < batches.size(); b++) {
                 if (batches.get(b).join().wasDiscarded()) {
@@ -495,7 +498,7 @@ final class BulkChunk {
             discardedBatches += again.size();
             connection.flushCommands();
             return CompletableFuture.allOf(again.toArray(new CompletableFuture<?>[0]));
-        });
+        }, Infrastructure.getDefaultWorkerPool());
     }
 
     /** One batch of identifier entries [from, to) as a guarded transaction of plain HSETs; its EXEC's answer. */
