@@ -100,6 +100,64 @@ class BulkLoadTest {
     }
 
     @Test
+    void aLoadRacingErasuresAndReplacementsEndsConsistent() {
+        int count = 10_000;
+        int from = range(count + 100_000);
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.CompletableFuture<Void> load = java.util.concurrent.CompletableFuture.runAsync(() -> {
+            try {
+                loadSubscribers(from, count, i -> true, i -> false, i -> true);
+            } finally {
+                running.set(false);
+            }
+        });
+        // While the load runs (chunks of 1,000 in tests): subscribers 5k erased and 5k + 1 replaced, over and over,
+        // whether the load has reached them or not. Whichever came last wins; nothing stale may survive either way.
+        int changes = 0;
+        while (running.get()) {
+            for (int i = from; i < from + count && running.get(); i += 5) {
+                service.erase(SyntheticBase.subscriberId(i)).await().indefinitely();
+                service.upsert(synthetic(i + 1, "moved-" + (i + 1), SyntheticBase.emailHash(i + 1 + 100_000)))
+                        .await().indefinitely();
+                changes++;
+            }
+        }
+        load.join();
+        assertTrue(changes > 0, "changes ran while the load did");
+        try (Inspector inspector = new Inspector()) {
+            for (int i = from; i < from + count; i++) {
+                long n = inspector.numberOf(i);
+                long email = inspector.indexed(SyntheticBase.emailHash(i), 'e');
+                long phone = inspector.indexed(SyntheticBase.phoneHash(i), 'p');
+                if (n < 0) {
+                    assertTrue(i % 5 == from % 5, "only erased subscribers are missing");
+                    assertEquals(-1, email, "no index entry of an erased subscriber");
+                    assertEquals(-1, phone);
+                    continue;
+                }
+                assertEquals(n, phone);
+                assertEquals(1, inspector.bit("am:live", n));
+                assertEquals(0, inspector.bit("am:loading", n));
+                boolean replaced = i % 5 == (from + 1) % 5 && email != n;
+                if (replaced) {
+                    assertEquals(-1, email, "the replaced e-mail points at no one");
+                    assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i + 100_000), 'e'));
+                    assertTrue(inspector.householdHas("moved-" + i, n));
+                    assertFalse(inspector.householdHas("hh-" + (i / 2), n), "not in the household it left");
+                } else {
+                    assertEquals(n, email);
+                    assertTrue(inspector.householdHas("hh-" + (i / 2), n));
+                    if (i % 5 == (from + 1) % 5) {
+                        assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(i + 100_000), 'e'),
+                                "the replacement's e-mail is gone once the load's line replaced it back");
+                        assertFalse(inspector.householdHas("moved-" + i, n));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void recordsAreNumberedByRedisWhenTheGuessedNumbersAreWrong() {
         int from = range(8);
         int existing = from + 3;
