@@ -46,6 +46,14 @@ final class BulkChunk {
     private static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
     private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "subscriber_lib", "bulk_lib");
 
+    /** Loads the bulk scripts on the load's connection first, so that its pipelined calls never meet NOSCRIPT. */
+    static void preloadScripts(StatefulRedisConnection<byte[], byte[]> connection) {
+        for (RedisScript script : List.of(RECORDS, IDENTIFIERS, HOUSEHOLDS, LOADED)) {
+            script.preload(connection.async());
+        }
+        connection.flushCommands();
+    }
+
     /** Subscribers per step-1 call and entries per step-2/3 call: a few milliseconds of Redis each. */
     private static final int RECORDS_PER_CALL = 2048;
     private static final int ENTRIES_PER_CALL = 4096;

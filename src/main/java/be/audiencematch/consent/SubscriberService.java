@@ -111,6 +111,7 @@ public class SubscriberService {
         long started = System.nanoTime();
         StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
+            BulkChunk.preloadScripts(connection);
             BulkReport report;
             try {
                 report = bulkLoad(body, connection);

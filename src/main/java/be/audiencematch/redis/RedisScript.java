@@ -75,6 +75,15 @@ public final class RedisScript {
         return redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body));
     }
 
+    /**
+     * Loads the script into Redis' cache on this connection without waiting: the calls after it on the same
+     * connection find it by digest. For a pipeline of many calls, which on a Redis that has not seen the script
+     * (restarted, failed over) would all fail with NOSCRIPT and be sent again with the body.
+     */
+    public void preload(RedisAsyncCommands<byte[], byte[]> redis) {
+        redis.scriptLoad(body);
+    }
+
     /** Runs by digest; on NOSCRIPT (a restarted or failed-over Redis) sends the body once. */
     private static <T> CompletionStage<T> reloading(RedisAsyncCommands<byte[], byte[]> redis,
                                                     Supplier<CompletionStage<T>> byDigest,

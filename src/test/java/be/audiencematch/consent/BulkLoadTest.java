@@ -268,7 +268,7 @@ class BulkLoadTest {
 
     @Test
     void aRedisThatForgotItsScriptsIsGivenThemAgain() {
-        int from = range(10);
+        int from = range(12);
         try (Inspector inspector = new Inspector()) {
             inspector.forgetScripts();
             loadSubscribers(from, 10, i -> true, i -> true, i -> true);
@@ -277,6 +277,14 @@ class BulkLoadTest {
             assertEquals(n, inspector.indexed(SyntheticBase.emailHash(from + 3), 'e'));
             assertTrue(inspector.householdHas("hh-" + ((from + 3) / 2), n));
             assertEquals(0, inspector.bit("am:loading", n));
+
+            // A single subscriber's script, which nothing loads beforehand: sent again with its body on NOSCRIPT.
+            inspector.forgetScripts();
+            feed().contentType("application/json").body(subscriberJson(from + 11, true, false, false, false))
+                    .put("/v1/subscribers/" + SyntheticBase.subscriberId(from + 11)).then().statusCode(201);
+            long single = inspector.numberOf(from + 11);
+            assertTrue(single >= 0);
+            assertEquals(single, inspector.indexed(SyntheticBase.emailHash(from + 11), 'e'));
         }
     }
 
