@@ -59,6 +59,7 @@ public class MatchingUpload {
         StatefulRedisConnection<byte[], byte[]> connection =
                 RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
+            store.preloadResolve(connection);
             return read(body, type, connection);
         } finally {
             connection.closeAsync();

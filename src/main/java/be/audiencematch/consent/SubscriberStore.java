@@ -5,6 +5,7 @@ import be.audiencematch.kernel.Buckets;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -148,6 +149,12 @@ public class SubscriberStore {
     public Uni<Long> erase(String subscriberId) {
         return redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
                 recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload). */
+    void preloadResolve(StatefulRedisConnection<byte[], byte[]> connection) {
+        RESOLVE.preload(connection.async());
+        connection.flushCommands();
     }
 
     /**
