@@ -9,8 +9,8 @@
 -- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
 -- whole here. Returns { first new number, flags }: one character per subscriber, '1' created, '0' replaced.
 -- While the caller's numbers hold (the expected first number, nobody replaced so far), a run's pairs are written as
--- they came, in one HSET: no Lua string is made per subscriber. From the first replaced subscriber on, records get
--- their numbers here.
+-- they came, in one HSET: Lua builds no string per subscriber (its arguments are strings enough). From the first
+-- replaced subscriber on, records get their numbers here.
 -- (helpers from view_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local base = tonumber(redis.call('GET', p .. 'seq') or '0')
