@@ -244,6 +244,16 @@ final class BulkChunk {
         writeRecords(connection, seq == null ? 0 : Long.parseLong(new String(seq, StandardCharsets.US_ASCII)));
     }
 
+    /**
+     * The subscriber number after this chunk's last record call, once {@link #writeLinks} has read their answers:
+     * the next chunk's guess, without a round trip that would wait behind this chunk's links. -1 before.
+     */
+    long nextNumber() {
+        return nextNumber;
+    }
+
+    private long nextNumber = -1;
+
     /** Step 1 with the caller's guess of the next subscriber number (tests give wrong ones). */
     void writeRecords(StatefulRedisConnection<byte[], byte[]> connection, long nextNumber) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
@@ -420,6 +430,7 @@ final class BulkChunk {
                     number[slice.positions()[j]] = (int) (base + created++);
                 }
             }
+            nextNumber = base + created;
             if (created > 0) {
                 long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
                 if (last != null && last[0] + last[1] == base) {

@@ -182,6 +182,8 @@ public class SubscriberService {
         private BulkChunk filling = store.bulkChunk(chunkSize);
         private BulkChunk recordsSent;
         private CompletableFuture<Void> linksSent = CompletableFuture.completedFuture(null);
+        /** The last chunk's guess for the next one's numbers (BulkChunk.writeRecords); -1: ask Redis. */
+        private long nextNumber = -1;
 
         Chunks(StatefulRedisConnection<byte[], byte[]> connection) {
             this.connection = connection;
@@ -221,7 +223,11 @@ public class SubscriberService {
                 return;
             }
             sendLinks();
-            filling.writeRecords(connection);
+            if (nextNumber < 0) {
+                filling.writeRecords(connection);
+            } else {
+                filling.writeRecords(connection, nextNumber);
+            }
             recordsSent = filling;
             filling = store.bulkChunk(chunkSize);
         }
@@ -233,6 +239,7 @@ public class SubscriberService {
             }
             RedisConnections.awaitOnWorker(linksSent);
             linksSent = recordsSent.writeLinks(connection);
+            nextNumber = recordsSent.nextNumber();
             recordsSent = null;
         }
     }

@@ -175,6 +175,7 @@ class BulkLoadTest {
             chunk.writeLinks(connection).join();
 
             assertEquals(next + 7, inspector.counter("am:seq"), "seven new subscribers, numbered without a gap");
+            assertEquals(next + 7, chunk.nextNumber(), "the next chunk's guess, read from the answers");
             assertEquals(existingNumber, inspector.numberOf(existing), "a replaced subscriber keeps its number");
             java.util.Set<Long> numbers = new java.util.HashSet<>();
             for (int i = from; i < from + 8; i++) {
