@@ -48,10 +48,7 @@ final class BulkChunk {
 
     /** Loads the bulk scripts on the load's connection first, so that its pipelined calls never meet NOSCRIPT. */
     static void preloadScripts(StatefulRedisConnection<byte[], byte[]> connection) {
-        for (RedisScript script : List.of(RECORDS, IDENTIFIERS, HOUSEHOLDS, LOADED)) {
-            script.preload(connection.async());
-        }
-        connection.flushCommands();
+        RedisScript.preload(connection, RECORDS, IDENTIFIERS, HOUSEHOLDS, LOADED);
     }
 
     /** Subscribers per step-1 call and entries per step-2/3 call: a few milliseconds of Redis each. */
@@ -238,10 +235,7 @@ final class BulkChunk {
      * bulk_records.lua checks, and numbers them itself when the guess is wrong.
      */
     void writeRecords(StatefulRedisConnection<byte[], byte[]> connection) {
-        CompletableFuture<byte[]> current = connection.async().get(store.seqKey()).toCompletableFuture();
-        connection.flushCommands();
-        byte[] seq = RedisConnections.awaitOnWorker(current);
-        writeRecords(connection, seq == null ? 0 : Long.parseLong(new String(seq, StandardCharsets.US_ASCII)));
+        writeRecords(connection, -1);
     }
 
     /**
@@ -254,9 +248,19 @@ final class BulkChunk {
 
     private long nextNumber = -1;
 
-    /** Step 1 with the caller's guess of the next subscriber number (tests give wrong ones). */
-    void writeRecords(StatefulRedisConnection<byte[], byte[]> connection, long nextNumber) {
+    /**
+     * Step 1 with the caller's guess of the next subscriber number (the previous chunk's {@link #nextNumber()}; tests
+     * give wrong ones), or -1 to read it from Redis first.
+     */
+    void writeRecords(StatefulRedisConnection<byte[], byte[]> connection, long guess) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        long expected = guess;
+        if (expected < 0) {
+            CompletableFuture<byte[]> current = r.get(store.seqKey()).toCompletableFuture();
+            connection.flushCommands();
+            byte[] seq = RedisConnections.awaitOnWorker(current);
+            expected = seq == null ? 0 : Long.parseLong(new String(seq, StandardCharsets.US_ASCII));
+        }
         boolean[] superseded = superseded();
         int[] bucketOf = new int[size];
         int kept = 0;
@@ -269,7 +273,6 @@ final class BulkChunk {
             }
         }
         int[] order = sortedBy(bucketOf, 1 << buckets.bits(), kept);
-        long expected = nextNumber;
         for (int from = 0; from < kept; from += RECORDS_PER_CALL) {
             int[] positions = Arrays.copyOfRange(order, from, Math.min(kept, from + RECORDS_PER_CALL));
             slices.add(new Slice(positions, RECORDS.run(r, () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),

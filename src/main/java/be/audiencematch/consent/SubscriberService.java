@@ -223,11 +223,7 @@ public class SubscriberService {
                 return;
             }
             sendLinks();
-            if (nextNumber < 0) {
-                filling.writeRecords(connection);
-            } else {
-                filling.writeRecords(connection, nextNumber);
-            }
+            filling.writeRecords(connection, nextNumber);
             recordsSent = filling;
             filling = store.bulkChunk(chunkSize);
         }

@@ -153,8 +153,7 @@ public class SubscriberStore {
 
     /** Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload). */
     void preloadResolve(StatefulRedisConnection<byte[], byte[]> connection) {
-        RESOLVE.preload(connection.async());
-        connection.flushCommands();
+        RedisScript.preload(connection, RESOLVE);
     }
 
     /**

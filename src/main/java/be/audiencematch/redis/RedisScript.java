@@ -2,6 +2,7 @@ package be.audiencematch.redis;
 
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.output.CommandOutput;
 import io.lettuce.core.protocol.CommandType;
@@ -76,12 +77,15 @@ public final class RedisScript {
     }
 
     /**
-     * Loads the script into Redis' cache on this connection without waiting: the calls after it on the same
-     * connection find it by digest. For a pipeline of many calls, which on a Redis that has not seen the script
-     * (restarted, failed over) would all fail with NOSCRIPT and be sent again with the body.
+     * Loads scripts into Redis' cache on a connection with manual flushing, without waiting: the calls after them on
+     * the same connection find them by digest. For a pipeline of many calls, which on a Redis that has not seen the
+     * scripts (restarted, failed over) would all fail with NOSCRIPT and be sent again with the body.
      */
-    public void preload(RedisAsyncCommands<byte[], byte[]> redis) {
-        redis.scriptLoad(body);
+    public static void preload(StatefulRedisConnection<byte[], byte[]> connection, RedisScript... scripts) {
+        for (RedisScript script : scripts) {
+            connection.async().scriptLoad(script.body);
+        }
+        connection.flushCommands();
     }
 
     /** Runs by digest; on NOSCRIPT (a restarted or failed-over Redis) sends the body once. */
