@@ -5,17 +5,17 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.Buckets;
 import be.audiencematch.redis.PackedArgs;
 import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.QuietCommands;
 import be.audiencematch.redis.RedisScript;
-import io.lettuce.core.TransactionResult;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.output.IntegerOutput;
 import io.lettuce.core.output.NestedMultiOutput;
-import io.lettuce.core.protocol.CommandType;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -419,6 +419,10 @@ final class BulkChunk {
      * household and clean-up calls, each sent as soon as it is made, and returns when Redis has run them all.
      */
     CompletableFuture<Void> writeLinks(StatefulRedisConnection<byte[], byte[]> connection) {
+        return writeLinks(connection, true);
+    }
+
+    CompletableFuture<Void> writeLinks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         number = new int[size];
         Arrays.fill(number, -1);
@@ -447,7 +451,7 @@ final class BulkChunk {
             return CompletableFuture.completedFuture(null);
         }
         List<CompletableFuture<?>> calls = new ArrayList<>();
-        calls.add(writeIdentifiers(connection, ranges));
+        calls.add(writeIdentifiers(connection, ranges, quiet));
         writeHouseholds(connection, ranges, calls);
         // The loading bits go last: a batch sent again after a discarded transaction still needs them.
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).thenCompose(linked -> {
@@ -466,7 +470,7 @@ final class BulkChunk {
      * by entry. The future completes when every batch is in.
      */
     private CompletableFuture<Void> writeIdentifiers(StatefulRedisConnection<byte[], byte[]> connection,
-                                                     List<long[]> ranges) {
+                                                     List<long[]> ranges, boolean quiet) {
         // A counting sort that moves the entries themselves (field, number, family) into bucket order, so that the
         // arguments are then written from sequential memory rather than by jumping through the chunk.
         int bits = buckets.bits();
@@ -498,51 +502,113 @@ final class BulkChunk {
                 }
             }
         }
-        RedisAsyncCommands<byte[], byte[]> r = connection.async();
-        List<CompletableFuture<TransactionResult>> batches = new ArrayList<>();
-        for (int from = 0; from < count; from += ENTRIES_PER_CALL) {
-            batches.add(sendGuarded(connection, entries, ranges, from, Math.min(count, from + ENTRIES_PER_CALL)));
-        }
-        // On a worker, not on the event loop that reads Redis' answers (it serves HTTP too): a burst of discarded
-        // batches costs a few hundred kilobytes of arguments each.
-        return CompletableFuture.allOf(batches.toArray(new CompletableFuture<?>[0])).thenComposeAsync(done -> {
-            // Rare (a replacement or erasure of a subscriber this chunk is linking, or another load): the discarded
-            // batches again, each checked entry by entry.
-            List<CompletableFuture<?>> again = new ArrayList<>();
-            for (int b = 0; b < batches.size(); b++) {
-                if (batches.get(b).join().wasDiscarded()) {
-                    int from = b * ENTRIES_PER_CALL;
-                    int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
-                    again.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                            guardedIdentifierArgs(entries, ranges, from, to)).toCompletableFuture());
-                }
-            }
-            discardedBatches += again.size();
-            connection.flushCommands();
-            return CompletableFuture.allOf(again.toArray(new CompletableFuture<?>[0]));
-        }, Infrastructure.getDefaultWorkerPool());
+        int batches = (count + ENTRIES_PER_CALL - 1) / ENTRIES_PER_CALL;
+        return quiet ? sendQuietly(connection, entries, ranges, batches) : sendByScript(connection, entries, ranges, batches);
     }
 
-    /** One batch of identifier entries [from, to) as a guarded transaction of plain HSETs; its EXEC's answer. */
-    private CompletableFuture<TransactionResult> sendGuarded(StatefulRedisConnection<byte[], byte[]> connection,
-                                                             Entries entries, List<long[]> ranges, int from, int to) {
+    /** Every batch through the script, checked entry by entry (a connection that may not turn answers off). */
+    private CompletableFuture<Void> sendByScript(StatefulRedisConnection<byte[], byte[]> connection, Entries entries,
+                                                 List<long[]> ranges, int batches) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
-        r.watch(store.loadingKey(), store.bulkGuardKey());
-        CompletableFuture<Long> guard = GUARD.runByBody(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                withRanges(ranges, 64)).toCompletableFuture();
-        r.multi();
+        List<CompletableFuture<?>> calls = new ArrayList<>();
+        for (int batch = 0; batch < batches; batch++) {
+            calls.add(identifiersByScript(r, entries, ranges, batch));
+        }
+        connection.flushCommands();
+        return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
+    }
+
+    /**
+     * Every batch as a guarded transaction of plain HSETs ({@link #sendGuarded}), then the chunk's marks read back:
+     * the batches a concurrent change discarded go again through the script.
+     */
+    private CompletableFuture<Void> sendQuietly(StatefulRedisConnection<byte[], byte[]> connection, Entries entries,
+                                                List<long[]> ranges, int batches) {
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        byte[] marks = store.bulkMarksKey(Long.toHexString(RANDOM.nextLong()));
+        List<CompletableFuture<String>> sent = new ArrayList<>();
+        for (int batch = 0; batch < batches; batch++) {
+            sent.add(sendGuarded(connection, entries, ranges, batch, marks));
+        }
+        CompletableFuture<byte[]> marked = r.get(marks).toCompletableFuture();
+        r.del(marks);
+        connection.flushCommands();
+        // On a worker, not on the event loop that reads Redis' answers (it serves HTTP too): a burst of discarded
+        // batches costs a few hundred kilobytes of arguments each.
+        return CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).thenCombine(marked, (all, bits) -> bits)
+                .thenComposeAsync(bits -> {
+                    // Rare (a replacement or erasure of a subscriber this chunk is linking, or another load): the
+                    // discarded batches again, each checked entry by entry.
+                    List<CompletableFuture<?>> again = new ArrayList<>();
+                    for (int batch = 0; batch < batches; batch++) {
+                        boolean applied = mark(bits, 2 * batch + 1);
+                        if (applied && !mark(bits, 2 * batch)) {
+                            throw new IllegalStateException("an identifier batch was written without its check");
+                        }
+                        if (!applied) {
+                            again.add(identifiersByScript(r, entries, ranges, batch));
+                        }
+                    }
+                    discardedBatches += again.size();
+                    connection.flushCommands();
+                    return CompletableFuture.allOf(again.toArray(new CompletableFuture<?>[0]));
+                }, Infrastructure.getDefaultWorkerPool());
+    }
+
+    /** Bit {@code offset} of a bitmap as GET returns it (null: no bit set). */
+    static boolean mark(byte[] bits, int offset) {
+        return bits != null && offset / 8 < bits.length && (bits[offset / 8] & (0x80 >>> (offset % 8))) != 0;
+    }
+
+    /** Marks keys name their chunk by a random token, so that loads running side by side never share one. */
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private CompletableFuture<Long> identifiersByScript(RedisAsyncCommands<byte[], byte[]> r, Entries entries,
+                                                        List<long[]> ranges, int batch) {
+        int from = batch * ENTRIES_PER_CALL;
+        int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
+        return IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                guardedIdentifierArgs(entries, ranges, from, to)).toCompletableFuture();
+    }
+
+    private static final byte[] WATCH = ascii("WATCH");
+    private static final byte[] MULTI = ascii("MULTI");
+    private static final byte[] HSET = ascii("HSET");
+    private static final byte[] SETBIT = ascii("SETBIT");
+    private static final byte[] ONE = ascii("1");
+    private static final byte[] PEXPIRE = ascii("PEXPIRE");
+    private static final byte[] EXEC = ascii("EXEC");
+    /** A marks key outlives a load that dies half-way by an hour at most. */
+    private static final long MARKS_TTL_MS = 3_600_000;
+
+    /**
+     * Identifier batch b as one guarded transaction of plain HSETs, sent with Redis' answers off
+     * ({@link QuietCommands}): WATCH, the guard, MULTI, the HSETs, the batch's applied mark, EXEC. What happened is
+     * read back from the marks (bulk_guard.lua). One Lettuce command for the whole batch, which a reconnect would send
+     * again whole, WATCH and guard included.
+     */
+    private CompletableFuture<String> sendGuarded(StatefulRedisConnection<byte[], byte[]> connection,
+                                                  Entries entries, List<long[]> ranges, int batch, byte[] marks) {
+        int from = batch * ENTRIES_PER_CALL;
+        int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
+        QuietCommands quiet = new QuietCommands((to - from) * 24 + 4096);
+        quiet.command(3).add(WATCH).add(store.loadingKey()).add(store.bulkGuardKey());
+        PackedArgs guard = GUARD.evalAmong(quiet, 4 + 2 * ranges.size())
+                .add(store.prefixBytes()).add(marks).addDecimal(batch).addDecimal(ranges.size());
+        for (long[] range : ranges) {
+            guard.addDecimal(range[0]).addDecimal(range[1]);
+        }
+        quiet.command(1).add(MULTI);
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
-            PackedArgs hset = new PackedArgs((end - start) * 24 + 32).add(entryKey(entries.families()[start]));
-            r.dispatch(CommandType.HSET, new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                    addPairs(hset, entries, start, end));
+            addPairs(quiet.command(2 + 2 * (end - start)).add(HSET).add(entryKey(entries.families()[start])),
+                    entries, start, end);
             start = end;
         }
-        CompletableFuture<TransactionResult> exec = r.exec().toCompletableFuture();
-        connection.flushCommands();
-        // A guard that failed (a Redis older than 7.0, a script error) checked nothing: the load fails rather than
-        // pass for whole.
-        return guard.thenCombine(exec, (checked, result) -> result);
+        quiet.command(4).add(SETBIT).add(marks).addDecimal(2L * batch + 1).add(ONE);
+        quiet.command(3).add(PEXPIRE).add(marks).addDecimal(MARKS_TTL_MS);
+        quiet.command(1).add(EXEC);
+        return quiet.send(connection);
     }
 
     /** A chunk's new identifier entries in index-bucket order: field, subscriber number, family. */
@@ -597,16 +663,32 @@ final class BulkChunk {
 
     private void writeHouseholds(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
                                  List<CompletableFuture<?>> calls) {
-        // New members grouped by household: sorted by (hash of the household id, line), equal ids side by side.
+        // New members grouped by household, in household-bucket order: placed by bucket (a counting sort), then each
+        // bucket's few sorted by (hash of the household id, line), so that equal ids come side by side.
+        int space = 1 << buckets.bits();
+        int[] bucketStart = new int[space + 1];
         int count = 0;
-        long[] keyed = new long[size];
         for (int i = 0; i < size; i++) {
-            int from = householdStart(i);
-            if (number[i] >= 0 && householdEnd(i) > from) {
-                keyed[count++] = ((long) householdHash[i] << 32) | i;
+            if (number[i] >= 0 && householdEnd(i) > householdStart(i)) {
+                bucketStart[buckets.ofHash(householdHash[i]) + 1]++;
+                count++;
             }
         }
-        Arrays.sort(keyed, 0, count);
+        for (int bucket = 0; bucket < space; bucket++) {
+            bucketStart[bucket + 1] += bucketStart[bucket];
+        }
+        long[] keyed = new long[count];
+        int[] next = Arrays.copyOf(bucketStart, space);
+        for (int i = 0; i < size; i++) {
+            if (number[i] >= 0 && householdEnd(i) > householdStart(i)) {
+                keyed[next[buckets.ofHash(householdHash[i])]++] = ((long) householdHash[i] << 32) | i;
+            }
+        }
+        for (int bucket = 0; bucket < space; bucket++) {
+            if (bucketStart[bucket + 1] - bucketStart[bucket] > 1) {
+                Arrays.sort(keyed, bucketStart[bucket], bucketStart[bucket + 1]);
+            }
+        }
         int[] first = new int[count];
         int[] members = new int[count];
         int groups = 0;
@@ -634,9 +716,11 @@ final class BulkChunk {
             int i = (int) keyed[first[g]];
             bucketOf[g] = buckets.ofHash(householdHash[i]);
         }
-        int[] order = sortedBy(bucketOf, 1 << buckets.bits(), groups);
         for (int from = 0; from < groups; from += ENTRIES_PER_CALL) {
-            int[] positions = Arrays.copyOfRange(order, from, Math.min(groups, from + ENTRIES_PER_CALL));
+            int[] positions = new int[Math.min(groups, from + ENTRIES_PER_CALL) - from];
+            for (int j = 0; j < positions.length; j++) {
+                positions[j] = from + j;
+            }
             PackedArgs args = withRanges(ranges, positions.length * 48);
             for (int start = 0; start < positions.length; ) {
                 int end = runEnd(positions, start, bucketOf);

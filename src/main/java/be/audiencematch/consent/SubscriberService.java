@@ -7,6 +7,7 @@ import be.audiencematch.consent.SubscriberApi.LineError;
 import be.audiencematch.identity.LineReader;
 import be.audiencematch.kernel.JsonProblems;
 import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.redis.QuietCommands;
 import be.audiencematch.redis.RedisConnections;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -112,9 +113,10 @@ public class SubscriberService {
         StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
         try {
             BulkChunk.preloadScripts(connection);
+            boolean quiet = QuietCommands.supported(connection);
             BulkReport report;
             try {
-                report = bulkLoad(body, connection);
+                report = bulkLoad(body, connection, quiet);
             } catch (ProblemException partlyLoaded) {
                 changeLog.settled().await().indefinitely();
                 throw partlyLoaded;
@@ -129,9 +131,9 @@ public class SubscriberService {
         }
     }
 
-    private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection) {
+    private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
         LineReader lines = new LineReader(body, maxUploadBytes);
-        Chunks chunks = new Chunks(connection);
+        Chunks chunks = new Chunks(connection, quiet);
         List<LineError> errors = new ArrayList<>();
         long accepted = 0;
         long rejected = 0;
@@ -185,8 +187,12 @@ public class SubscriberService {
         /** The last chunk's guess for the next one's numbers (BulkChunk.writeRecords); -1: ask Redis. */
         private long nextNumber = -1;
 
-        Chunks(StatefulRedisConnection<byte[], byte[]> connection) {
+        /** Whether identifier batches may go with Redis' answers off (QuietCommands). */
+        private final boolean quiet;
+
+        Chunks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
             this.connection = connection;
+            this.quiet = quiet;
         }
 
         void add(Subscriber subscriber) {
@@ -234,7 +240,7 @@ public class SubscriberService {
                 return;
             }
             RedisConnections.awaitOnWorker(linksSent);
-            linksSent = recordsSent.writeLinks(connection);
+            linksSent = recordsSent.writeLinks(connection, quiet);
             nextNumber = recordsSent.nextNumber();
             recordsSent = null;
         }

@@ -210,6 +210,11 @@ public class SubscriberStore {
         return key("bulk:guard");
     }
 
+    /** One chunk's identifier batches: bit 2b once batch b was checked, 2b + 1 once written (bulk_guard.lua). */
+    byte[] bulkMarksKey(String chunk) {
+        return key("bulk:marks:" + chunk);
+    }
+
     byte[] prefixBytes() {
         return prefixBytes;
     }

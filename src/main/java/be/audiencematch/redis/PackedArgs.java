@@ -33,6 +33,32 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
         return begin(length).put(value, from, length).end();
     }
 
+    /**
+     * Starts a command of {@code arguments} arguments (its name included), for a list of whole commands in wire
+     * format ({@link QuietCommands}) rather than one command's arguments.
+     */
+    public PackedArgs command(int arguments) {
+        ensure(16);
+        wire[size++] = '*';
+        byte[] digits = Integer.toString(arguments).getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(digits, 0, wire, size, digits.length);
+        size += digits.length;
+        wire[size++] = '\r';
+        wire[size++] = '\n';
+        return this;
+    }
+
+    /** Bytes already in wire format, as they are. */
+    public PackedArgs raw(byte[] bytes) {
+        ensure(bytes.length);
+        return put(bytes, 0, bytes.length);
+    }
+
+    /** A copy of the bytes written so far. */
+    public byte[] wireBytes() {
+        return Arrays.copyOf(wire, size);
+    }
+
     /** Starts an argument of {@code length} bytes, to be written with {@link #put} and closed by {@link #end()}. */
     public PackedArgs begin(int length) {
         header(length);

@@ -77,6 +77,17 @@ public final class RedisScript {
     }
 
     /**
+     * Starts this script's call by body among {@link QuietCommands}: EVAL, the body, no keys; add the
+     * {@code arguments} arguments to what this returns.
+     */
+    public PackedArgs evalAmong(QuietCommands commands, int arguments) {
+        return commands.command(3 + arguments).add(EVAL).add(body).add(NO_KEYS);
+    }
+
+    private static final byte[] EVAL = "EVAL".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NO_KEYS = {'0'};
+
+    /**
      * Loads scripts into Redis' cache on a connection with manual flushing, without waiting: the calls after them on
      * the same connection find them by digest. For a pipeline of many calls, which on a Redis that has not seen the
      * scripts (restarted, failed over) would all fail with NOSCRIPT and be sent again with the body.

@@ -100,6 +100,36 @@ class BulkLoadTest {
     }
 
     @Test
+    void everyIdentifierBatchIsWrittenOnceWithAnswersOffOrThroughTheScript() {
+        for (boolean quiet : new boolean[] {true, false}) {
+            int count = 3_000;
+            int from = range(count);
+            BulkChunk chunk = store.bulkChunk(count);
+            for (int i = from; i < from + count; i++) {
+                chunk.add(synthetic(i, "hh-" + i, SyntheticBase.emailHash(i)));
+            }
+            StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
+            try {
+                chunk.writeRecords(connection);
+                chunk.writeLinks(connection, quiet).join();
+            } finally {
+                connection.close();
+            }
+            // 6,000 identifier entries: two batches, neither discarded, both read back from the chunk's marks.
+            assertEquals(0, chunk.discardedBatches(), "quiet: " + quiet);
+            try (Inspector inspector = new Inspector()) {
+                for (int i = from; i < from + count; i++) {
+                    long n = inspector.numberOf(i);
+                    assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "quiet: " + quiet);
+                    assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'), "quiet: " + quiet);
+                    assertEquals(0, inspector.bit("am:loading", n));
+                }
+                assertEquals(0, inspector.keysMatching("am:bulk:marks:*"), "a chunk's marks go when it is linked");
+            }
+        }
+    }
+
+    @Test
     void aLoadRacingErasuresAndReplacementsEndsConsistent() {
         int count = 10_000;
         int from = range(count + 100_000);

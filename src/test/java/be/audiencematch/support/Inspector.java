@@ -69,12 +69,16 @@ public final class Inspector implements AutoCloseable {
         return false;
     }
 
+    /** How many keys match a pattern (a test's Redis is small enough for KEYS). */
+    public int keysMatching(String pattern) {
+        return redis.keys(bytes(pattern)).size();
+    }
+
     /** Forgets every loaded script, as a restarted or failed-over Redis would. */
     public void forgetScripts() {
         redis.scriptFlush();
     }
 
-    /** Removes a campaign's rule, as a base stored before campaign rules existed would lack it. */
     /**
      * Removes a campaign's rule as data from before rules existed would lack it. Like every writer of what eligibility
      * reads, it notes the change on the change stream in the same step, so the replicas' views see it too.
