@@ -31,6 +31,7 @@ class BulkLineParserTest {
                         + "\"identifiers\":[{\"value\":\"" + HEX + "\",\"type\":\"phone_sha256\"}]}",
                 " { \"subscriber_id\" : \"s_2:x\" ,\t\"identifiers\" : [ ] , \"consents\" : { } } \r",
                 "{\"subscriber_id\":\"s-3\"}",
+                "{\"subscriber_id\":\"s-4\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\" :\t\"" + HEX + "\" }]}",
                 "{\"subscriber_id\":\"" + "x".repeat(128) + "\",\"household_id\":\"" + "h".repeat(128) + "\"}");
         BulkChunk fast = STORE.bulkChunk(16);
         BulkChunk general = STORE.bulkChunk(16);
@@ -70,6 +71,10 @@ class BulkLineParserTest {
                 "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\"jan@example.be\"}]}",
                 "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\"" + HEX.substring(1) + "g\"}]}",
                 "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"national_id\",\"value\":\"" + HEX + "\"}]}",
+                "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\"" + HEX + "a\"}]}",
+                "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\"" + HEX.substring(2) + "\"\"}]}",
+                "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\"\\u0061" + HEX.substring(6) + "\"}]}",
+                "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\"" + HEX,
                 "{\"subscriber_id\":\"s-1\",\"identifiers\":[{\"type\":\"email_sha256\",\"type\":\"phone_sha256\"}]}",
                 "{\"subscriber_id\":\"s-1\",\"identifiers\":" + "[" + ("{\"type\":\"email_sha256\",\"value\":\"" + HEX
                         + "\"},").repeat(16) + "{\"type\":\"email_sha256\",\"value\":\"" + HEX + "\"}]}",
