@@ -385,11 +385,7 @@ final class BulkChunk {
 
     /** Marks every line whose subscriber id comes again later in the chunk. */
     private boolean[] superseded() {
-        long[] keyed = new long[size];
-        for (int i = 0; i < size; i++) {
-            keyed[i] = ((long) idHash[i] << 32) | i;
-        }
-        Arrays.sort(keyed);
+        long[] keyed = byBucketThenHash(idHash, null);
         boolean[] superseded = new boolean[size];
         for (int a = 0; a < size; a++) {
             int i = (int) keyed[a];
@@ -663,32 +659,13 @@ final class BulkChunk {
 
     private void writeHouseholds(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
                                  List<CompletableFuture<?>> calls) {
-        // New members grouped by household, in household-bucket order: placed by bucket (a counting sort), then each
-        // bucket's few sorted by (hash of the household id, line), so that equal ids come side by side.
-        int space = 1 << buckets.bits();
-        int[] bucketStart = new int[space + 1];
-        int count = 0;
+        // New members grouped by household, in household-bucket order, equal ids side by side.
+        boolean[] member = new boolean[size];
         for (int i = 0; i < size; i++) {
-            if (number[i] >= 0 && householdEnd(i) > householdStart(i)) {
-                bucketStart[buckets.ofHash(householdHash[i]) + 1]++;
-                count++;
-            }
+            member[i] = number[i] >= 0 && householdEnd(i) > householdStart(i);
         }
-        for (int bucket = 0; bucket < space; bucket++) {
-            bucketStart[bucket + 1] += bucketStart[bucket];
-        }
-        long[] keyed = new long[count];
-        int[] next = Arrays.copyOf(bucketStart, space);
-        for (int i = 0; i < size; i++) {
-            if (number[i] >= 0 && householdEnd(i) > householdStart(i)) {
-                keyed[next[buckets.ofHash(householdHash[i])]++] = ((long) householdHash[i] << 32) | i;
-            }
-        }
-        for (int bucket = 0; bucket < space; bucket++) {
-            if (bucketStart[bucket + 1] - bucketStart[bucket] > 1) {
-                Arrays.sort(keyed, bucketStart[bucket], bucketStart[bucket + 1]);
-            }
-        }
+        long[] keyed = byBucketThenHash(householdHash, member);
+        int count = keyed.length;
         int[] first = new int[count];
         int[] members = new int[count];
         int groups = 0;
@@ -742,6 +719,39 @@ final class BulkChunk {
                     .toCompletableFuture());
             connection.flushCommands();
         }
+    }
+
+    /**
+     * The lines taken (all when {@code take} is null) as keys {@code hash << 32 | line}, placed by the bucket of their
+     * hash (a counting sort) and sorted within each bucket, so that equal hashes come side by side: a bucket holds a
+     * few dozen lines, and sorting those is a fraction of sorting the whole chunk.
+     */
+    private long[] byBucketThenHash(int[] hashes, boolean[] take) {
+        int space = 1 << buckets.bits();
+        int[] start = new int[space + 1];
+        int count = 0;
+        for (int i = 0; i < size; i++) {
+            if (take == null || take[i]) {
+                start[buckets.ofHash(hashes[i]) + 1]++;
+                count++;
+            }
+        }
+        for (int bucket = 0; bucket < space; bucket++) {
+            start[bucket + 1] += start[bucket];
+        }
+        long[] keyed = new long[count];
+        int[] next = Arrays.copyOf(start, space);
+        for (int i = 0; i < size; i++) {
+            if (take == null || take[i]) {
+                keyed[next[buckets.ofHash(hashes[i])]++] = ((long) hashes[i] << 32) | i;
+            }
+        }
+        for (int bucket = 0; bucket < space; bucket++) {
+            if (start[bucket + 1] - start[bucket] > 1) {
+                Arrays.sort(keyed, start[bucket], start[bucket + 1]);
+            }
+        }
+        return keyed;
     }
 
     /**

@@ -47,7 +47,8 @@ class BulkLoadTest {
 
     @Test
     void aReplacementOrAnErasureBetweenThePassesLeavesNoStaleEntry() {
-        int from = range(6);
+        // Ours up to from + 1000: the replacement's new e-mail is that subscriber's, so no other test has it.
+        int from = range(1_001);
         int erased = from + 1;
         int replaced = from + 2;
         BulkChunk chunk = store.bulkChunk(16);
@@ -316,6 +317,41 @@ class BulkLoadTest {
             long single = inspector.numberOf(from + 11);
             assertTrue(single >= 0);
             assertEquals(single, inspector.indexed(SyntheticBase.emailHash(from + 11), 'e'));
+        }
+    }
+
+    @Test
+    void aSubscriberRepeatedWithinAChunkIsWrittenAsItsLastLine() {
+        int from = range(301);
+        BulkChunk chunk = store.bulkChunk(512);
+        for (int i = from; i < from + 300; i++) {
+            chunk.add(synthetic(i, "hh-" + i, SyntheticBase.emailHash(i)));
+        }
+        String lastEmail = SyntheticBase.emailHash(from + 300);
+        chunk.add(new Subscriber(SyntheticBase.subscriberId(from + 7), List.of(
+                new HashedIdentifier(IdentifierType.EMAIL_SHA256, HexFormat.of().parseHex(lastEmail))),
+                "hh-last-" + from, new Consents(false, true, false)));
+        long before;
+        try (Inspector inspector = new Inspector()) {
+            before = inspector.counter("am:seq");
+        }
+        StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
+        try {
+            chunk.writeRecords(connection);
+            chunk.writeLinks(connection).join();
+        } finally {
+            connection.close();
+        }
+        try (Inspector inspector = new Inspector()) {
+            assertEquals(before + 300, inspector.counter("am:seq"), "301 lines, 300 subscribers");
+            long n = inspector.numberOf(from + 7);
+            assertEquals(n, inspector.indexed(lastEmail, 'e'), "its last line's identifier");
+            assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(from + 7), 'e'), "its first line left nothing");
+            assertEquals(-1, inspector.indexed(SyntheticBase.phoneHash(from + 7), 'p'));
+            assertTrue(inspector.householdHas("hh-last-" + from, n));
+            assertFalse(inspector.householdHas("hh-" + (from + 7), n));
+            assertEquals(0, inspector.bit("am:consent:tv", n));
+            assertEquals(1, inspector.bit("am:consent:web", n));
         }
     }
 
