@@ -418,6 +418,7 @@ final class BulkChunk {
         return writeLinks(connection, true);
     }
 
+    /** The same, with the identifier batches sent quietly or, where CLIENT REPLY is refused, through the script. */
     CompletableFuture<Void> writeLinks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         number = new int[size];
@@ -552,7 +553,7 @@ final class BulkChunk {
     }
 
     /** Bit {@code offset} of a bitmap as GET returns it (null: no bit set). */
-    static boolean mark(byte[] bits, int offset) {
+    private static boolean mark(byte[] bits, int offset) {
         return bits != null && offset / 8 < bits.length && (bits[offset / 8] & (0x80 >>> (offset % 8))) != 0;
     }
 
@@ -727,29 +728,27 @@ final class BulkChunk {
      * few dozen lines, and sorting those is a fraction of sorting the whole chunk.
      */
     private long[] byBucketThenHash(int[] hashes, boolean[] take) {
-        int space = 1 << buckets.bits();
-        int[] start = new int[space + 1];
+        int[] bucketOf = new int[size];
         int count = 0;
         for (int i = 0; i < size; i++) {
-            if (take == null || take[i]) {
-                start[buckets.ofHash(hashes[i]) + 1]++;
-                count++;
-            }
+            boolean taken = take == null || take[i];
+            bucketOf[i] = taken ? buckets.ofHash(hashes[i]) : -1;
+            count += taken ? 1 : 0;
         }
-        for (int bucket = 0; bucket < space; bucket++) {
-            start[bucket + 1] += start[bucket];
-        }
+        int[] order = sortedBy(bucketOf, 1 << buckets.bits(), count);
         long[] keyed = new long[count];
-        int[] next = Arrays.copyOf(start, space);
-        for (int i = 0; i < size; i++) {
-            if (take == null || take[i]) {
-                keyed[next[buckets.ofHash(hashes[i])]++] = ((long) hashes[i] << 32) | i;
-            }
+        for (int j = 0; j < count; j++) {
+            keyed[j] = ((long) hashes[order[j]] << 32) | order[j];
         }
-        for (int bucket = 0; bucket < space; bucket++) {
-            if (start[bucket + 1] - start[bucket] > 1) {
-                Arrays.sort(keyed, start[bucket], start[bucket + 1]);
+        for (int from = 0; from < count; ) {
+            int to = from + 1;
+            while (to < count && bucketOf[order[to]] == bucketOf[order[from]]) {
+                to++;
             }
+            if (to - from > 1) {
+                Arrays.sort(keyed, from, to);
+            }
+            from = to;
         }
         return keyed;
     }
