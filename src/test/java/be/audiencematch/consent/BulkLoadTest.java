@@ -131,6 +131,34 @@ class BulkLoadTest {
     }
 
     @Test
+    void aLostConnectionFailsTheCommandsItHadSentRatherThanSendingThemAgain() throws Exception {
+        // What a bulk load relies on: a record call is not idempotent (run twice, the second run finds the subscribers
+        // the first created and counts them as replaced, leaving them unlinked). Lettuce reconnects, but fails what it
+        // had sent, so the load fails (503) and is sent again whole, which is safe.
+        StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
+        try {
+            var id = connection.async().clientId().toCompletableFuture();
+            connection.flushCommands();
+            long clientId = id.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            var waiting = connection.async().blpop(10, "test:never-filled".getBytes(StandardCharsets.UTF_8))
+                    .toCompletableFuture();
+            connection.flushCommands();
+            try (Inspector inspector = new Inspector()) {
+                // Killed once Redis runs the BLPOP: the command was sent, not merely queued in the client.
+                while (!inspector.commandOf(clientId).equals("blpop")) {
+                    Thread.onSpinWait();
+                }
+                inspector.killClient(clientId);
+            }
+            // Resent after a reconnect, the BLPOP would wait its 10 s and this would time out instead.
+            org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> waiting.get(5, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            connection.close();
+        }
+    }
+
+    @Test
     void aLoadRacingErasuresAndReplacementsEndsConsistent() {
         int count = 10_000;
         int from = range(count + 100_000);

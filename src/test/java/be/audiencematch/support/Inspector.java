@@ -74,6 +74,18 @@ public final class Inspector implements AutoCloseable {
         return redis.keys(bytes(pattern)).size();
     }
 
+    /** The command another client is running or ran last (CLIENT LIST's cmd), such as "blpop". */
+    public String commandOf(long clientId) {
+        String line = redis.clientList(io.lettuce.core.ClientListArgs.Builder.ids(clientId));
+        java.util.regex.Matcher cmd = java.util.regex.Pattern.compile(" cmd=([^ ]+)").matcher(line);
+        return cmd.find() ? cmd.group(1) : "";
+    }
+
+    /** Closes another client's connection, as a network failure or a failover would. */
+    public void killClient(long clientId) {
+        redis.clientKill(io.lettuce.core.KillArgs.Builder.id(clientId));
+    }
+
     /** Forgets every loaded script, as a restarted or failed-over Redis would. */
     public void forgetScripts() {
         redis.scriptFlush();
