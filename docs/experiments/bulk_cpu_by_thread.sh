@@ -35,7 +35,7 @@ SPID=$!
 for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$HP/q/health/ready" && break; sleep 0.1; done
 TOKEN="$(bin/audience-match token --role subscriber-feed --sub feed)"
 post() { curl -sf -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/x-ndjson" \
-  --data-binary "@$1" "http://127.0.0.1:$HP/v1/subscribers/bulk"; }
+  -T "$1" "http://127.0.0.1:$HP/v1/subscribers/bulk"; }
 [[ "$WARM" -gt 0 ]] && post "$D/warm.ndjson"
 snapshot() {  # thread group and CPU ticks of every service thread, then Redis' ticks
   for t in /proc/"$SPID"/task/*; do

@@ -55,7 +55,7 @@ final class Bench {
             long memoryBefore = usedMemory(redis);
 
             progress("bulk load of %d subscribers through POST /v1/subscribers/bulk (curl, from a file)", n);
-            double bulkSeconds = CurlPost.bulkLoad(baseUrl, feed, render(n, SyntheticBase::ndjsonLine));
+            double bulkSeconds = CurlPost.bulkLoad(baseUrl, feed, n, SyntheticBase::ndjsonLine);
 
             for (int s = 0; s < segmentCount; s++) {
                 int segment = s;

@@ -57,7 +57,7 @@ public class MatchingUpload {
     /** Blocks the calling worker thread while it streams; never call it on an event loop. */
     public Outcome read(InputStream body, IdentifierType type) throws IOException {
         StatefulRedisConnection<byte[], byte[]> connection =
-                RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
+                RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
         try {
             store.preloadResolve(connection);
             return read(body, type, connection);

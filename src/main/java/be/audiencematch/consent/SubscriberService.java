@@ -110,7 +110,7 @@ public class SubscriberService {
      */
     public BulkReport bulkLoad(InputStream body) {
         long started = System.nanoTime();
-        StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.dedicated().toCompletableFuture());
+        StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
         try {
             BulkChunk.preloadScripts(connection);
             boolean quiet = QuietCommands.supported(connection);

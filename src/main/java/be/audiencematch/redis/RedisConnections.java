@@ -41,6 +41,8 @@ public class RedisConnections {
     private static final Logger LOG = Logger.getLogger(RedisConnections.class);
 
     private final RedisClient client;
+    /** For bulk loads and list uploads: the same, with a longer command timeout (bulk()). */
+    private final RedisClient bulkClient;
     private final RedisURI configured;
     /** On Redis Cluster: who serves the key prefix's slot; null on a standalone Redis. */
     private final ClusterSlotOwner slotOwner;
@@ -63,22 +65,21 @@ public class RedisConnections {
                             @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout,
                             @ConfigProperty(name = "audience-match.redis.cluster", defaultValue = "false") boolean cluster,
                             @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String keyPrefix,
+                            @ConfigProperty(name = "audience-match.redis.bulk-timeout", defaultValue = "60s")
+                            Duration bulkTimeout,
                             Vertx vertx) {
         this.configured = RedisURI.create(url);
         this.configured.setTimeout(timeout);
-        this.client = RedisClient.create(ClientResources.builder()
+        ClientResources resources = ClientResources.builder()
                 .eventLoopGroupProvider(new VertxEventLoops(vertx))
                 // Lettuce records every command's latency in HdrHistograms when they are on the class path (they are,
                 // for Micrometer); nobody reads them here, and on the hot path each answer would pay for it.
                 .commandLatencyRecorder(CommandLatencyRecorder.disabled())
-                .build());
-        this.client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                // Fail fast while disconnected: the caller gets a 503 instead of a request that hangs.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).keepAlive(true).build())
-                .timeoutOptions(TimeoutOptions.enabled(timeout))
-                .build());
+                .build();
+        this.client = RedisClient.create(resources);
+        this.client.setOptions(options(timeout));
+        this.bulkClient = RedisClient.create(resources);
+        this.bulkClient.setOptions(options(bulkTimeout));
         if (cluster) {
             this.slotOwner = new ClusterSlotOwner(client, configured, keyPrefix);
             // A failover or a resharding moves the slot: look every few seconds, reconnect when it moved. Meanwhile
@@ -88,6 +89,16 @@ public class RedisConnections {
             this.slotOwner = null;
             this.target = configured;
         }
+    }
+
+    private static ClientOptions options(Duration timeout) {
+        return ClientOptions.builder()
+                .autoReconnect(true)
+                // Fail fast while disconnected: the caller gets a 503 instead of a request that hangs.
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).keepAlive(true).build())
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .build();
     }
 
     /** The node to connect to; on a cluster found on first use (and again after it moved). */
@@ -247,6 +258,18 @@ public class RedisConnections {
     }
 
     /**
+     * Like {@link #dedicated()}, for a bulk load or a list upload, whose commands wait behind a whole pipeline of
+     * their own: a command's timeout counts from when it is queued, and at 10M subscribers a chunk's calls queue
+     * behind seconds of Redis work (audience-match.redis.bulk-timeout, 60 s by default, rather than 5).
+     */
+    public CompletionStage<StatefulRedisConnection<byte[], byte[]>> bulk() {
+        return target().thenCompose(node -> bulkClient.connectAsync(ByteArrayCodec.INSTANCE, node)).thenApply(c -> {
+            c.setAutoFlushCommands(false);
+            return c;
+        });
+    }
+
+    /**
      * Waits for a Redis result on a worker thread (the streaming uploads); unwraps failures so that the problem
      * mappers see Lettuce's own exceptions. Never call it on an event loop: the answer is read there.
      */
@@ -278,5 +301,6 @@ public class RedisConnections {
             current.join().close();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        bulkClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
     }
 }
