@@ -48,10 +48,6 @@ final class CurlPost {
         return load.seconds();
     }
 
-    static Result post(String url, String token, String contentType, byte[] body) throws IOException, InterruptedException {
-        return post(url, token, contentType, out -> out.write(body));
-    }
-
     static Result post(String url, String token, String contentType, Body body) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory("am-curl-post");
         try {
