@@ -17,8 +17,8 @@ import java.util.concurrent.CompletableFuture;
  * Commands that Redis runs without answering them one by one: {@code CLIENT REPLY OFF}, the commands, {@code CLIENT
  * REPLY ON}, of which only the last answers ({@code OK}). For bulk writes whose answers nobody reads (a transaction's
  * {@code QUEUED}s and counts): Lettuce then handles one command instead of hundreds, each with its future, its
- * encoding and its decoded answer, and Redis writes one answer. Sent as a whole, so a reconnect that sends it again
- * sends all of it. What the commands did must be read back from Redis (a marker they set): their errors are not seen.
+ * encoding and its decoded answer, and Redis writes one answer. One command on the wire: written, answered or failed
+ * as a whole. What the commands did must be read back from Redis (a marker they set): their errors are not seen.
  * Ask {@link #supported} first: where {@code CLIENT REPLY} is refused, Redis would answer every command.
  */
 public final class QuietCommands {

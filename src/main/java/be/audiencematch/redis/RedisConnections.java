@@ -118,7 +118,19 @@ public class RedisConnections {
     }
 
     private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connect() {
-        return target().thenCompose(node -> client.connectAsync(ByteArrayCodec.INSTANCE, node));
+        return connect(client);
+    }
+
+    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connect(RedisClient from) {
+        return target().thenCompose(node -> from.connectAsync(ByteArrayCodec.INSTANCE, node));
+    }
+
+    /** A connection of the caller's own, flushed when the caller says so. */
+    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> manuallyFlushed(RedisClient from) {
+        return connect(from).thenApply(c -> {
+            c.setAutoFlushCommands(false);
+            return c;
+        });
     }
 
     private void checkTopology() {
@@ -251,10 +263,7 @@ public class RedisConnections {
      * batch of thousands goes out in a few writes. The caller closes it.
      */
     public CompletionStage<StatefulRedisConnection<byte[], byte[]>> dedicated() {
-        return connect().thenApply(c -> {
-            c.setAutoFlushCommands(false);
-            return c;
-        });
+        return manuallyFlushed(client);
     }
 
     /**
@@ -263,10 +272,7 @@ public class RedisConnections {
      * behind seconds of Redis work (audience-match.redis.bulk-timeout, 60 s by default, rather than 5).
      */
     public CompletionStage<StatefulRedisConnection<byte[], byte[]>> bulk() {
-        return target().thenCompose(node -> bulkClient.connectAsync(ByteArrayCodec.INSTANCE, node)).thenApply(c -> {
-            c.setAutoFlushCommands(false);
-            return c;
-        });
+        return manuallyFlushed(bulkClient);
     }
 
     /**

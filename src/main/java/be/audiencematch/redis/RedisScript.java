@@ -68,17 +68,9 @@ public final class RedisScript {
     }
 
     /**
-     * Runs by body (EVAL), never by digest: for a script whose effect must not wait for a NOSCRIPT round trip, such
-     * as a check between WATCH and MULTI (the commands after it are already on their way).
-     */
-    public <T> CompletionStage<T> runByBody(RedisAsyncCommands<byte[], byte[]> redis,
-                                            Supplier<CommandOutput<byte[], byte[], T>> output, PackedArgs args) {
-        return redis.dispatch(CommandType.EVAL, output.get(), args.forScript(body));
-    }
-
-    /**
-     * Starts this script's call by body among {@link QuietCommands}: EVAL, the body, no keys; add the
-     * {@code arguments} arguments to what this returns.
+     * Starts this script's call among {@link QuietCommands}: EVAL, the body, no keys; add the {@code arguments}
+     * arguments to what this returns. Always by body, never by digest: a NOSCRIPT there would go unanswered, and the
+     * commands after it would run without the script (such as a check between WATCH and MULTI).
      */
     public PackedArgs evalAmong(QuietCommands commands, int arguments) {
         return commands.command(3 + arguments).add(EVAL).add(body).add(NO_KEYS);
