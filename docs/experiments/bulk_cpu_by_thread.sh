@@ -9,7 +9,7 @@ N="${1:-1000000}"; WARM="${WARM:-0}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"; cd "$ROOT"
 CP="target/quarkus-app/app/*:target/quarkus-app/lib/main/*"
 D="$(mktemp -d)"; RPID=""; SPID=""
-trap '[[ -n "$SPID" ]] && kill "$SPID" 2>/dev/null; [[ -n "$RPID" ]] && kill "$RPID" 2>/dev/null; wait 2>/dev/null; rm -rf "$D"' EXIT
+trap '[[ -n "$SPID" ]] && kill "$SPID" 2>/dev/null || true; [[ -n "$RPID" ]] && kill "$RPID" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$D"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RP="$(free_port)"; HP="$(free_port)"
 # The NDJSON bodies, as the benchmarks render them.
@@ -28,6 +28,8 @@ java -cp "$CP" "$D/Render.java" "$N" "$D/load.ndjson" 0
 redis-server --port "$RP" --bind 127.0.0.1 --save "" --appendonly no --dir "$D" --hash-max-listpack-entries 1024 \
   --logfile "$D/redis.log" </dev/null >/dev/null 2>&1 &
 RPID=$!
+# The service refuses to start without its keys; a fresh checkout has none yet.
+java -cp "$CP" be.audiencematch.cli.Cli ensure-keys
 bits=8; while (( bits < 16 && (1 << bits) * 32 < N )); do bits=$((bits + 1)); done
 AUDIENCE_MATCH_BUCKET_BITS=$bits AUDIENCE_MATCH_REDIS_URL="redis://127.0.0.1:$RP" QUARKUS_HTTP_PORT="$HP" \
   java -Xmx2g ${JAVA_OPTS:-} -jar target/quarkus-app/quarkus-run.jar >"$D/service.log" 2>&1 &

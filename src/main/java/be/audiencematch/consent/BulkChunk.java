@@ -79,7 +79,6 @@ final class BulkChunk {
     private int[] householdHash;
 
     private final List<Slice> slices = new ArrayList<>();
-    private int[] number;
 
     /** The positions one step-1 call wrote, and its answer. */
     private record Slice(int[] positions, CompletableFuture<List<Object>> reply) {
@@ -273,13 +272,46 @@ final class BulkChunk {
             }
         }
         int[] order = sortedBy(bucketOf, 1 << buckets.bits(), kept);
-        for (int from = 0; from < kept; from += RECORDS_PER_CALL) {
-            int[] positions = Arrays.copyOfRange(order, from, Math.min(kept, from + RECORDS_PER_CALL));
+        recordOrder = order;
+        guessedFirst = expected;
+        sendRecordCalls(connection, order, bucketOf, expected);
+    }
+
+    /** The record calls, a slice of the bucket order each (a loop apart from the sorting: see recordArgs). */
+    private void sendRecordCalls(StatefulRedisConnection<byte[], byte[]> connection, int[] order, int[] bucketOf,
+                                 long expected) {
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
+        for (int from = 0; from < order.length; from += RECORDS_PER_CALL) {
+            int[] positions = Arrays.copyOfRange(order, from, Math.min(order.length, from + RECORDS_PER_CALL));
             slices.add(new Slice(positions, RECORDS.run(r, () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
-                    recordArgs(positions, bucketOf, expected)).toCompletableFuture()));
-            expected += positions.length;
+                    recordArgs(positions, bucketOf, expected + from)).toCompletableFuture()));
             connection.flushCommands();
         }
+    }
+
+    /** The kept lines in the order their records went, and the number the first of them was expected to get. */
+    private int[] recordOrder;
+    private long guessedFirst = -1;
+    /** Steps 2 to 4 built ahead for the numbers the records were expected to get; null when not built. */
+    private Links prepared;
+
+    /**
+     * Builds steps 2 to 4 for the numbers the records were sent with (call after {@link #writeRecords}), while Redis
+     * writes them: when its answers confirm those numbers (the usual case) the links go the moment they come, rather
+     * than after the sorting and encoding, which at the end of a load is time Redis would wait for (writeLinks).
+     */
+    void prepareLinks(boolean quiet) {
+        if (recordOrder == null || recordOrder.length == 0) {
+            return;
+        }
+        int[] guessed = new int[size];
+        Arrays.fill(guessed, -1);
+        for (int j = 0; j < recordOrder.length; j++) {
+            guessed[recordOrder[j]] = (int) (guessedFirst + j);
+        }
+        List<long[]> ranges = new ArrayList<>();
+        ranges.add(new long[] {guessedFirst, recordOrder.length});
+        prepared = buildLinks(guessed, ranges, quiet);
     }
 
     /** bulk_records.lua's arguments for these positions (in bucket order). */
@@ -287,32 +319,46 @@ final class BulkChunk {
         int n = positions.length;
         PackedArgs args = new PackedArgs(n * 96);
         args.add(store.prefixBytes()).addDecimal(n);
-        args.begin(n);
-        for (int p : positions) {
-            args.put((byte) ('0' + consents[p]));
-        }
-        args.end();
-        args.begin(4 * n);
-        for (int p : positions) {
-            int tag = householdTag(p);
-            args.put((byte) (tag >>> 24)).put((byte) (tag >>> 16)).put((byte) (tag >>> 8)).put((byte) tag);
-        }
-        args.end();
+        masks(args, positions);
+        tags(args, positions);
         for (int bit = 1; bit <= 4; bit <<= 1) {
             consentWords(args, positions, bit);
         }
         args.addDecimal(firstNumber);
+        // Loops in methods of their own, each small: one long method with all of them inlined cost the compiler
+        // more than the load it sped up (four C2 compilations of ~0.2 s each, most of them on-stack replacements).
         for (int start = 0; start < n; ) {
             int end = runEnd(positions, start, bucketOf);
             args.add(store.recordKey(bucketOf[positions[start]])).addDecimal(end - start);
-            for (int j = start; j < end; j++) {
-                int p = positions[j];
-                args.add(ids, idStart(p), idEnd(p) - idStart(p));
-                writeRecord(args, p, firstNumber + j);
-            }
+            recordRun(args, positions, start, end, firstNumber);
             start = end;
         }
         return args;
+    }
+
+    private void masks(PackedArgs args, int[] positions) {
+        args.begin(positions.length);
+        for (int p : positions) {
+            args.put((byte) ('0' + consents[p]));
+        }
+        args.end();
+    }
+
+    private void tags(PackedArgs args, int[] positions) {
+        args.begin(4 * positions.length);
+        for (int p : positions) {
+            args.putInt(householdTag(p));
+        }
+        args.end();
+    }
+
+    /** Positions [start, end) of one record bucket: id, then record. */
+    private void recordRun(PackedArgs args, int[] positions, int start, int end, long firstNumber) {
+        for (int j = start; j < end; j++) {
+            int p = positions[j];
+            args.add(ids, idStart(p), idEnd(p) - idStart(p));
+            writeRecord(args, p, firstNumber + j);
+        }
     }
 
     /** One consent's bits for the positions in order, as u32 words (the last one as wide as what is left). */
@@ -325,7 +371,7 @@ final class BulkChunk {
             for (int j = 0; j < width; j++) {
                 value = (value << 1) | ((consents[positions[32 * w + j]] & bit) != 0 ? 1 : 0);
             }
-            args.put((byte) (value >>> 24)).put((byte) (value >>> 16)).put((byte) (value >>> 8)).put((byte) value);
+            args.putInt(value);
         }
         args.end();
     }
@@ -337,8 +383,7 @@ final class BulkChunk {
     private void writeRecord(PackedArgs args, int p, long number) {
         int length = tailInto(p);
         int num = (int) number;
-        args.begin(4 + length).put((byte) (num >>> 24)).put((byte) (num >>> 16)).put((byte) (num >>> 8)).put((byte) num)
-                .put(tail, 0, length).end();
+        args.begin(4 + length).putInt(num).put(tail, 0, length).end();
     }
 
     /** Line p's record without its number, as subscriber_upsert.lua describes it (the single upsert uses it too). */
@@ -411,8 +456,9 @@ final class BulkChunk {
     }
 
     /**
-     * Steps 2 to 4, once step 1 has answered (waits for it: call on a worker thread): queues the identifier,
-     * household and clean-up calls, each sent as soon as it is made, and returns when Redis has run them all.
+     * Steps 2 to 4, once step 1 has answered (waits for it: call on a worker thread): sends the identifier,
+     * household and clean-up calls (those {@link #prepareLinks} built, when Redis gave the guessed numbers) and
+     * returns when Redis has run them all.
      */
     CompletableFuture<Void> writeLinks(StatefulRedisConnection<byte[], byte[]> connection) {
         return writeLinks(connection, true);
@@ -420,8 +466,7 @@ final class BulkChunk {
 
     /** The same, with the identifier batches sent quietly or, where CLIENT REPLY is refused, through the script. */
     CompletableFuture<Void> writeLinks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
-        RedisAsyncCommands<byte[], byte[]> r = connection.async();
-        number = new int[size];
+        int[] number = new int[size];
         Arrays.fill(number, -1);
         List<long[]> ranges = new ArrayList<>();
         for (Slice slice : slices) {
@@ -444,30 +489,68 @@ final class BulkChunk {
                 }
             }
         }
+        Links links = prepared;
+        prepared = null;
         if (ranges.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
+        // Equal numbers mean equal ranges: one run from the first guessed number.
+        if (links == null || links.quiet() != quiet || !Arrays.equals(links.number(), number)) {
+            links = buildLinks(number, ranges, quiet);
+            rebuiltLinks++;
+        }
+        return send(connection, links);
+    }
+
+    /**
+     * Steps 2 to 4 for these numbers, built and not yet sent: the identifier batches (quiet transactions or script
+     * calls), the household calls, and what a discarded batch needs to go again.
+     */
+    private record Links(int[] number, List<long[]> ranges, boolean quiet, Entries entries, byte[] marks,
+                         List<QuietCommands> guarded, List<PackedArgs> byScript, List<PackedArgs> households) {
+    }
+
+    private Links buildLinks(int[] number, List<long[]> ranges, boolean quiet) {
+        Entries entries = identifierEntries(number);
+        int batches = (entries.owners().length + ENTRIES_PER_CALL - 1) / ENTRIES_PER_CALL;
+        byte[] marks = quiet ? store.bulkMarksKey(Long.toHexString(RANDOM.nextLong())) : null;
+        List<QuietCommands> guarded = new ArrayList<>();
+        List<PackedArgs> byScript = new ArrayList<>();
+        for (int batch = 0; batch < batches; batch++) {
+            if (quiet) {
+                guarded.add(guardedBatch(entries, ranges, batch, marks));
+            } else {
+                byScript.add(guardedIdentifierArgs(entries, ranges, batch));
+            }
+        }
+        return new Links(number, ranges, quiet, entries, marks, guarded, byScript, householdArgs(number, ranges));
+    }
+
+    private CompletableFuture<Void> send(StatefulRedisConnection<byte[], byte[]> connection, Links links) {
+        RedisAsyncCommands<byte[], byte[]> r = connection.async();
         List<CompletableFuture<?>> calls = new ArrayList<>();
-        calls.add(writeIdentifiers(connection, ranges, quiet));
-        writeHouseholds(connection, ranges, calls);
+        calls.add(links.quiet() ? sendQuietly(connection, links) : sendByScript(connection, links));
+        for (PackedArgs args : links.households()) {
+            calls.add(HOUSEHOLDS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args).toCompletableFuture());
+        }
+        connection.flushCommands();
         // The loading bits go last: a batch sent again after a discarded transaction still needs them.
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).thenCompose(linked -> {
             CompletableFuture<Long> loaded = LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                    withRanges(ranges, 64)).toCompletableFuture();
+                    withRanges(links.ranges(), 64)).toCompletableFuture();
             connection.flushCommands();
             return loaded.thenApply(done -> null);
         });
     }
 
     /**
-     * Step 2: the new subscribers' identifier entries, sorted by index bucket, in batches. Each batch is written with
-     * plain HSETs in a transaction watched over the chunk's loading bits ({@code bulk_guard.lua}): Lua would cost Redis
-     * twice the CPU of the HSETs themselves, interning every field and number as a Lua string. A batch that a
-     * replacement or erasure meanwhile has discarded goes again through {@code bulk_identifiers.lua}, which checks entry
-     * by entry. The future completes when every batch is in.
+     * Step 2's entries: the new subscribers' identifier entries, sorted by index bucket, written in batches. Each batch
+     * is a transaction of plain HSETs watched over the chunk's loading bits ({@code bulk_guard.lua}): Lua would cost
+     * Redis twice the CPU of the HSETs themselves, interning every field and number as a Lua string. A batch that a
+     * replacement or erasure meanwhile has discarded goes again through {@code bulk_identifiers.lua}, which checks
+     * entry by entry.
      */
-    private CompletableFuture<Void> writeIdentifiers(StatefulRedisConnection<byte[], byte[]> connection,
-                                                     List<long[]> ranges, boolean quiet) {
+    private Entries identifierEntries(int[] number) {
         // A counting sort that moves the entries themselves (field, number, family) into bucket order, so that the
         // arguments are then written from sequential memory rather than by jumping through the chunk.
         int bits = buckets.bits();
@@ -499,37 +582,34 @@ final class BulkChunk {
                 }
             }
         }
-        int batches = (count + ENTRIES_PER_CALL - 1) / ENTRIES_PER_CALL;
-        return quiet ? sendQuietly(connection, entries, ranges, batches) : sendByScript(connection, entries, ranges, batches);
+        return entries;
     }
 
     /** Every batch through the script, checked entry by entry (a connection that may not turn answers off). */
-    private CompletableFuture<Void> sendByScript(StatefulRedisConnection<byte[], byte[]> connection, Entries entries,
-                                                 List<long[]> ranges, int batches) {
+    private CompletableFuture<Void> sendByScript(StatefulRedisConnection<byte[], byte[]> connection, Links links) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         List<CompletableFuture<?>> calls = new ArrayList<>();
-        for (int batch = 0; batch < batches; batch++) {
-            calls.add(identifiersByScript(r, entries, ranges, batch));
+        for (PackedArgs args : links.byScript()) {
+            calls.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args).toCompletableFuture());
         }
         connection.flushCommands();
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
     }
 
     /**
-     * Every batch as a guarded transaction of plain HSETs ({@link #sendGuarded}), then the chunk's marks read back:
+     * Every batch as a guarded transaction of plain HSETs ({@link #guardedBatch}), then the chunk's marks read back:
      * the batches a concurrent change discarded go again through the script.
      */
-    private CompletableFuture<Void> sendQuietly(StatefulRedisConnection<byte[], byte[]> connection, Entries entries,
-                                                List<long[]> ranges, int batches) {
+    private CompletableFuture<Void> sendQuietly(StatefulRedisConnection<byte[], byte[]> connection, Links links) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
-        byte[] marks = store.bulkMarksKey(Long.toHexString(RANDOM.nextLong()));
         List<CompletableFuture<String>> sent = new ArrayList<>();
-        for (int batch = 0; batch < batches; batch++) {
-            sent.add(sendGuarded(connection, entries, ranges, batch, marks));
+        for (QuietCommands batch : links.guarded()) {
+            sent.add(batch.send(connection));
         }
-        CompletableFuture<byte[]> marked = r.get(marks).toCompletableFuture();
-        r.del(marks);
+        CompletableFuture<byte[]> marked = r.get(links.marks()).toCompletableFuture();
+        r.del(links.marks());
         connection.flushCommands();
+        int batches = links.guarded().size();
         // On a worker, not on the event loop that reads Redis' answers (it serves HTTP too): a burst of discarded
         // batches costs a few hundred kilobytes of arguments each.
         return CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).thenCombine(marked, (all, bits) -> bits)
@@ -543,7 +623,8 @@ final class BulkChunk {
                             throw new IllegalStateException("an identifier batch was written without its check");
                         }
                         if (!applied) {
-                            again.add(identifiersByScript(r, entries, ranges, batch));
+                            again.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
+                                    guardedIdentifierArgs(links.entries(), links.ranges(), batch)).toCompletableFuture());
                         }
                     }
                     discardedBatches += again.size();
@@ -559,14 +640,6 @@ final class BulkChunk {
 
     /** Marks keys name their chunk by a random token, so that loads running side by side never share one. */
     private static final SecureRandom RANDOM = new SecureRandom();
-
-    private CompletableFuture<Long> identifiersByScript(RedisAsyncCommands<byte[], byte[]> r, Entries entries,
-                                                        List<long[]> ranges, int batch) {
-        int from = batch * ENTRIES_PER_CALL;
-        int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
-        return IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                guardedIdentifierArgs(entries, ranges, from, to)).toCompletableFuture();
-    }
 
     private static final byte[] WATCH = ascii("WATCH");
     private static final byte[] MULTI = ascii("MULTI");
@@ -584,8 +657,7 @@ final class BulkChunk {
      * read back from the marks (bulk_guard.lua). One Lettuce command for the whole batch, which a reconnect would send
      * again whole, WATCH and guard included.
      */
-    private CompletableFuture<String> sendGuarded(StatefulRedisConnection<byte[], byte[]> connection,
-                                                  Entries entries, List<long[]> ranges, int batch, byte[] marks) {
+    private QuietCommands guardedBatch(Entries entries, List<long[]> ranges, int batch, byte[] marks) {
         int from = batch * ENTRIES_PER_CALL;
         int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
         QuietCommands quiet = new QuietCommands((to - from) * 24 + 4096);
@@ -605,7 +677,7 @@ final class BulkChunk {
         quiet.command(4).add(SETBIT).add(marks).addDecimal(2L * batch + 1).add(ONE);
         quiet.command(3).add(PEXPIRE).add(marks).addDecimal(MARKS_TTL_MS);
         quiet.command(1).add(EXEC);
-        return quiet.send(connection);
+        return quiet;
     }
 
     /** A chunk's new identifier entries in index-bucket order: field, subscriber number, family. */
@@ -619,8 +691,17 @@ final class BulkChunk {
         return discardedBatches;
     }
 
-    /** bulk_identifiers.lua's arguments for entries [from, to). */
-    private PackedArgs guardedIdentifierArgs(Entries entries, List<long[]> ranges, int from, int to) {
+    /** How often the links were built again because Redis' numbers were not the guessed ones (for tests). */
+    private int rebuiltLinks;
+
+    int rebuiltLinks() {
+        return rebuiltLinks;
+    }
+
+    /** bulk_identifiers.lua's arguments for batch b. */
+    private PackedArgs guardedIdentifierArgs(Entries entries, List<long[]> ranges, int batch) {
+        int from = batch * ENTRIES_PER_CALL;
+        int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
         PackedArgs args = withRanges(ranges, (to - from) * 32);
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
@@ -658,13 +739,41 @@ final class BulkChunk {
         return (identifiers[at] << bits) | digestBucket(at);
     }
 
-    private void writeHouseholds(StatefulRedisConnection<byte[], byte[]> connection, List<long[]> ranges,
-                                 List<CompletableFuture<?>> calls) {
-        // New members grouped by household, in household-bucket order, equal ids side by side.
+    /** Step 3's calls: the new members' household entries, in household-bucket order. */
+    private List<PackedArgs> householdArgs(int[] number, List<long[]> ranges) {
+        HouseholdGroups groups = householdGroups(number);
+        List<PackedArgs> calls = new ArrayList<>();
+        for (int from = 0; from < groups.count(); from += ENTRIES_PER_CALL) {
+            int length = Math.min(groups.count(), from + ENTRIES_PER_CALL) - from;
+            int[] positions = new int[length];
+            for (int j = 0; j < length; j++) {
+                positions[j] = from + j;
+            }
+            PackedArgs args = withRanges(ranges, length * 48);
+            for (int start = 0; start < length; ) {
+                int end = runEnd(positions, start, groups.bucketOf());
+                args.add(store.householdKey(groups.bucketOf()[positions[start]])).addDecimal(end - start);
+                householdRun(args, groups, number, positions, start, end);
+                start = end;
+            }
+            calls.add(args);
+        }
+        return calls;
+    }
+
+    /**
+     * New members grouped by household, in household-bucket order: group g's members are the lines
+     * {@code (int) keyed[first[g]]} to {@code (int) keyed[first[g] + members[g] - 1]}.
+     */
+    private record HouseholdGroups(long[] keyed, int[] first, int[] members, int[] bucketOf, int count) {
+    }
+
+    private HouseholdGroups householdGroups(int[] number) {
         boolean[] member = new boolean[size];
         for (int i = 0; i < size; i++) {
             member[i] = number[i] >= 0 && householdEnd(i) > householdStart(i);
         }
+        // Equal ids side by side.
         long[] keyed = byBucketThenHash(householdHash, member);
         int count = keyed.length;
         int[] first = new int[count];
@@ -691,34 +800,26 @@ final class BulkChunk {
         }
         int[] bucketOf = new int[groups];
         for (int g = 0; g < groups; g++) {
-            int i = (int) keyed[first[g]];
-            bucketOf[g] = buckets.ofHash(householdHash[i]);
+            bucketOf[g] = buckets.ofHash(householdHash[(int) keyed[first[g]]]);
         }
-        for (int from = 0; from < groups; from += ENTRIES_PER_CALL) {
-            int[] positions = new int[Math.min(groups, from + ENTRIES_PER_CALL) - from];
-            for (int j = 0; j < positions.length; j++) {
-                positions[j] = from + j;
+        return new HouseholdGroups(keyed, first, members, bucketOf, groups);
+    }
+
+    /** Groups positions[start, end) of one household bucket: household id, then its new members' numbers. */
+    private void householdRun(PackedArgs args, HouseholdGroups groups, int[] number, int[] positions, int start,
+                              int end) {
+        long[] keyed = groups.keyed();
+        for (int j = start; j < end; j++) {
+            int g = positions[j];
+            int first = groups.first()[g];
+            int members = groups.members()[g];
+            int i = (int) keyed[first];
+            args.add(households, householdStart(i), householdEnd(i) - householdStart(i));
+            args.begin(4 * members);
+            for (int m = first; m < first + members; m++) {
+                args.putInt(number[(int) keyed[m]]);
             }
-            PackedArgs args = withRanges(ranges, positions.length * 48);
-            for (int start = 0; start < positions.length; ) {
-                int end = runEnd(positions, start, bucketOf);
-                args.add(store.householdKey(bucketOf[positions[start]])).addDecimal(end - start);
-                for (int j = start; j < end; j++) {
-                    int g = positions[j];
-                    int i = (int) keyed[first[g]];
-                    args.add(households, householdStart(i), householdEnd(i) - householdStart(i));
-                    args.begin(4 * members[g]);
-                    for (int m = first[g]; m < first[g] + members[g]; m++) {
-                        int num = number[(int) keyed[m]];
-                        args.put((byte) (num >>> 24)).put((byte) (num >>> 16)).put((byte) (num >>> 8)).put((byte) num);
-                    }
-                    args.end();
-                }
-                start = end;
-            }
-            calls.add(HOUSEHOLDS.run(connection.async(), () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args)
-                    .toCompletableFuture());
-            connection.flushCommands();
+            args.end();
         }
     }
 

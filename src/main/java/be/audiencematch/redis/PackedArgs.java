@@ -71,6 +71,16 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
         return this;
     }
 
+    /** Four bytes, most significant first (within an argument begun with room for them). */
+    public PackedArgs putInt(int value) {
+        wire[size] = (byte) (value >>> 24);
+        wire[size + 1] = (byte) (value >>> 16);
+        wire[size + 2] = (byte) (value >>> 8);
+        wire[size + 3] = (byte) value;
+        size += 4;
+        return this;
+    }
+
     public PackedArgs put(byte[] bytes, int from, int length) {
         System.arraycopy(bytes, from, wire, size, length);
         size += length;

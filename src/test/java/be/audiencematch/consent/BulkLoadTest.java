@@ -58,6 +58,7 @@ class BulkLoadTest {
         StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
         try {
             chunk.writeRecords(connection);
+            chunk.prepareLinks(true);
             // Redis runs one connection's commands in order: once PING answers, the records are there.
             var ping = connection.async().ping();
             connection.flushCommands();
@@ -71,6 +72,7 @@ class BulkLoadTest {
             chunk.writeLinks(connection).join();
             assertEquals(1, chunk.discardedBatches(),
                     "the identifier batch's transaction was discarded and went through the entry-by-entry script");
+            assertEquals(0, chunk.rebuiltLinks(), "the links built before the changes went; their guard kept them right");
 
             try (Inspector inspector = new Inspector()) {
                 assertEquals(-1, inspector.numberOf(erased));
@@ -112,12 +114,14 @@ class BulkLoadTest {
             StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
             try {
                 chunk.writeRecords(connection);
+                chunk.prepareLinks(quiet);
                 chunk.writeLinks(connection, quiet).join();
             } finally {
                 connection.close();
             }
             // 6,000 identifier entries: two batches, neither discarded, both read back from the chunk's marks.
             assertEquals(0, chunk.discardedBatches(), "quiet: " + quiet);
+            assertEquals(0, chunk.rebuiltLinks(), "Redis gave the guessed numbers: the links built ahead went");
             try (Inspector inspector = new Inspector()) {
                 for (int i = from; i < from + count; i++) {
                     long n = inspector.numberOf(i);
@@ -231,7 +235,9 @@ class BulkLoadTest {
             long next = inspector.counter("am:seq");
             // Too high by 5, and one subscriber is not new: both are for Redis to notice.
             chunk.writeRecords(connection, next + 5);
+            chunk.prepareLinks(true);
             chunk.writeLinks(connection).join();
+            assertEquals(1, chunk.rebuiltLinks(), "the links built ahead held the guessed numbers");
 
             assertEquals(next + 7, inspector.counter("am:seq"), "seven new subscribers, numbered without a gap");
             assertEquals(next + 7, chunk.nextNumber(), "the next chunk's guess, read from the answers");

@@ -39,6 +39,8 @@ class PackedArgsTest {
         plain.add(new byte[0]).add(binary).add(java.util.Arrays.copyOfRange(binary, 10, 30));
         packed.begin(3).put((byte) 'a').put("bcd".getBytes(StandardCharsets.US_ASCII), 0, 2).end();
         plain.add("abc".getBytes(StandardCharsets.US_ASCII));
+        packed.begin(8).putInt(0x01020304).putInt(-2).end();
+        plain.add(new byte[] {1, 2, 3, 4, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xfe});
         assertArrayEquals(encoded(plain), encoded(packed));
         assertEquals(plain.count(), packed.count());
     }
