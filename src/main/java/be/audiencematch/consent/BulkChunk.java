@@ -590,7 +590,7 @@ final class BulkChunk {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         List<CompletableFuture<?>> calls = new ArrayList<>();
         for (PackedArgs args : links.byScript()) {
-            calls.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args).toCompletableFuture());
+            calls.add(identifiersByScript(r, args));
         }
         connection.flushCommands();
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0]));
@@ -623,8 +623,8 @@ final class BulkChunk {
                             throw new IllegalStateException("an identifier batch was written without its check");
                         }
                         if (!applied) {
-                            again.add(IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                                    guardedIdentifierArgs(links.entries(), links.ranges(), batch)).toCompletableFuture());
+                            again.add(identifiersByScript(r,
+                                    guardedIdentifierArgs(links.entries(), links.ranges(), batch)));
                         }
                     }
                     discardedBatches += again.size();
@@ -636,6 +636,10 @@ final class BulkChunk {
     /** Bit {@code offset} of a bitmap as GET returns it (null: no bit set). */
     private static boolean mark(byte[] bits, int offset) {
         return bits != null && offset / 8 < bits.length && (bits[offset / 8] & (0x80 >>> (offset % 8))) != 0;
+    }
+
+    private static CompletableFuture<Long> identifiersByScript(RedisAsyncCommands<byte[], byte[]> r, PackedArgs args) {
+        return IDENTIFIERS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args).toCompletableFuture();
     }
 
     /** Marks keys name their chunk by a random token, so that loads running side by side never share one. */
