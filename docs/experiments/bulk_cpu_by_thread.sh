@@ -3,7 +3,9 @@
 # CPU time per subscriber split by thread group (C2, worker, event loops, GC...) from /proc, and Redis' total
 # (docs/performance.md, seventh and eighth sessions). Run from the repository root after a build:
 #   docs/experiments/bulk_cpu_by_thread.sh [N]
-# Environment: JAVA_OPTS for the service's JVM; WARM=N to post N other subscribers first (a warmed service).
+# Environment: JAVA_OPTS for the service's JVM; WARM=N to post N other subscribers first (a warmed service);
+# BITS=N for other bucket bits than the launcher's choice; STATS=1 to print Redis' INFO commandstats after the load.
+# Also prints the service's and Redis' CPU (% of a core) every 0.25 s during the load ("t:redis%/service%").
 set -euo pipefail
 N="${1:-1000000}"; WARM="${WARM:-0}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"; cd "$ROOT"
@@ -31,7 +33,7 @@ RPID=$!
 # The service refuses to start without its keys; a fresh checkout has none yet.
 java -cp "$CP" be.audiencematch.cli.Cli ensure-keys
 bits=8; while (( bits < 16 && (1 << bits) * 32 < N )); do bits=$((bits + 1)); done
-AUDIENCE_MATCH_BUCKET_BITS=$bits AUDIENCE_MATCH_REDIS_URL="redis://127.0.0.1:$RP" QUARKUS_HTTP_PORT="$HP" \
+AUDIENCE_MATCH_BUCKET_BITS=${BITS:-$bits} AUDIENCE_MATCH_REDIS_URL="redis://127.0.0.1:$RP" QUARKUS_HTTP_PORT="$HP" \
   java -Xmx2g ${JAVA_OPTS:-} -jar target/quarkus-app/quarkus-run.jar >"$D/service.log" 2>&1 &
 SPID=$!
 for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$HP/q/health/ready" && break; sleep 0.1; done
@@ -45,9 +47,25 @@ snapshot() {  # thread group and CPU ticks of every service thread, then Redis' 
   done
   printf 'redis\t%s\n' "$(sed 's/.*) //' /proc/"$RPID"/stat | awk '{print $12 + $13}')"
 }
+ticks() { sed 's/.*) //' /proc/"$1"/stat | awk '{print $12 + $13}'; }
 snapshot > "$D/before"; started=$(date +%s.%N)
+( while true; do printf '%s %s %s\n' "$(date +%s.%N)" "$(ticks "$RPID")" "$(ticks "$SPID")"; sleep 0.25; done ) \
+  > "$D/timeline" &
+TL=$!
+trap 'kill "$TL" 2>/dev/null || true; [[ -n "$SPID" ]] && kill "$SPID" 2>/dev/null || true;
+  [[ -n "$RPID" ]] && kill "$RPID" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$D"' EXIT
 post "$D/load.ndjson"
 ended=$(date +%s.%N); snapshot > "$D/after"
+kill "$TL" 2>/dev/null || true
+python3 - "$D/timeline" <<'PY'
+import os, sys
+rows = [line.split() for line in open(sys.argv[1])]
+hz = os.sysconf('SC_CLK_TCK')
+out = [f"{float(b[0]) - float(rows[0][0]):.2f}:{(int(b[1]) - int(a[1])) * 100 / hz / (float(b[0]) - float(a[0])):.0f}/"
+       f"{(int(b[2]) - int(a[2])) * 100 / hz / (float(b[0]) - float(a[0])):.0f}" for a, b in zip(rows, rows[1:])]
+print("t:redis%/service%", " ".join(out))
+PY
+if [[ -n "${STATS:-}" ]]; then redis-cli -p "$RP" info commandstats | tr -d '\r' | grep -E 'calls=[0-9]{3,}' || true; fi
 python3 - "$D/before" "$D/after" "$N" "$started" "$ended" <<'PY'
 import os, sys, collections
 def read(path):
