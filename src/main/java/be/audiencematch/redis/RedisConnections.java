@@ -40,6 +40,10 @@ public class RedisConnections {
 
     private static final Logger LOG = Logger.getLogger(RedisConnections.class);
 
+    private final ClientResources resources;
+    private final Vertx vertx;
+    /** The cluster topology check's timer; -1 on a standalone Redis. */
+    private final long topologyTimer;
     private final RedisClient client;
     /** For bulk loads and list uploads: the same, with a longer command timeout (bulk()). */
     private final RedisClient bulkClient;
@@ -70,7 +74,8 @@ public class RedisConnections {
                             Vertx vertx) {
         this.configured = RedisURI.create(url);
         this.configured.setTimeout(timeout);
-        ClientResources resources = ClientResources.builder()
+        this.vertx = vertx;
+        this.resources = ClientResources.builder()
                 .eventLoopGroupProvider(new VertxEventLoops(vertx))
                 // Lettuce records every command's latency in HdrHistograms when they are on the class path (they are,
                 // for Micrometer); nobody reads them here, and on the hot path each answer would pay for it.
@@ -84,8 +89,9 @@ public class RedisConnections {
             this.slotOwner = new ClusterSlotOwner(client, configured, keyPrefix);
             // A failover or a resharding moves the slot: look every few seconds, reconnect when it moved. Meanwhile
             // commands fail (MOVED, or the old node is gone) and callers get 503 with Retry-After.
-            vertx.setPeriodic(TOPOLOGY_CHECK_MILLIS, id -> checkTopology());
+            this.topologyTimer = vertx.setPeriodic(TOPOLOGY_CHECK_MILLIS, id -> checkTopology());
         } else {
+            this.topologyTimer = -1;
             this.slotOwner = null;
             this.target = configured;
         }
@@ -306,7 +312,13 @@ public class RedisConnections {
         if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
             current.join().close();
         }
+        if (topologyTimer >= 0) {
+            vertx.cancelTimer(topologyTimer);
+        }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         bulkClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        // The clients leave shared resources running; their executors still hold the connect timeouts of connections
+        // opened just before, which would fire on stopped event loops (logged as errors) if left to run.
+        resources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
     }
 }
