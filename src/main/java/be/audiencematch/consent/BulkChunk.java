@@ -531,7 +531,8 @@ final class BulkChunk {
         List<CompletableFuture<?>> calls = new ArrayList<>();
         calls.add(links.quiet() ? sendQuietly(connection, links) : sendByScript(connection, links));
         for (PackedArgs args : links.households()) {
-            calls.add(HOUSEHOLDS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args).toCompletableFuture());
+            calls.add(HOUSEHOLDS.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE), args)
+                    .toCompletableFuture());
         }
         connection.flushCommands();
         // The loading bits go last: a batch sent again after a discarded transaction still needs them.

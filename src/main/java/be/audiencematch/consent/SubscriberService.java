@@ -173,8 +173,9 @@ public class SubscriberService {
 
     /**
      * The chunks of one load, written in order on one connection: chunk k's records go out when it is full (its
-     * links built meanwhile, BulkChunk.prepareLinks), its links just before chunk k+1's records, so Redis sees every chunk whole before the next one starts (all but a
-     * discarded identifier batch's second try and the clearing of the loading bits, which are checked per entry).
+     * links built meanwhile, BulkChunk.prepareLinks), its links just before chunk k+1's records, so Redis sees every
+     * chunk whole before the next one starts (all but a discarded identifier batch's second try and the clearing of
+     * the loading bits, which are checked per entry).
      */
     private final class Chunks {
         /** How often (in lines) the reader looks whether the last chunk's records are in, to send its links. */

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -319,6 +320,6 @@ public class RedisConnections {
         bulkClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         // The clients leave shared resources running; their executors still hold the connect timeouts of connections
         // opened just before, which would fire on stopped event loops (logged as errors) if left to run.
-        resources.shutdown(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
     }
 }
