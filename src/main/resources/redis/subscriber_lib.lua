@@ -36,14 +36,32 @@ local function bucket_hex(s, i)
   return HEX[byte(s, i)] .. HEX[byte(s, i + 1)]
 end
 
+-- A record's identifier count, and how many bucket bits beyond the 16 it keeps the index keys have (the count
+-- byte's top three bits; kernel/Buckets.java).
+local function identifier_count(rec, pos)
+  local c = byte(rec, pos)
+  local count = c % 32
+  return count, (c - count) / 32
+end
+
+-- The index key of the identifier at `at` in a record (type byte, top 16 bucket bits, field): beyond 16 bucket bits
+-- the key's fifth hex digit is the field's leading `extra` bits.
+local EXTRA_DIVISOR = { 128, 64, 32, 16 }
+local function index_key(rec, at, extra)
+  local key = p .. 'ix:' .. sub(rec, at, at) .. ':' .. HEX[byte(rec, at + 1)] .. HEX[byte(rec, at + 2)]
+  if extra == 0 then return key end
+  return key .. string.format('%x', math.floor(byte(rec, at + 3) / EXTRA_DIVISOR[extra]))
+end
+
 -- Identifier index keys and fields of a record (u32 number .. tail), plus its household key, id and length.
 local function traces(rec)
   local hh_len = byte(rec, 7)
   local pos = 8 + hh_len
   local keys, fields = {}, {}
-  for k = 1, byte(rec, pos) do
+  local count, extra = identifier_count(rec, pos)
+  for k = 1, count do
     local at = pos + 1 + (k - 1) * 11
-    keys[k] = p .. 'ix:' .. sub(rec, at, at) .. ':' .. bucket_hex(rec, at + 1)
+    keys[k] = index_key(rec, at, extra)
     fields[k] = sub(rec, at + 3, at + 10)
   end
   return keys, fields, p .. 'hh:' .. bucket_hex(rec, 5), sub(rec, 8, 7 + hh_len), hh_len
@@ -84,10 +102,9 @@ end
 local function add_traces(rec, num)
   local hh_len = byte(rec, 7)
   local pos = 8 + hh_len
-  local ix = p .. 'ix:'
-  for _ = 1, byte(rec, pos) do
-    redis.call('HSET', ix .. sub(rec, pos + 1, pos + 1) .. ':' .. HEX[byte(rec, pos + 2)] .. HEX[byte(rec, pos + 3)],
-      sub(rec, pos + 4, pos + 11), num)
+  local count, extra = identifier_count(rec, pos)
+  for _ = 1, count do
+    redis.call('HSET', index_key(rec, pos + 1, extra), sub(rec, pos + 4, pos + 11), num)
     pos = pos + 11
   end
   if hh_len == 0 then return end

@@ -2,7 +2,8 @@
 -- ARGV[4] record tail, ARGV[5] meta: consent mask ("tv web ads_and_data" as three '0'/'1') then the household tag
 -- (4 bytes: a hash of the household id, zero without one; kept per number in {p}hhof for reach).
 -- Record = u32 subscriber number .. tail; tail = u16 household bucket, u8 household length, household id,
---   u8 identifier count, then per identifier: type byte ('e'|'p'), u16 index bucket, 8-byte index field.
+--   u8 identifier count (its top three bits: index bucket bits beyond 16, see index_key()), then per identifier:
+--   type byte ('e'|'p'), u16 index bucket (its top 16 bits), 8-byte index field.
 -- A new subscriber gets the next number from {p}seq. Returns 1 created, 0 replaced.
 -- Bulk loads use bulk_records.lua and its companions instead.
 -- (helpers from view_lib.lua and subscriber_lib.lua are prepended)

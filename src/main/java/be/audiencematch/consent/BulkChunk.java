@@ -62,6 +62,7 @@ final class BulkChunk {
 
     private final SubscriberStore store;
     private final Buckets buckets;
+    private final Buckets householdBuckets;
     private final int capacity;
     private int size;
 
@@ -87,6 +88,7 @@ final class BulkChunk {
     BulkChunk(SubscriberStore store, int capacity) {
         this.store = store;
         this.buckets = store.buckets();
+        this.householdBuckets = store.householdBuckets();
         this.capacity = capacity;
         int lines = Math.min(capacity, 1024);
         this.ids = new byte[lines * 16];
@@ -395,17 +397,18 @@ final class BulkChunk {
     private int tailInto(int p) {
         int hhFrom = householdStart(p);
         int hhLength = householdEnd(p) - hhFrom;
-        int bucket = hhLength == 0 ? 0 : buckets.ofHash(householdHash[p]);
+        int bucket = hhLength == 0 ? 0 : householdBuckets.ofHash(householdHash[p]);
         tail[0] = (byte) (bucket >> 8);
         tail[1] = (byte) bucket;
         tail[2] = (byte) hhLength;
         System.arraycopy(households, hhFrom, tail, 3, hhLength);
         int at = 3 + hhLength;
         int idFrom = identifierStart(p);
-        tail[at++] = (byte) (identifierEnd(p) - idFrom);
+        // The count's top three bits say how many bucket bits the scripts take from the field (Buckets.name).
+        tail[at++] = (byte) ((identifierEnd(p) - idFrom) | buckets.extraBits() << 5);
         for (int k = idFrom; k < identifierEnd(p); k++) {
             int from = k * IDENTIFIER_BYTES;
-            int indexBucket = digestBucket(from);
+            int indexBucket = buckets.stored(digestBucket(from));
             tail[at] = TYPES[identifiers[from]].code();
             tail[at + 1] = (byte) (indexBucket >> 8);
             tail[at + 2] = (byte) indexBucket;
@@ -416,7 +419,7 @@ final class BulkChunk {
     }
 
     private int digestBucket(int at) {
-        return (((identifiers[at + 1] & 0xff) << 8) | (identifiers[at + 2] & 0xff)) >>> (16 - buckets.bits());
+        return buckets.ofDigest(identifiers[at + 1], identifiers[at + 2], identifiers[at + 3]);
     }
 
     /** The household tag (SubscriberStore.householdTag), 0 without a household. */
@@ -430,7 +433,7 @@ final class BulkChunk {
 
     /** Marks every line whose subscriber id comes again later in the chunk. */
     private boolean[] superseded() {
-        long[] keyed = byBucketThenHash(idHash, null);
+        long[] keyed = byBucketThenHash(buckets, idHash, null);
         boolean[] superseded = new boolean[size];
         for (int a = 0; a < size; a++) {
             int i = (int) keyed[a];
@@ -779,7 +782,7 @@ final class BulkChunk {
             member[i] = number[i] >= 0 && householdEnd(i) > householdStart(i);
         }
         // Equal ids side by side.
-        long[] keyed = byBucketThenHash(householdHash, member);
+        long[] keyed = byBucketThenHash(householdBuckets, householdHash, member);
         int count = keyed.length;
         int[] first = new int[count];
         int[] members = new int[count];
@@ -805,7 +808,7 @@ final class BulkChunk {
         }
         int[] bucketOf = new int[groups];
         for (int g = 0; g < groups; g++) {
-            bucketOf[g] = buckets.ofHash(householdHash[(int) keyed[first[g]]]);
+            bucketOf[g] = householdBuckets.ofHash(householdHash[(int) keyed[first[g]]]);
         }
         return new HouseholdGroups(keyed, first, members, bucketOf, groups);
     }
@@ -833,15 +836,15 @@ final class BulkChunk {
      * hash (a counting sort) and sorted within each bucket, so that equal hashes come side by side: a bucket holds a
      * few dozen lines, and sorting those is a fraction of sorting the whole chunk.
      */
-    private long[] byBucketThenHash(int[] hashes, boolean[] take) {
+    private long[] byBucketThenHash(Buckets by, int[] hashes, boolean[] take) {
         int[] bucketOf = new int[size];
         int count = 0;
         for (int i = 0; i < size; i++) {
             boolean taken = take == null || take[i];
-            bucketOf[i] = taken ? buckets.ofHash(hashes[i]) : -1;
+            bucketOf[i] = taken ? by.ofHash(hashes[i]) : -1;
             count += taken ? 1 : 0;
         }
-        int[] order = sortedBy(bucketOf, 1 << buckets.bits(), count);
+        int[] order = sortedBy(bucketOf, 1 << by.bits(), count);
         long[] keyed = new long[count];
         for (int j = 0; j < count; j++) {
             keyed[j] = ((long) hashes[order[j]] << 32) | order[j];

@@ -35,8 +35,9 @@ public class MatchingUpload {
      * (docs/performance.md). 256k digests are 12 MB of heap for the length of one chunk.
      */
     private static final int CHUNK = 262_144;
+    /** The digest's first three bytes: every bucket size (8 to 20 bits) is a prefix of them. */
     private static final Comparator<byte[]> BY_BUCKET =
-            Comparator.comparingInt(d -> ((d[0] & 0xff) << 8) | (d[1] & 0xff));
+            Comparator.comparingInt(d -> ((d[0] & 0xff) << 16) | ((d[1] & 0xff) << 8) | (d[2] & 0xff));
 
     /** The result of one upload. {@code matched} holds subscriber numbers only. */
     public record Outcome(long received, long valid, long invalid, long plaintextRejected, List<Long> invalidLines,

@@ -46,13 +46,13 @@ public class SubscriberStore {
     private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "view_lib", "subscriber_lib");
     private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "view_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve");
-    private static final int RESOLVE_ROW = 4 + INDEX_FIELD_BYTES;
     private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "view_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
     private final byte[] prefixBytes;
     private final Buckets buckets;
+    private final Buckets householdBuckets;
     private final AtomicReferenceArray<byte[]> recordKeys;
     private final AtomicReferenceArray<byte[]> emailIndexKeys;
     private final AtomicReferenceArray<byte[]> phoneIndexKeys;
@@ -66,15 +66,21 @@ public class SubscriberStore {
         this.prefix = prefix;
         this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
         this.buckets = new Buckets(bucketBits);
+        this.householdBuckets = buckets.households();
         int size = 1 << bucketBits;
         this.recordKeys = new AtomicReferenceArray<>(size);
         this.emailIndexKeys = new AtomicReferenceArray<>(size);
         this.phoneIndexKeys = new AtomicReferenceArray<>(size);
-        this.householdKeys = new AtomicReferenceArray<>(size);
+        this.householdKeys = new AtomicReferenceArray<>(1 << householdBuckets.bits());
     }
 
     public Buckets buckets() {
         return buckets;
+    }
+
+    /** The buckets of household lists (at most 16 bits: see {@link Buckets}). */
+    Buckets householdBuckets() {
+        return householdBuckets;
     }
 
     /** Where the layout's bucket size is recorded, so a service configured differently notices (LayoutCheck). */
@@ -102,7 +108,7 @@ public class SubscriberStore {
 
     /** The key and field of a household's member list, for the eligibility script. */
     public byte[] householdKey(String householdId) {
-        return key("hh:" + Buckets.hex(buckets.ofId(householdId)));
+        return householdKey(householdBuckets.ofId(householdId));
     }
 
     /** 32-bit FNV-1a of the household id; two households sharing a tag only ever undercount a reach. */
@@ -163,32 +169,38 @@ public class SubscriberStore {
      */
     public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
                                           List<byte[]> digests) {
-        byte[] rows = new byte[digests.size() * RESOLVE_ROW];
+        int nameLength = buckets.name(0).length();
+        byte[] rows = new byte[digests.size() * (nameLength + INDEX_FIELD_BYTES)];
         int at = 0;
         for (byte[] digest : digests) {
-            String bucket = Buckets.hex(buckets.ofDigest(digest));
-            for (int k = 0; k < 4; k++) {
+            String bucket = buckets.name(buckets.ofDigest(digest));
+            for (int k = 0; k < nameLength; k++) {
                 rows[at++] = (byte) bucket.charAt(k);
             }
             System.arraycopy(digest, 2, rows, at, INDEX_FIELD_BYTES);
             at += INDEX_FIELD_BYTES;
         }
         byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
-        return RESOLVE.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], indexPrefix, rows).thenApply(replies -> {
-            int[] numbers = new int[digests.size()];
-            for (int i = 0; i < numbers.length; i++) {
-                byte[] decimal = replies.get(i);
-                int n = -1;
-                if (decimal != null) {
-                    n = 0;
-                    for (byte b : decimal) {
-                        n = n * 10 + (b - '0');
-                    }
+        byte[] rowLength = Integer.toString(nameLength + INDEX_FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
+        return RESOLVE.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], indexPrefix, rows, rowLength)
+                .thenApply(SubscriberStore::numbers);
+    }
+
+    /** The resolve script's replies as numbers: decimal, or -1 for none. */
+    private static int[] numbers(List<byte[]> replies) {
+        int[] numbers = new int[replies.size()];
+        for (int i = 0; i < numbers.length; i++) {
+            byte[] decimal = replies.get(i);
+            int n = -1;
+            if (decimal != null) {
+                n = 0;
+                for (byte b : decimal) {
+                    n = n * 10 + (b - '0');
                 }
-                numbers[i] = n;
             }
-            return numbers;
-        });
+            numbers[i] = n;
+        }
+        return numbers;
     }
 
     private byte[] recordKey(String subscriberId) {
@@ -221,22 +233,22 @@ public class SubscriberStore {
 
     /** Keys of the bucket hashes, made once each: a bulk load names every bucket many times. */
     byte[] recordKey(int bucket) {
-        return cached(recordKeys, bucket, "sub:");
+        return cached(recordKeys, buckets, bucket, "sub:");
     }
 
     byte[] indexKey(IdentifierType type, int bucket) {
-        return type == IdentifierType.EMAIL_SHA256 ? cached(emailIndexKeys, bucket, "ix:e:")
-                : cached(phoneIndexKeys, bucket, "ix:p:");
+        return type == IdentifierType.EMAIL_SHA256 ? cached(emailIndexKeys, buckets, bucket, "ix:e:")
+                : cached(phoneIndexKeys, buckets, bucket, "ix:p:");
     }
 
     byte[] householdKey(int bucket) {
-        return cached(householdKeys, bucket, "hh:");
+        return cached(householdKeys, householdBuckets, bucket, "hh:");
     }
 
-    private byte[] cached(AtomicReferenceArray<byte[]> keys, int bucket, String family) {
+    private byte[] cached(AtomicReferenceArray<byte[]> keys, Buckets naming, int bucket, String family) {
         byte[] k = keys.get(bucket);
         if (k == null) {
-            k = key(family + Buckets.hex(bucket));
+            k = key(family + naming.name(bucket));
             keys.set(bucket, k);
         }
         return k;

@@ -1,11 +1,13 @@
 package be.audiencematch.support;
 
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.kernel.Buckets;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -13,16 +15,34 @@ import java.util.HexFormat;
 
 /** Reads Redis directly, the way an auditor would, to prove what is (not) kept. */
 public final class Inspector implements AutoCloseable {
-    private static final be.audiencematch.kernel.Buckets BUCKETS =
-            new be.audiencematch.kernel.Buckets(be.audiencematch.kernel.Buckets.DEFAULT_BITS);
-    private final RedisClient client = RedisClient.create(TestEnvironment.redis().url());
-    private final StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
-    private final RedisCommands<byte[], byte[]> redis = connection.sync();
+    private final RedisClient client;
+    private final StatefulRedisConnection<byte[], byte[]> connection;
+    private final RedisCommands<byte[], byte[]> redis;
+    /** The bucket size the base records (am:layout), as an auditor would find it; until then, the service's. */
+    private final Buckets buckets;
+
+    /** The test run's Redis. */
+    public Inspector() {
+        this(TestEnvironment.redis().url());
+    }
+
+    public Inspector(String url) {
+        client = RedisClient.create(url);
+        connection = client.connect(ByteArrayCodec.INSTANCE);
+        redis = connection.sync();
+        buckets = recordedBuckets();
+    }
+
+    private Buckets recordedBuckets() {
+        byte[] bits = redis.hget(bytes("am:layout"), bytes("bucket_bits"));
+        return new Buckets(bits != null ? Integer.parseInt(new String(bits, StandardCharsets.US_ASCII))
+                : ConfigProvider.getConfig().getOptionalValue("audience-match.layout.bucket-bits", Integer.class)
+                        .orElse(Buckets.DEFAULT_BITS));
+    }
 
     public long numberOf(int index) {
         String id = SyntheticBase.subscriberId(index);
-        byte[] key = ("am:sub:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(id)))
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] key = bytes("am:sub:" + buckets.name(buckets.ofId(id)));
         byte[] record = redis.hget(key, id.getBytes(StandardCharsets.UTF_8));
         return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
     }
@@ -30,16 +50,14 @@ public final class Inspector implements AutoCloseable {
     /** The subscriber number the index gives for a digest, or -1. */
     public long indexed(String hex, char type) {
         byte[] digest = HexFormat.of().parseHex(hex);
-        byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
-                BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
+        byte[] key = bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest)));
         byte[] number = redis.hget(key, java.util.Arrays.copyOfRange(digest, 2, 10));
         return number == null ? -1 : Long.parseLong(new String(number, StandardCharsets.US_ASCII));
     }
 
     public boolean indexHas(String hex, char type) {
         byte[] digest = HexFormat.of().parseHex(hex);
-        byte[] key = ("am:ix:" + type + ":" + be.audiencematch.kernel.Buckets.hex(
-                BUCKETS.ofDigest(digest))).getBytes(StandardCharsets.UTF_8);
+        byte[] key = bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest)));
         return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 10));
     }
 
@@ -54,8 +72,8 @@ public final class Inspector implements AutoCloseable {
     }
 
     public boolean householdHas(String householdId, long number) {
-        byte[] key = ("am:hh:" + be.audiencematch.kernel.Buckets.hex(BUCKETS.ofId(householdId)))
-                .getBytes(StandardCharsets.UTF_8);
+        Buckets households = buckets.households();
+        byte[] key = bytes("am:hh:" + households.name(households.ofId(householdId)));
         byte[] members = redis.hget(key, householdId.getBytes(StandardCharsets.UTF_8));
         if (members == null) {
             return false;
@@ -67,6 +85,15 @@ public final class Inspector implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** Entries in every hash whose key matches a pattern, such as every identifier index entry. */
+    public long hashEntries(String pattern) {
+        long entries = 0;
+        for (byte[] key : redis.keys(bytes(pattern))) {
+            entries += redis.hlen(key);
+        }
+        return entries;
     }
 
     /** How many keys match a pattern (a test's Redis is small enough for KEYS). */
