@@ -4,7 +4,10 @@
 # (docs/performance.md, seventh and eighth sessions). Run from the repository root after a build:
 #   docs/experiments/bulk_cpu_by_thread.sh [N]
 # Environment: JAVA_OPTS for the service's JVM; WARM=N to post N other subscribers first (a warmed service);
-# BITS=N for other bucket bits than the launcher's choice; STATS=1 to print Redis' INFO commandstats after the load.
+# BITS=N for other bucket bits than the launcher's choice; STATS=1 to print Redis' INFO commandstats after the load;
+# PERF=S to sample Redis with perf (call graphs) for S seconds from a third of the way into the load (guessed from
+# N at 100,000/s) and print where its time goes: Redis' own functions carry their names (Debian's build exports
+# them), Lua's internals show as addresses under lua_pcall.
 # Also prints the service's and Redis' CPU (% of a core) every 0.25 s during the load ("t:redis%/service%").
 set -euo pipefail
 N="${1:-1000000}"; WARM="${WARM:-0}"
@@ -54,6 +57,12 @@ snapshot > "$D/before"; started=$(date +%s.%N)
 TL=$!
 trap 'kill "$TL" 2>/dev/null || true; [[ -n "$SPID" ]] && kill "$SPID" 2>/dev/null || true;
   [[ -n "$RPID" ]] && kill "$RPID" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$D"' EXIT
+PERFPID=""
+if [[ -n "${PERF:-}" ]]; then
+  ( sleep "$(( N / 300000 ))"; exec perf record -q -F 199 --call-graph dwarf,16384 -p "$RPID" -o "$D/perf.data" \
+      -- sleep "$PERF" ) >/dev/null 2>&1 &
+  PERFPID=$!
+fi
 post "$D/load.ndjson"
 ended=$(date +%s.%N); snapshot > "$D/after"
 kill "$TL" 2>/dev/null || true
@@ -65,6 +74,20 @@ out = [f"{float(b[0]) - float(rows[0][0]):.2f}:{(int(b[1]) - int(a[1])) * 100 / 
        f"{(int(b[2]) - int(a[2])) * 100 / hz / (float(b[0]) - float(a[0])):.0f}" for a, b in zip(rows, rows[1:])]
 print("t:redis%/service%", " ".join(out))
 PY
+if [[ -n "$PERFPID" ]]; then
+  wait "$PERFPID" || true
+  echo "perf: Redis' time by function, callees included (top 30)"
+  # perf lists a function once per name the binary is mapped under (redis-server, redis-check-rdb): summed here.
+  perf report -i "$D/perf.data" --stdio --children --sort symbol 2>/dev/null | python3 -c '
+import re, sys, collections
+total = collections.Counter()
+for line in sys.stdin:
+    m = re.match(r"\s+([0-9.]+)%\s+[0-9.]+%\s+\[.\] (\S+)", line)
+    if m and not m.group(2).startswith(("0x", "_start", "__libc", "main", "aeMain")):
+        total[m.group(2)] += float(m.group(1))
+for name, share in total.most_common(30):
+    print(f"{share:6.1f}%  {name}")' || true
+fi
 if [[ -n "${STATS:-}" ]]; then redis-cli -p "$RP" info commandstats | tr -d '\r' | grep -E 'calls=[0-9]{3,}' || true; fi
 python3 - "$D/before" "$D/after" "$N" "$started" "$ended" <<'PY'
 import os, sys, collections
