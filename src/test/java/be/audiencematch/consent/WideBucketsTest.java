@@ -36,6 +36,13 @@ class WideBucketsTest {
     private static final int BASE = 3_000;
 
     @Test
+    void theServiceRecordsItsLayoutAtStartWithoutAReadinessProbe() {
+        try (Inspector redis = new Inspector(WideBucketsEnvironment.wideRedis().url())) {
+            assertEquals(WideBucketsEnvironment.BITS, redis.recordedBucketBits());
+        }
+    }
+
+    @Test
     void aWideBaseIsLinkedMatchedReplacedAndErasedWithoutALeftoverEntry() {
         int from = range(BASE);
         loadSubscribers(from, BASE, i -> true, i -> false, i -> false);

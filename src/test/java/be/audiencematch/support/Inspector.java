@@ -87,6 +87,12 @@ public final class Inspector implements AutoCloseable {
         return false;
     }
 
+    /** The bucket size the base records in am:layout, or -1 before any service recorded it. */
+    public int recordedBucketBits() {
+        byte[] bits = redis.hget(bytes("am:layout"), bytes("bucket_bits"));
+        return bits == null ? -1 : Integer.parseInt(new String(bits, StandardCharsets.US_ASCII));
+    }
+
     /** Entries in every hash whose key matches a pattern, such as every identifier index entry. */
     public long hashEntries(String pattern) {
         long entries = 0;
