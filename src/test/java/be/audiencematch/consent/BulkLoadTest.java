@@ -18,7 +18,9 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
+import static be.audiencematch.support.Fixtures.assertMoved;
 import static be.audiencematch.support.Fixtures.feed;
+import static be.audiencematch.support.Fixtures.loadMoved;
 import static be.audiencematch.support.Fixtures.loadSubscribers;
 import static be.audiencematch.support.Fixtures.range;
 import static be.audiencematch.support.Fixtures.subscriberJson;
@@ -289,20 +291,10 @@ class BulkLoadTest {
         int from = range(1_200);
         loadSubscribers(from, 1_200, i -> true, i -> true, i -> true);
         // Everyone again: subscriber i now has the e-mail of i + 5000, household "moved-…", no TV consent.
-        String again = IntStream.range(from, from + 1_200).mapToObj(i -> "{\"subscriber_id\":\""
-                + SyntheticBase.subscriberId(i) + "\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\""
-                + SyntheticBase.emailHash(i + 5_000) + "\"}],\"household_id\":\"moved-" + i + "\","
-                + "\"consents\":{\"web\":true}}").collect(Collectors.joining("\n"));
-        feed().contentType("application/x-ndjson").body(again.getBytes(StandardCharsets.UTF_8))
-                .post("/v1/subscribers/bulk").then().statusCode(200);
+        loadMoved(from, from + 1_200, 5_000, "moved-", "{\"web\":true}");
         try (Inspector inspector = new Inspector()) {
             for (int i = from; i < from + 1_200; i += 7) {
-                long n = inspector.numberOf(i);
-                assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(i), 'e'));
-                assertEquals(-1, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
-                assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i + 5_000), 'e'));
-                assertFalse(inspector.householdHas("hh-" + (i / 2), n));
-                assertTrue(inspector.householdHas("moved-" + i, n));
+                long n = assertMoved(inspector, i, 5_000, "moved-");
                 assertEquals(0, inspector.bit("am:consent:tv", n));
                 assertEquals(1, inspector.bit("am:consent:web", n));
                 assertEquals(0, inspector.bit("am:consent:ads_and_data", n));

@@ -8,13 +8,11 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
-
+import static be.audiencematch.support.Fixtures.assertMoved;
 import static be.audiencematch.support.Fixtures.createAudience;
 import static be.audiencematch.support.Fixtures.emails;
 import static be.audiencematch.support.Fixtures.feed;
+import static be.audiencematch.support.Fixtures.loadMoved;
 import static be.audiencematch.support.Fixtures.loadSubscribers;
 import static be.audiencematch.support.Fixtures.matched;
 import static be.audiencematch.support.Fixtures.range;
@@ -69,12 +67,7 @@ class WideBucketsTest {
                 + SyntheticBase.emailHash(from + 10_000) + "\"}],\"consents\":{\"tv\":true}}")
                 .put("/v1/subscribers/" + SyntheticBase.subscriberId(from)).then().statusCode(200);
         // A replacement by bulk load (bulk_records.lua) of 1,000 others, with a new e-mail and household each.
-        String again = IntStream.range(from + 1, from + 1_001).mapToObj(i -> "{\"subscriber_id\":\""
-                + SyntheticBase.subscriberId(i) + "\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\""
-                + SyntheticBase.emailHash(i + 20_000) + "\"}],\"household_id\":\"wide-" + i + "\","
-                + "\"consents\":{\"tv\":true}}").collect(Collectors.joining("\n"));
-        feed().contentType("application/x-ndjson").body(again.getBytes(StandardCharsets.UTF_8))
-                .post("/v1/subscribers/bulk").then().statusCode(200);
+        loadMoved(from + 1, from + 1_001, 20_000, "wide-", "{\"tv\":true}");
         // Erasures (subscriber_erase.lua) of ten untouched ones.
         for (int i = from + 2_000; i < from + 2_010; i++) {
             feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(i)).then().statusCode(204);
@@ -86,12 +79,7 @@ class WideBucketsTest {
             assertEquals(-1, redis.indexed(SyntheticBase.phoneHash(from), 'p'));
             assertEquals(first, redis.indexed(SyntheticBase.emailHash(from + 10_000), 'e'));
             for (int i = from + 1; i < from + 1_001; i++) {
-                long n = redis.numberOf(i);
-                assertEquals(-1, redis.indexed(SyntheticBase.emailHash(i), 'e'));
-                assertEquals(-1, redis.indexed(SyntheticBase.phoneHash(i), 'p'));
-                assertEquals(n, redis.indexed(SyntheticBase.emailHash(i + 20_000), 'e'));
-                assertFalse(redis.householdHas("hh-" + (i / 2), n));
-                assertTrue(redis.householdHas("wide-" + i, n));
+                assertMoved(redis, i, 20_000, "wide-");
             }
             for (int i = from + 2_000; i < from + 2_010; i++) {
                 assertEquals(-1, redis.numberOf(i));

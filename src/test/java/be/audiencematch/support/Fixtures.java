@@ -6,6 +6,7 @@ import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import io.restassured.specification.RequestSpecification;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -14,6 +15,8 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Builds test data through the public API. Every test takes its own range of synthetic subscribers, so tests
@@ -82,7 +85,7 @@ public final class Fixtures {
     }
 
     public static Response upload(String advertiser, String audienceId, String body) {
-        return advertiser(advertiser).contentType("text/plain").body(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)).post("/v1/audiences/" + audienceId + "/members");
+        return advertiser(advertiser).contentType("text/plain").body(body.getBytes(StandardCharsets.UTF_8)).post("/v1/audiences/" + audienceId + "/members");
     }
 
     /** The report's exact-looking number: null when suppressed. */
@@ -95,7 +98,7 @@ public final class Fixtures {
     }
 
     public static void putSegment(String segmentId, String channel, String body) {
-        feed().contentType("text/plain").queryParam("channel", channel).body(body.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        feed().contentType("text/plain").queryParam("channel", channel).body(body.getBytes(StandardCharsets.UTF_8))
                 .put("/v1/segments/" + segmentId).then().statusCode(200);
     }
 
@@ -114,5 +117,32 @@ public final class Fixtures {
         if (body.contains("Exception") || body.contains("\tat ") || body.contains("be.audiencematch.")) {
             throw new AssertionError("problem body shows internals: " + body);
         }
+    }
+
+    /**
+     * Bulk-loads subscribers [from, to) again, each moved: the e-mail of {@code i + emailShift} as its only identifier,
+     * household {@code householdPrefix + i}, the given consents object.
+     */
+    public static void loadMoved(int from, int to, int emailShift, String householdPrefix, String consents) {
+        String body = IntStream.range(from, to).mapToObj(i -> "{\"subscriber_id\":\""
+                + SyntheticBase.subscriberId(i) + "\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\":\""
+                + SyntheticBase.emailHash(i + emailShift) + "\"}],\"household_id\":\"" + householdPrefix + i + "\","
+                + "\"consents\":" + consents + "}").collect(Collectors.joining("\n"));
+        feed().contentType("application/x-ndjson").body(body.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/subscribers/bulk").then().statusCode(200);
+    }
+
+    /**
+     * Checks that subscriber i moved as {@link #loadMoved} moved it: its own identifiers and synthetic household are
+     * gone, the new e-mail and household lead to it. Its number.
+     */
+    public static long assertMoved(Inspector redis, int i, int emailShift, String householdPrefix) {
+        long n = redis.numberOf(i);
+        assertEquals(-1, redis.indexed(SyntheticBase.emailHash(i), 'e'));
+        assertEquals(-1, redis.indexed(SyntheticBase.phoneHash(i), 'p'));
+        assertEquals(n, redis.indexed(SyntheticBase.emailHash(i + emailShift), 'e'));
+        assertFalse(redis.householdHas("hh-" + (i / 2), n));
+        assertTrue(redis.householdHas(householdPrefix + i, n));
+        return n;
     }
 }
