@@ -169,7 +169,7 @@ public class SubscriberStore {
      */
     public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
                                           List<byte[]> digests) {
-        int nameLength = buckets.name(0).length();
+        int nameLength = buckets.nameLength();
         byte[] rows = new byte[digests.size() * (nameLength + INDEX_FIELD_BYTES)];
         int at = 0;
         for (byte[] digest : digests) {

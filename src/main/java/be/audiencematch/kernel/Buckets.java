@@ -90,11 +90,16 @@ public record Buckets(int bits) {
         return bucket >>> extraBits();
     }
 
+    /** How long a bucket's {@link #name} is: 4, or 5 beyond 16 bits. */
+    public int nameLength() {
+        return extraBits() == 0 ? 4 : 5;
+    }
+
     /** The bucket's part of its key: 4 hex digits of its top 16 bits, then one for the rest, if any. */
     public String name(int bucket) {
         int extra = extraBits();
         int top = bucket >>> extra;
-        char[] name = new char[extra == 0 ? 4 : 5];
+        char[] name = new char[nameLength()];
         name[0] = HEX[(top >> 12) & 0xf];
         name[1] = HEX[(top >> 8) & 0xf];
         name[2] = HEX[(top >> 4) & 0xf];

@@ -44,6 +44,7 @@ class BucketsTest {
                 assertEquals(((digest[0] & 0xff) << 8) | (digest[1] & 0xff), buckets.stored(bucket));
                 String fifth = Integer.toHexString((digest[2] & 0xff) >>> (8 - extra));
                 assertEquals(stored + fifth, buckets.name(bucket));
+                assertEquals(5, buckets.nameLength());
                 int h = random.nextInt();
                 int spread = buckets.ofHash(h);
                 assertTrue(spread >= 0 && spread < 1 << bits);
