@@ -85,7 +85,8 @@ public final class Fixtures {
     }
 
     public static Response upload(String advertiser, String audienceId, String body) {
-        return advertiser(advertiser).contentType("text/plain").body(body.getBytes(StandardCharsets.UTF_8)).post("/v1/audiences/" + audienceId + "/members");
+        return advertiser(advertiser).contentType("text/plain").body(body.getBytes(StandardCharsets.UTF_8))
+                .post("/v1/audiences/" + audienceId + "/members");
     }
 
     /** The report's exact-looking number: null when suppressed. */
