@@ -8,7 +8,8 @@
 # PERF=S to sample Redis with perf (call graphs) for S seconds from a third of the way into the load (guessed from
 # N at 100,000/s) and print where its time goes: Redis' own functions carry their names (Debian's build exports
 # them), Lua's internals show as addresses under lua_pcall.
-# Also prints the service's and Redis' CPU (% of a core) every 0.25 s during the load ("t:redis%/service%").
+# Also prints the service's and Redis' CPU (% of a core) every 0.25 s during the load ("t:redis%/service%"), and
+# Redis' memory a subscriber after it (the base alone: no segments).
 set -euo pipefail
 N="${1:-1000000}"; WARM="${WARM:-0}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"; cd "$ROOT"
@@ -53,6 +54,8 @@ snapshot() {  # thread group and CPU ticks of every service thread, then Redis' 
   printf 'redis\t%s\n' "$(sed 's/.*) //' /proc/"$RPID"/stat | awk '{print $12 + $13}')"
 }
 ticks() { sed 's/.*) //' /proc/"$1"/stat | awk '{print $12 + $13}'; }
+used() { redis-cli -p "$RP" info memory | tr -d '\r' | sed -n 's/^used_memory://p'; }
+mem_before="$(used)"
 snapshot > "$D/before"; started=$(date +%s.%N)
 ( while true; do printf '%s %s %s\n' "$(date +%s.%N)" "$(ticks "$RPID")" "$(ticks "$SPID")"; sleep 0.25; done ) \
   > "$D/timeline" &
@@ -90,6 +93,7 @@ for line in sys.stdin:
 for name, share in total.most_common(30):
     print(f"{share:6.1f}%  {name}")' || true
 fi
+echo "redis bytes a subscriber: $(( ($(used) - mem_before) * 10 / N ))e-1"
 if [[ -n "${STATS:-}" ]]; then redis-cli -p "$RP" info commandstats | tr -d '\r' | grep -E 'calls=[0-9]{3,}' || true; fi
 python3 - "$D/before" "$D/after" "$N" "$started" "$ended" <<'PY'
 import os, sys, collections

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Redis CPU per index entry written the way a bulk load writes it at 10M subscribers (docs/performance.md, eleventh
+session): 131,072 buckets filled to 76 entries each (one identifier type of a 10M base at 17 bucket bits), four
+entries per bucket per command (a chunk of 524,288 lines), in rounds like a load's chunks. Two layouts:
+
+- hset: the index as it is, a hash per bucket (8-byte field, decimal number), so every new field first scans the
+  bucket's listpack for itself;
+- append: the same entries as 12-byte records (field, u32 number) appended to a string per bucket, with no scan.
+
+Starts its own redis-server on a free port in a temporary folder, feeds it with redis-cli --pipe, and prints Redis'
+CPU and memory per entry. No Python packages needed.
+
+    python3 docs/experiments/bucket_write_cost.py [buckets] [entries-per-bucket]
+"""
+import os, random, shutil, socket, struct, subprocess, sys, tempfile, time
+
+BUCKETS = int(sys.argv[1]) if len(sys.argv) > 1 else 131_072
+PER_BUCKET = int(sys.argv[2]) if len(sys.argv) > 2 else 76
+PER_COMMAND = 4
+
+
+def encode(*args):
+    out = [b'*%d\r\n' % len(args)]
+    for a in args:
+        out.append(b'$%d\r\n%s\r\n' % (len(a), a))
+    return b''.join(out)
+
+
+def commands(layout, path):
+    rnd, number = random.Random(7), 0
+    with open(path, 'wb', buffering=1 << 22) as out:
+        for _ in range(PER_BUCKET // PER_COMMAND):
+            for bucket in range(BUCKETS):
+                key = b'ix:%05x' % bucket
+                fields = [rnd.randbytes(8) for _ in range(PER_COMMAND)]
+                if layout == 'hset':
+                    args = [b'HSET', key]
+                    for f in fields:
+                        args += [f, b'%d' % number]
+                        number += 1
+                    out.write(encode(*args))
+                else:
+                    blob = b''.join(f + struct.pack('>I', number + i) for i, f in enumerate(fields))
+                    number += PER_COMMAND
+                    out.write(encode(b'APPEND', key, blob))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def info(port, section, name):
+    text = subprocess.run(['redis-cli', '-p', str(port), 'info', section], capture_output=True, text=True).stdout
+    return next(float(line.split(':')[1]) for line in text.splitlines() if line.startswith(name + ':'))
+
+
+def run(layout, folder):
+    path = os.path.join(folder, layout + '.resp')
+    commands(layout, path)
+    port = free_port()
+    server = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
+                               '--appendonly', 'no', '--dir', folder, '--hash-max-listpack-entries', '1024'],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if subprocess.run(['redis-cli', '-p', str(port), 'ping'], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        memory, cpu = info(port, 'memory', 'used_memory'), info(port, 'cpu', 'used_cpu_user')
+        with open(path, 'rb') as feed:
+            subprocess.run(['redis-cli', '-p', str(port), '--pipe'], stdin=feed, stdout=subprocess.DEVNULL, check=True)
+        entries = BUCKETS * (PER_BUCKET // PER_COMMAND) * PER_COMMAND
+        cpu = info(port, 'cpu', 'used_cpu_user') - cpu
+        memory = info(port, 'memory', 'used_memory') - memory
+        print(f'{layout:6s} {entries:,} entries: Redis {cpu * 1e6 / entries:.2f} µs (user CPU) '
+              f'and {memory / entries:.1f} bytes an entry')
+    finally:
+        server.terminate()
+        server.wait()
+        os.remove(path)
+
+
+def main():
+    folder = tempfile.mkdtemp()
+    try:
+        for layout in ('hset', 'append', 'hset', 'append'):
+            run(layout, folder)
+    finally:
+        shutil.rmtree(folder)
+
+
+if __name__ == '__main__':
+    main()
