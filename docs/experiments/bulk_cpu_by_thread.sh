@@ -93,7 +93,8 @@ for line in sys.stdin:
 for name, share in total.most_common(30):
     print(f"{share:6.1f}%  {name}")' || true
 fi
-echo "redis bytes a subscriber: $(( ($(used) - mem_before) * 10 / N ))e-1"
+awk -v after="$(used)" -v before="$mem_before" -v n="$N" \
+  'BEGIN { printf "redis bytes a subscriber: %.1f\n", (after - before) / n }'
 if [[ -n "${STATS:-}" ]]; then redis-cli -p "$RP" info commandstats | tr -d '\r' | grep -E 'calls=[0-9]{3,}' || true; fi
 python3 - "$D/before" "$D/after" "$N" "$started" "$ended" <<'PY'
 import os, sys, collections

@@ -48,6 +48,12 @@ public class MatchingUpload {
     private final SubscriberStore store;
     private final RedisConnections redis;
     private final long maxBytes;
+    /**
+     * Rows a chunk gathers: about 8 a bucket from 16 bucket bits up, so that one HMGET serves several rows on a large
+     * base too (at 17 bits, a 10M base: 1M rows, 48 MB of heap while the chunk is read; 12% faster 10M uploads,
+     * docs/performance.md, eleventh session), and at most 1M.
+     */
+    private final int chunkRows;
 
     public MatchingUpload(SubscriberStore store, RedisConnections redis,
                           @ConfigProperty(name = "audience-match.upload.max-bytes") long maxBytes) {
@@ -56,13 +62,6 @@ public class MatchingUpload {
         this.maxBytes = maxBytes;
         this.chunkRows = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, 8 << store.buckets().bits()));
     }
-
-    /**
-     * Rows a chunk gathers: about 8 a bucket from 16 bucket bits up, so that one HMGET serves several rows on a large
-     * base too (at 17 bits, a 10M base: 1M rows, 48 MB of heap while the chunk is read; 12% faster 10M uploads,
-     * docs/performance.md, eleventh session), and at most 1M.
-     */
-    private final int chunkRows;
 
     /** Blocks the calling worker thread while it streams; never call it on an event loop. */
     public Outcome read(InputStream body, IdentifierType type) throws IOException {
