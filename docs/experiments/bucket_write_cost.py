@@ -7,10 +7,13 @@ entries per bucket per command (a chunk of 524,288 lines), in rounds like a load
   bucket's listpack for itself;
 - append: the same entries as 12-byte records (field, u32 number) appended to a string per bucket, with no scan.
 
-Starts its own redis-server on a free port in a temporary folder, feeds it with redis-cli --pipe, and prints Redis'
-CPU and memory per entry. No Python packages needed.
+Then the read side of a 1M-row upload on such a base: every bucket read once for 8 rows, with one HMGET of 8 fields
+(hset) or one GET of the whole bucket (append; the matching would then be the service's).
 
-    python3 docs/experiments/bucket_write_cost.py [buckets] [entries-per-bucket]
+Starts its own redis-server on a free port in a temporary folder, feeds it with redis-cli --pipe, and prints Redis'
+CPU and memory per entry, and its CPU per bucket read. No Python packages needed.
+
+    python3 docs/experiments/bucket_write_cost.py [buckets] [entries-per-bucket]     # 3-6 minutes
 """
 import os, random, shutil, socket, struct, subprocess, sys, tempfile, time
 
@@ -28,11 +31,13 @@ def encode(*args):
 
 def commands(layout, path):
     rnd, number = random.Random(7), 0
+    kept = {}
     with open(path, 'wb', buffering=1 << 22) as out:
         for _ in range(PER_BUCKET // PER_COMMAND):
             for bucket in range(BUCKETS):
                 key = b'ix:%05x' % bucket
                 fields = [rnd.randbytes(8) for _ in range(PER_COMMAND)]
+                kept.setdefault(bucket, []).extend(fields[:2])
                 if layout == 'hset':
                     args = [b'HSET', key]
                     for f in fields:
@@ -43,6 +48,17 @@ def commands(layout, path):
                     blob = b''.join(f + struct.pack('>I', number + i) for i, f in enumerate(fields))
                     number += PER_COMMAND
                     out.write(encode(b'APPEND', key, blob))
+    return kept
+
+
+def reads(layout, path, kept):
+    with open(path, 'wb', buffering=1 << 22) as out:
+        for bucket in range(BUCKETS):
+            key = b'ix:%05x' % bucket
+            if layout == 'hset':
+                out.write(encode(b'HMGET', key, *kept[bucket][:8]))
+            else:
+                out.write(encode(b'GET', key))
 
 
 def free_port():
@@ -58,7 +74,8 @@ def info(port, section, name):
 
 def run(layout, folder):
     path = os.path.join(folder, layout + '.resp')
-    commands(layout, path)
+    read_path = os.path.join(folder, layout + '-read.resp')
+    reads(layout, read_path, commands(layout, path))
     port = free_port()
     server = subprocess.Popen(['redis-server', '--port', str(port), '--bind', '127.0.0.1', '--save', '',
                                '--appendonly', 'no', '--dir', folder, '--hash-max-listpack-entries', '1024'],
@@ -74,12 +91,17 @@ def run(layout, folder):
         entries = BUCKETS * (PER_BUCKET // PER_COMMAND) * PER_COMMAND
         cpu = info(port, 'cpu', 'used_cpu_user') - cpu
         memory = info(port, 'memory', 'used_memory') - memory
+        before = info(port, 'cpu', 'used_cpu_user')
+        with open(read_path, 'rb') as feed:
+            subprocess.run(['redis-cli', '-p', str(port), '--pipe'], stdin=feed, stdout=subprocess.DEVNULL, check=True)
+        read = info(port, 'cpu', 'used_cpu_user') - before
         print(f'{layout:6s} {entries:,} entries: Redis {cpu * 1e6 / entries:.2f} µs (user CPU) '
-              f'and {memory / entries:.1f} bytes an entry')
+              f'and {memory / entries:.1f} bytes an entry; {read * 1e6 / BUCKETS:.2f} µs a bucket read for 8 rows')
     finally:
         server.terminate()
         server.wait()
         os.remove(path)
+        os.remove(read_path)
 
 
 def main():
