@@ -1,23 +1,20 @@
--- Bulk load, step 2: identifier index entries of new subscribers, one run of an index bucket at a time.
+-- Bulk load, step 2: identifier index entries of new subscribers, one run of an index bucket at a time, appended to
+-- the bucket (index_lib.lua). The quiet transactions of BulkChunk do the same with plain APPENDs; this script takes
+-- the batches they could not apply, and checks entry by entry when a number of the chunk is no longer loading.
 -- ARGV[1] key prefix, ARGV[2..] the chunk's loading ranges (bulk_lib.lua), then per run: index key, k, then k pairs
 -- of field (digest bytes 2..9) and subscriber number (decimal).
--- (helpers from subscriber_lib.lua and bulk_lib.lua are prepended)
+-- (helpers from index_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local intact, i = ranges_intact(2)
+local pack = struct.pack
 while i <= #ARGV do
   local key, k = ARGV[i], tonumber(ARGV[i + 1])
   local first, last = i + 2, i + 1 + 2 * k
-  if intact then
-    redis.call('HSET', key, unpack(ARGV, first, last))
-  else
-    local kept = {}
-    for j = first, last, 2 do
-      if still_loading(tonumber(ARGV[j + 1])) then
-        kept[#kept + 1] = ARGV[j]
-        kept[#kept + 1] = ARGV[j + 1]
-      end
-    end
-    if #kept > 0 then redis.call('HSET', key, unpack(kept)) end
+  local entries = {}
+  for j = first, last, 2 do
+    local num = tonumber(ARGV[j + 1])
+    if intact or still_loading(num) then entries[#entries + 1] = ARGV[j] .. pack('>I4', num) end
   end
+  if #entries > 0 then redis.call('APPEND', key, table.concat(entries)) end
   i = last + 1
 end
 return 1

@@ -67,12 +67,13 @@ local function traces(rec)
   return keys, fields, p .. 'hh:' .. bucket_hex(rec, 5), sub(rec, 8, 7 + hh_len), hh_len
 end
 
--- Drops a record's identifier index entries (only those still pointing at it) and its household membership.
-local function remove_traces(old, num)
-  local value = tostring(num)
+-- Drops a record's identifier index entries (only those still pointing at it, and not those in `keep`: identifiers
+-- the record's replacement keeps, by key and field) and its household membership.
+local function remove_traces(old, num, keep)
   local keys, fields, hh_key, hh, hh_len = traces(old)
+  local number4 = sub(old, 1, 4)
   for k = 1, #keys do
-    if redis.call('HGET', keys[k], fields[k]) == value then redis.call('HDEL', keys[k], fields[k]) end
+    if not (keep and keep[keys[k] .. '\0' .. fields[k]]) then index_drop(keys[k], fields[k], number4) end
   end
   if hh_len == 0 then return end
   note_household(hh)
@@ -98,13 +99,14 @@ local function flush_household()
   end
 end
 
--- The hot path of a bulk load: index entries and household membership of a new or replaced record.
+-- Index entries and household membership of a new (PUT) or replaced record.
 local function add_traces(rec, num)
   local hh_len = byte(rec, 7)
   local pos = 8 + hh_len
   local count, extra = identifier_count(rec, pos)
+  local number4 = sub(rec, 1, 4)
   for _ = 1, count do
-    redis.call('HSET', index_key(rec, pos + 1, extra), sub(rec, pos + 4, pos + 11), num)
+    index_put(index_key(rec, pos + 1, extra), sub(rec, pos + 4, pos + 11), number4)
     pos = pos + 11
   end
   if hh_len == 0 then return end
@@ -126,8 +128,11 @@ end
 local function replace_record(key, sid, old, tail, meta)
   local num = struct.unpack('>I4', old)
   flush_household()
-  remove_traces(old, num)
   local rec = sub(old, 1, 4) .. tail
+  local keys, fields = traces(rec)
+  local keep = {}
+  for k = 1, #keys do keep[keys[k] .. '\0' .. fields[k]] = true end
+  remove_traces(old, num, keep)
   redis.call('HSET', key, sid, rec)
   add_traces(rec, num)
   redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))

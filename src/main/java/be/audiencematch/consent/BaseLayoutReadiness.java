@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The bucket size is part of every key the base uses: a service configured with another size than the one the base
  * was loaded with would find nobody. The first service to use a Redis records its size; any other size keeps the
  * service not ready, with the reason in the log. The check runs once at start too, so a Redis gets its size before
- * the first write even when nothing probes readiness (a service started by hand).
+ * the first write even when nothing probes readiness (a service started by hand). The identifier index must have
+ * this version's layout too (IndexFormat: a base of an earlier version is converted first, readiness down meanwhile).
  */
 @Readiness
 @ApplicationScoped
@@ -53,15 +54,22 @@ public class BaseLayoutReadiness implements AsyncHealthCheck {
         byte[] mine = Integer.toString(store.buckets().bits()).getBytes(StandardCharsets.US_ASCII);
         return redis.withShared(r -> r.hsetnx(store.layoutKey(), FIELD, mine)
                         .thenCompose(ignored -> r.hget(store.layoutKey(), FIELD)))
-                .map(recorded -> {
+                .chain(recorded -> {
                     String theirs = new String(recorded, StandardCharsets.US_ASCII);
                     if (theirs.equals(new String(mine, StandardCharsets.US_ASCII))) {
-                        confirmed.set(true);
-                        return HealthCheckResponse.up("base-layout");
+                        return store.indexCurrent().map(current -> {
+                            if (!current) {
+                                return HealthCheckResponse.named("base-layout").down()
+                                        .withData("identifier_index", "converting").build();
+                            }
+                            confirmed.set(true);
+                            return HealthCheckResponse.up("base-layout");
+                        });
                     }
                     LOG.errorf("this Redis holds a base laid out with %s bucket bits, the service is configured "
                             + "with %d (audience-match.layout.bucket-bits): not ready", theirs, store.buckets().bits());
-                    return HealthCheckResponse.named("base-layout").down().withData("bucket_bits", theirs).build();
+                    return Uni.createFrom().item(
+                            HealthCheckResponse.named("base-layout").down().withData("bucket_bits", theirs).build());
                 })
                 .onFailure().recoverWithItem(HealthCheckResponse.named("base-layout").down().build());
     }

@@ -40,11 +40,11 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BulkChunk {
 
-    private static final RedisScript RECORDS = RedisScript.load("bulk_records", "view_lib", "subscriber_lib", "bulk_lib");
-    private static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "view_lib", "subscriber_lib", "bulk_lib");
-    private static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript RECORDS = RedisScript.load("bulk_records", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
-    private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "subscriber_lib", "bulk_lib");
+    private static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
 
     /** Loads the bulk scripts on the load's connection first, so that its pipelined calls never meet NOSCRIPT. */
     static void preloadScripts(StatefulRedisConnection<byte[], byte[]> connection) {
@@ -529,7 +529,17 @@ final class BulkChunk {
         return new Links(number, ranges, quiet, entries, marks, guarded, byScript, householdArgs(number, ranges));
     }
 
+    /** The index families (type, then bucket) the last links sent appended to; none before or without links. */
+    private int[] appendedFamilies = new int[0];
+
+    void appendedFamilies(java.util.BitSet into) {
+        for (int family : appendedFamilies) {
+            into.set(family);
+        }
+    }
+
     private CompletableFuture<Void> send(StatefulRedisConnection<byte[], byte[]> connection, Links links) {
+        appendedFamilies = links.entries().families();
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         List<CompletableFuture<?>> calls = new ArrayList<>();
         calls.add(links.quiet() ? sendQuietly(connection, links) : sendByScript(connection, links));
@@ -652,6 +662,7 @@ final class BulkChunk {
     private static final byte[] WATCH = ascii("WATCH");
     private static final byte[] MULTI = ascii("MULTI");
     private static final byte[] HSET = ascii("HSET");
+    private static final byte[] APPEND = ascii("APPEND");
     private static final byte[] SETBIT = ascii("SETBIT");
     private static final byte[] ONE = ascii("1");
     private static final byte[] PEXPIRE = ascii("PEXPIRE");
@@ -678,8 +689,13 @@ final class BulkChunk {
         quiet.command(1).add(MULTI);
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
-            addPairs(quiet.command(2 + 2 * (end - start)).add(HSET).add(entryKey(entries.families()[start])),
-                    entries, start, end);
+            PackedArgs run = quiet.command(3).add(APPEND).add(entryKey(entries.families()[start]))
+                    .begin((end - start) * 12);
+            for (int e = start; e < end; e++) {
+                run.put(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
+                        .putInt(entries.owners()[e]);
+            }
+            run.end();
             start = end;
         }
         quiet.command(4).add(SETBIT).add(marks).addDecimal(2L * batch + 1).add(ONE);

@@ -65,6 +65,7 @@ public class MatchingUpload {
 
     /** Blocks the calling worker thread while it streams; never call it on an event loop. */
     public Outcome read(InputStream body, IdentifierType type) throws IOException {
+        store.awaitIndex();
         StatefulRedisConnection<byte[], byte[]> connection =
                 RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
         try {

@@ -25,6 +25,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +111,7 @@ public class SubscriberService {
      */
     public BulkReport bulkLoad(InputStream body) {
         long started = System.nanoTime();
+        store.awaitIndex();
         StatefulRedisConnection<byte[], byte[]> connection = RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
         try {
             BulkChunk.preloadScripts(connection);
@@ -190,6 +192,8 @@ public class SubscriberService {
 
         /** Whether identifier batches may go with Redis' answers off (QuietCommands). */
         private final boolean quiet;
+        /** The index buckets the load appended to (BulkChunk's families), rewritten at its end. */
+        private final BitSet appended = new BitSet();
 
         Chunks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
             this.connection = connection;
@@ -223,6 +227,11 @@ public class SubscriberService {
             send();
             sendLinks();
             RedisConnections.awaitOnWorker(linksSent);
+            // Appending grows a bucket's string by doubling it: without this, a base loaded in one go would hold
+            // up to twice the index it needs (docs/performance.md, twelfth session).
+            if (!appended.isEmpty()) {
+                RedisConnections.awaitOnWorker(store.compactIndex(connection, appended).toCompletableFuture());
+            }
         }
 
         private void send() {
@@ -243,6 +252,7 @@ public class SubscriberService {
             }
             RedisConnections.awaitOnWorker(linksSent);
             linksSent = recordsSent.writeLinks(connection, quiet);
+            recordsSent.appendedFamilies(appended);
             nextNumber = recordsSent.nextNumber();
             recordsSent = null;
         }

@@ -23,7 +23,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The only code that knows these keys (layout in docs/architecture.md):
  * <pre>
  *   {p}sub:{bucket}            hash  subscriber id → record (number, household, truncated identifiers)
- *   {p}ix:{e|p}:{bucket}       hash  digest bytes 2..9 → subscriber number (bucket = leading bits of bytes 0..1)
+ *   {p}ix:{e|p}:{bucket}       string  12-byte entries: digest bytes 2..9, u32 subscriber number (index_lib.lua)
  *   {p}hh:{bucket}             hash  household id → packed u32 subscriber numbers
  *   {p}seq                     string  the next subscriber number
  *   {p}live                    bitmap  bit n set while subscriber n exists
@@ -43,10 +43,10 @@ public class SubscriberStore {
     static final int INDEX_FIELD_BYTES = 8;
     public static final int MAX_IDENTIFIERS = 16;
 
-    private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "view_lib", "subscriber_lib");
-    private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "view_lib", "subscriber_lib");
-    private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve");
-    private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "view_lib", "subscriber_lib");
+    private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "view_lib", "index_lib", "subscriber_lib");
+    private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "view_lib", "index_lib", "subscriber_lib");
+    private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
+    private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "view_lib", "index_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -57,6 +57,7 @@ public class SubscriberStore {
     private final AtomicReferenceArray<byte[]> emailIndexKeys;
     private final AtomicReferenceArray<byte[]> phoneIndexKeys;
     private final AtomicReferenceArray<byte[]> householdKeys;
+    private final IndexFormat indexFormat;
 
     public SubscriberStore(RedisConnections redis,
                            @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
@@ -72,6 +73,27 @@ public class SubscriberStore {
         this.emailIndexKeys = new AtomicReferenceArray<>(size);
         this.phoneIndexKeys = new AtomicReferenceArray<>(size);
         this.householdKeys = new AtomicReferenceArray<>(1 << householdBuckets.bits());
+        this.indexFormat = new IndexFormat(this, redis);
+    }
+
+    /** Whether the identifier index has this version's layout (converting it first when it has not: IndexFormat). */
+    public Uni<Boolean> indexCurrent() {
+        return indexFormat.current();
+    }
+
+    /** The index conversion running or last run (for tests). */
+    java.util.concurrent.CompletableFuture<Void> indexConversion() {
+        return indexFormat.conversion();
+    }
+
+    /** On a worker thread, before a bulk load or an upload: 503 while the index is being converted. */
+    void awaitIndex() {
+        indexFormat.awaitCurrent();
+    }
+
+    /** Rewrites the index buckets a bulk load appended to, at its end (IndexFormat.compact). */
+    CompletionStage<Long> compactIndex(StatefulRedisConnection<byte[], byte[]> connection, java.util.BitSet families) {
+        return IndexFormat.compact(this, connection.async(), families, connection);
     }
 
     public Buckets buckets() {
@@ -127,9 +149,9 @@ public class SubscriberStore {
 
     /** Creates or replaces one subscriber; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        return redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
+        return indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
                 recordKey(subscriber.id()), subscriber.id().getBytes(StandardCharsets.UTF_8), recordTail(subscriber),
-                meta(subscriber)).thenApply(created -> created == 1L));
+                meta(subscriber)).thenApply(created -> created == 1L)));
     }
 
     /** An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}). */
@@ -153,8 +175,8 @@ public class SubscriberStore {
 
     /** Removes the subscriber from the base; its former number, or -1 when it was unknown. */
     public Uni<Long> erase(String subscriberId) {
-        return redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
-                recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8)));
+        return indexFormat.whenCurrent(() -> redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER,
+                new byte[0][], prefixBytes, recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8))));
     }
 
     /** Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload). */
@@ -182,23 +204,17 @@ public class SubscriberStore {
         }
         byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
         byte[] rowLength = Integer.toString(nameLength + INDEX_FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
-        return RESOLVE.<List<byte[]>>run(r, ScriptOutputType.MULTI, new byte[0][], indexPrefix, rows, rowLength)
+        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, new byte[0][], indexPrefix, rows, rowLength)
                 .thenApply(SubscriberStore::numbers);
     }
 
-    /** The resolve script's replies as numbers: decimal, or -1 for none. */
-    private static int[] numbers(List<byte[]> replies) {
-        int[] numbers = new int[replies.size()];
+    /** The resolve script's answer as numbers: 4 bytes a row, most significant first; FF FF FF FF (-1) for none. */
+    private static int[] numbers(byte[] packed) {
+        int[] numbers = new int[packed.length / 4];
         for (int i = 0; i < numbers.length; i++) {
-            byte[] decimal = replies.get(i);
-            int n = -1;
-            if (decimal != null) {
-                n = 0;
-                for (byte b : decimal) {
-                    n = n * 10 + (b - '0');
-                }
-            }
-            numbers[i] = n;
+            int at = 4 * i;
+            numbers[i] = (packed[at] << 24) | ((packed[at + 1] & 0xff) << 16) | ((packed[at + 2] & 0xff) << 8)
+                    | (packed[at + 3] & 0xff);
         }
         return numbers;
     }

@@ -33,8 +33,10 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response problem(ProblemException e) {
-        return response(e.invalidLines() == null ? Problem.of(e.status(), e.title(), e.getMessage())
+        Response problem = response(e.invalidLines() == null ? Problem.of(e.status(), e.title(), e.getMessage())
                 : Problem.withLines(e.status(), e.title(), e.getMessage(), e.invalidLines()));
+        return e.status() == 503
+                ? Response.fromResponse(problem).header("Retry-After", REDIS_RETRY_AFTER_SECONDS).build() : problem;
     }
 
     @ServerExceptionMapper

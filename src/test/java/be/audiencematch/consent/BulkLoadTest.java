@@ -105,6 +105,30 @@ class BulkLoadTest {
     }
 
     @Test
+    void aBucketALoadAppendedToIsRewrittenToItsSizeAtTheEnd() {
+        // 3,000 e-mails in one index bucket (their first two digest bytes alike), so that the test's 1,000-line
+        // chunks append to it three times: APPEND then holds up to twice what it needs, until the load's end.
+        int count = 3_000;
+        int from = range(count);
+        String bucket = "7e5a";
+        StringBuilder body = new StringBuilder();
+        for (int i = from; i < from + count; i++) {
+            String email = bucket + String.format("%016x", 0x5eed_0000_0000L + i) + "0".repeat(44);
+            body.append("{\"subscriber_id\":\"packed-").append(i).append("\",\"identifiers\":[{\"type\":")
+                    .append("\"email_sha256\",\"value\":\"").append(email).append("\"}],\"consents\":{\"tv\":true}}\n");
+        }
+        var report = service.bulkLoad(new java.io.ByteArrayInputStream(body.toString().getBytes(StandardCharsets.UTF_8)));
+        assertEquals(count, report.accepted());
+        try (Inspector inspector = new Inspector()) {
+            long[] usage = inspector.memoryAndLength("am:ix:e:" + bucket);
+            assertTrue(usage[1] >= 12L * count, "every entry is there");
+            assertTrue(usage[0] < usage[1] * 5 / 4, "Redis holds " + usage[0] + " bytes for " + usage[1]);
+            String last = bucket + String.format("%016x", 0x5eed_0000_0000L + from + count - 1) + "0".repeat(44);
+            assertTrue(inspector.indexed(last, 'e') >= 0);
+        }
+    }
+
+    @Test
     void everyIdentifierBatchIsWrittenOnceWithAnswersOffOrThroughTheScript() {
         for (boolean quiet : new boolean[] {true, false}) {
             int count = 3_000;

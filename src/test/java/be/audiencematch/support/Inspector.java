@@ -47,18 +47,48 @@ public final class Inspector implements AutoCloseable {
         return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
     }
 
-    /** The subscriber number the index gives for a digest, or -1. */
+    /** The subscriber number the index gives for a digest (its bucket's last entry for it, index_lib.lua), or -1. */
     public long indexed(String hex, char type) {
-        byte[] digest = HexFormat.of().parseHex(hex);
-        byte[] key = bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest)));
-        byte[] number = redis.hget(key, java.util.Arrays.copyOfRange(digest, 2, 10));
-        return number == null ? -1 : Long.parseLong(new String(number, StandardCharsets.US_ASCII));
+        long[] numbers = indexEntries(hex, type);
+        return numbers.length == 0 ? -1 : numbers[numbers.length - 1];
     }
 
+    /** Whether the index holds any entry for a digest, whoever it points at. */
     public boolean indexHas(String hex, char type) {
+        return indexEntries(hex, type).length > 0;
+    }
+
+    /** The numbers of every index entry for a digest, in the bucket's order (12-byte entries: field, u32 number). */
+    private long[] indexEntries(String hex, char type) {
         byte[] digest = HexFormat.of().parseHex(hex);
-        byte[] key = bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest)));
-        return redis.hexists(key, java.util.Arrays.copyOfRange(digest, 2, 10));
+        byte[] entries = redis.get(bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest))));
+        if (entries == null) {
+            return new long[0];
+        }
+        byte[] field = java.util.Arrays.copyOfRange(digest, 2, 10);
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(entries);
+        return java.util.stream.IntStream.range(0, entries.length / 12)
+                .filter(e -> java.util.Arrays.equals(entries, 12 * e, 12 * e + 8, field, 0, 8))
+                .mapToLong(e -> buffer.getInt(12 * e + 8) & 0xffffffffL).toArray();
+    }
+
+    /** Every identifier index entry (the index buckets' length / 12), and checks that no bucket has a torn entry. */
+    public long indexEntryCount() {
+        long entries = 0;
+        for (byte[] key : redis.keys(bytes("am:ix:*"))) {
+            long length = redis.strlen(key);
+            if (length % 12 != 0) {
+                throw new AssertionError("an index bucket of " + length + " bytes");
+            }
+            entries += length / 12;
+        }
+        return entries;
+    }
+
+    /** Bytes Redis allocated for a key, all included (MEMORY USAGE), and its value's length. */
+    public long[] memoryAndLength(String key) {
+        byte[] k = bytes(key);
+        return new long[] {redis.memoryUsage(k), redis.strlen(k)};
     }
 
     /** A number kept as a string (such as the subscriber sequence), 0 when absent. */
@@ -91,15 +121,6 @@ public final class Inspector implements AutoCloseable {
     public int recordedBucketBits() {
         byte[] bits = redis.hget(bytes("am:layout"), bytes("bucket_bits"));
         return bits == null ? -1 : Integer.parseInt(new String(bits, StandardCharsets.US_ASCII));
-    }
-
-    /** Entries in every hash whose key matches a pattern, such as every identifier index entry. */
-    public long hashEntries(String pattern) {
-        long entries = 0;
-        for (byte[] key : redis.keys(bytes(pattern))) {
-            entries += redis.hlen(key);
-        }
-        return entries;
     }
 
     /** How many keys match a pattern (a test's Redis is small enough for KEYS). */
