@@ -22,9 +22,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * One chunk of a bulk load, written in two passes so that each Redis hash is touched once per chunk rather than
+ * One chunk of a bulk load, written in two passes so that each Redis bucket is touched once per chunk rather than
  * once per subscriber: first the records, sorted by record bucket ({@code bulk_records.lua}); then, once the new
- * subscribers have numbers, their identifier entries sorted by index bucket (plain HSETs in guarded transactions)
+ * subscribers have numbers, their identifier entries sorted by index bucket (plain APPENDs in guarded transactions)
  * and their household entries sorted by household bucket, and finally the chunk's "loading" bits are cleared.
  * Redis does a run of one bucket in one command, which is what makes a load several times faster than one script
  * step per subscriber.
@@ -559,8 +559,9 @@ final class BulkChunk {
 
     /**
      * Step 2's entries: the new subscribers' identifier entries, sorted by index bucket, written in batches. Each batch
-     * is a transaction of plain HSETs watched over the chunk's loading bits ({@code bulk_guard.lua}): Lua would cost
-     * Redis twice the CPU of the HSETs themselves, interning every field and number as a Lua string. A batch that a
+     * is a transaction of plain APPENDs, one per run of a bucket, watched over the chunk's loading bits
+     * ({@code bulk_guard.lua}): Lua would cost Redis more than the writes themselves, interning every field and
+     * number as a Lua string, and an APPEND, unlike an HSET, need not search the bucket first. A batch that a
      * replacement or erasure meanwhile has discarded goes again through {@code bulk_identifiers.lua}, which checks
      * entry by entry.
      */
@@ -611,7 +612,7 @@ final class BulkChunk {
     }
 
     /**
-     * Every batch as a guarded transaction of plain HSETs ({@link #guardedBatch}), then the chunk's marks read back:
+     * Every batch as a guarded transaction of plain APPENDs ({@link #guardedBatch}), then the chunk's marks read back:
      * the batches a concurrent change discarded go again through the script.
      */
     private CompletableFuture<Void> sendQuietly(StatefulRedisConnection<byte[], byte[]> connection, Links links) {
@@ -661,7 +662,6 @@ final class BulkChunk {
 
     private static final byte[] WATCH = ascii("WATCH");
     private static final byte[] MULTI = ascii("MULTI");
-    private static final byte[] HSET = ascii("HSET");
     private static final byte[] APPEND = ascii("APPEND");
     private static final byte[] SETBIT = ascii("SETBIT");
     private static final byte[] ONE = ascii("1");
@@ -671,8 +671,9 @@ final class BulkChunk {
     private static final long MARKS_TTL_MS = 3_600_000;
 
     /**
-     * Identifier batch b as one guarded transaction of plain HSETs, sent with Redis' answers off
-     * ({@link QuietCommands}): WATCH, the guard, MULTI, the HSETs, the batch's applied mark, EXEC. What happened is
+     * Identifier batch b as one guarded transaction of plain APPENDs, sent with Redis' answers off
+     * ({@link QuietCommands}): WATCH, the guard, MULTI, the APPENDs (a run's 12-byte entries, field and number, in
+     * one argument), the batch's applied mark, EXEC. What happened is
      * read back from the marks (bulk_guard.lua). One Lettuce command for the whole batch, which a reconnect would send
      * again whole, WATCH and guard included.
      */
@@ -690,7 +691,7 @@ final class BulkChunk {
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
             PackedArgs run = quiet.command(3).add(APPEND).add(entryKey(entries.families()[start]))
-                    .begin((end - start) * 12);
+                    .begin((end - start) * SubscriberStore.INDEX_ENTRY_BYTES);
             for (int e = start; e < end; e++) {
                 run.put(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
                         .putInt(entries.owners()[e]);

@@ -53,14 +53,15 @@ public class SubscriberService {
     public SubscriberService(SubscriberStore store, ChangeLog changeLog, Instance<MemberEraser> erasers, RedisConnections redis,
                              ObjectMapper mapper, MeterRegistry metrics,
                              @ConfigProperty(name = "audience-match.upload.max-bytes") long maxUploadBytes,
-                             @ConfigProperty(name = "audience-match.bulk.chunk-size", defaultValue = "524288")
-                             int chunkSize) {
+                             @ConfigProperty(name = "audience-match.bulk.chunk-size")
+                             java.util.Optional<Integer> configuredChunkSize) {
         this.store = store;
         this.changeLog = changeLog;
         this.erasers = erasers;
         this.redis = redis;
         this.lineReader = mapper.readerFor(BulkLine.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.maxUploadBytes = maxUploadBytes;
+        int chunkSize = configuredChunkSize.orElse(defaultChunkSize(store.buckets().bits()));
         if (chunkSize < 1 || chunkSize > 4_194_304) {
             throw new IllegalArgumentException("audience-match.bulk.chunk-size must be between 1 and 4194304");
         }
@@ -70,6 +71,17 @@ public class SubscriberService {
         this.bulkLoads = metrics.timer("audience_match_bulk_load_seconds");
         this.bulkAccepted = metrics.counter("audience_match_bulk_lines_total", "outcome", "accepted");
         this.bulkRejected = metrics.counter("audience_match_bulk_lines_total", "outcome", "rejected");
+    }
+
+    /**
+     * Lines a bulk load gathers before writing them, unless configured: 524,288, and from 17 bucket bits (a base of
+     * several million) about 8 a bucket, at most 1,048,576. Redis writes a bucket's run of a chunk in one command,
+     * and at 10M subscribers runs of 4 cost Redis a fifth more a subscriber than runs of 8 (docs/performance.md,
+     * twelfth session); a smaller base keeps 524,288 so that a 1M load is still two chunks, the second read while
+     * the first is written.
+     */
+    static int defaultChunkSize(int bucketBits) {
+        return Math.min(1 << 20, Math.max(1 << 19, 8 << bucketBits));
     }
 
     /** Every write below answers only once every replica's eligibility view has it ({@link ChangeLog}). */

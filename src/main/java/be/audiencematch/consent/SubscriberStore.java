@@ -41,6 +41,8 @@ public class SubscriberStore {
      * chance that two people share them is about 1e-10, and an advertiser's row hits a wrong person far less often.
      */
     static final int INDEX_FIELD_BYTES = 8;
+    /** An index entry: the field, then the subscriber number (u32, most significant byte first; index_lib.lua). */
+    static final int INDEX_ENTRY_BYTES = INDEX_FIELD_BYTES + 4;
     public static final int MAX_IDENTIFIERS = 16;
 
     private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "view_lib", "index_lib", "subscriber_lib");
