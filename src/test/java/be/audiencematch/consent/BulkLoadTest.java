@@ -105,6 +105,35 @@ class BulkLoadTest {
     }
 
     @Test
+    void anIdentifierTwoSubscribersShareAnswersForTheLaterOneAndAPutMakesItItsOwn() {
+        int from = range(3);
+        String shared = SyntheticBase.emailHash(from);
+        StringBuilder body = new StringBuilder();
+        for (int i = from; i < from + 2; i++) {
+            body.append("{\"subscriber_id\":\"").append(SyntheticBase.subscriberId(i)).append("\",\"identifiers\":")
+                    .append("[{\"type\":\"email_sha256\",\"value\":\"").append(shared)
+                    .append("\"}],\"consents\":{\"tv\":true}}\n");
+        }
+        assertEquals(2, service.bulkLoad(new java.io.ByteArrayInputStream(body.toString().getBytes(StandardCharsets.UTF_8)))
+                .accepted());
+        try (Inspector inspector = new Inspector()) {
+            long first = inspector.numberOf(from);
+            long second = inspector.numberOf(from + 1);
+            assertEquals(List.of(first, second), java.util.Arrays.stream(inspector.indexEntries(shared, 'e')).boxed()
+                    .toList(), "the load appends both, in line order");
+            assertEquals(second, inspector.indexed(shared, 'e'), "the later line answers");
+
+            service.erase(SyntheticBase.subscriberId(from + 1)).await().indefinitely();
+            assertEquals(first, inspector.indexed(shared, 'e'), "the other subscriber still names the identifier");
+
+            service.upsert(synthetic(from + 2, null, shared)).await().indefinitely();
+            long third = inspector.numberOf(from + 2);
+            assertEquals(1, inspector.indexEntries(shared, 'e').length, "a PUT leaves one entry: its own");
+            assertEquals(third, inspector.indexed(shared, 'e'));
+        }
+    }
+
+    @Test
     void aBucketALoadAppendedToIsRewrittenToItsSizeAtTheEnd() {
         // 3,000 e-mails in one index bucket (their first two digest bytes alike), so that the test's 1,000-line
         // chunks append to it three times: APPEND then holds up to twice what it needs, until the load's end.

@@ -59,7 +59,7 @@ public final class Inspector implements AutoCloseable {
     }
 
     /** The numbers of every index entry for a digest, in the bucket's order (12-byte entries: field, u32 number). */
-    private long[] indexEntries(String hex, char type) {
+    public long[] indexEntries(String hex, char type) {
         byte[] digest = HexFormat.of().parseHex(hex);
         byte[] entries = redis.get(bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest))));
         if (entries == null) {
