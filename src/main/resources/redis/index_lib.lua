@@ -57,14 +57,23 @@ local function index_drop(key, field, number4)
 end
 
 -- Makes `field` point at `number4` and nobody else (a PUT: the last writer owns an identifier). Writes nothing when
--- that is already so.
+-- that is already so, as for a record replaced by itself (a feed sent again), without copying the bucket.
 local function index_put(key, field, number4)
   local entries = redis.call('GET', key)
   if not entries then
     redis.call('SET', key, field .. number4)
     return
   end
-  local others = index_without(entries, field, nil)
-  if others and #others == #entries - INDEX_ENTRY and index_latest(entries, field) == number4 then return end
-  index_store(key, (others or entries) .. field .. number4)
+  local count, last, at = 0, nil, 1
+  while true do
+    local s = index_find(entries, field, at, true)
+    if not s then break end
+    if (s - 1) % INDEX_ENTRY == 0 then
+      count, last, at = count + 1, s, s + INDEX_ENTRY
+    else
+      at = s + 1
+    end
+  end
+  if count == 1 and index_sub(entries, last + 8, last + 11) == number4 then return end
+  index_store(key, (count > 0 and index_without(entries, field, nil) or entries) .. field .. number4)
 end

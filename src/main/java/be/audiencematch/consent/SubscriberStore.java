@@ -45,10 +45,14 @@ public class SubscriberStore {
     static final int INDEX_ENTRY_BYTES = INDEX_FIELD_BYTES + 4;
     public static final int MAX_IDENTIFIERS = 16;
 
-    private static final RedisScript UPSERT = RedisScript.load("subscriber_upsert", "view_lib", "index_lib", "subscriber_lib");
-    private static final RedisScript CONSENTS = RedisScript.load("subscriber_consents", "view_lib", "index_lib", "subscriber_lib");
+    // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
+    private static final RedisScript UPSERT =
+            RedisScript.load("subscriber_upsert", "view_lib", "index_lib", "subscriber_lib");
+    private static final RedisScript CONSENTS =
+            RedisScript.load("subscriber_consents", "view_lib", "index_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
-    private static final RedisScript ERASE = RedisScript.load("subscriber_erase", "view_lib", "index_lib", "subscriber_lib");
+    private static final RedisScript ERASE =
+            RedisScript.load("subscriber_erase", "view_lib", "index_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -151,9 +155,10 @@ public class SubscriberStore {
 
     /** Creates or replaces one subscriber; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        return indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][], prefixBytes,
-                recordKey(subscriber.id()), subscriber.id().getBytes(StandardCharsets.UTF_8), recordTail(subscriber),
-                meta(subscriber)).thenApply(created -> created == 1L)));
+        byte[] id = subscriber.id().getBytes(StandardCharsets.UTF_8);
+        return indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER,
+                new byte[0][], prefixBytes, recordKey(subscriber.id()), id, recordTail(subscriber), meta(subscriber))
+                .thenApply(created -> created == 1L)));
     }
 
     /** An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}). */
