@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -84,6 +85,8 @@ final class BulkChunk {
     private int[] householdHash;
 
     private final List<Slice> slices = new ArrayList<>();
+    /** The index families (type, then bucket) the links sent appended to; none before or without links. */
+    private int[] appendedFamilies = new int[0];
 
     /** The positions one step-1 call wrote, and its answer. */
     private record Slice(int[] positions, CompletableFuture<List<Object>> reply) {
@@ -533,10 +536,8 @@ final class BulkChunk {
         return new Links(number, ranges, quiet, entries, marks, guarded, byScript, householdArgs(number, ranges));
     }
 
-    /** The index families (type, then bucket) the last links sent appended to; none before or without links. */
-    private int[] appendedFamilies = new int[0];
-
-    void appendedFamilies(java.util.BitSet into) {
+    /** Adds the index families (type, then bucket) this chunk's links appended to. */
+    void appendedFamilies(BitSet into) {
         for (int family : appendedFamilies) {
             into.set(family);
         }

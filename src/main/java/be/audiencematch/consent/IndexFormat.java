@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * The identifier index's layout: one string of 12-byte entries per bucket (index_lib.lua), recorded in the base's
@@ -40,6 +41,8 @@ final class IndexFormat {
     private final RedisConnections redis;
     private volatile boolean current;
     private final AtomicBoolean converting = new AtomicBoolean();
+    /** The conversion running or last run (for tests); completes when it ends, either way. */
+    private volatile CompletableFuture<Void> conversion = CompletableFuture.completedFuture(null);
 
     IndexFormat(SubscriberStore store, RedisConnections redis) {
         this.store = store;
@@ -84,7 +87,7 @@ final class IndexFormat {
     }
 
     /** The same for a request served from an event loop. */
-    <T> Uni<T> whenCurrent(java.util.function.Supplier<Uni<T>> work) {
+    <T> Uni<T> whenCurrent(Supplier<Uni<T>> work) {
         return current ? work.get() : current().chain(ready -> ready ? work.get() : Uni.createFrom().failure(notYet()));
     }
 
@@ -93,9 +96,7 @@ final class IndexFormat {
                 "the identifier index is being converted to this version's layout; retry in a few seconds");
     }
 
-    /** The conversion running or last run (for tests); completes when it ends, either way. */
-    private volatile CompletableFuture<Void> conversion = CompletableFuture.completedFuture(null);
-
+    /** The conversion running or last run (for tests). */
     CompletableFuture<Void> conversion() {
         return conversion;
     }
