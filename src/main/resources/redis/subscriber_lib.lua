@@ -99,16 +99,21 @@ local function flush_household()
   end
 end
 
--- Index entries and household membership of a new (PUT) or replaced record.
-local function add_traces(rec, num)
-  local hh_len = byte(rec, 7)
-  local pos = 8 + hh_len
+-- Makes a record's identifiers its own in the index (index_put: writes nothing where they already are).
+local function own_identifiers(rec)
+  local pos = 8 + byte(rec, 7)
   local count, extra = identifier_count(rec, pos)
   local number4 = sub(rec, 1, 4)
   for _ = 1, count do
     index_put(index_key(rec, pos + 1, extra), sub(rec, pos + 4, pos + 11), number4)
     pos = pos + 11
   end
+end
+
+-- Index entries and household membership of a new (PUT) or replaced record.
+local function add_traces(rec, num)
+  own_identifiers(rec)
+  local hh_len = byte(rec, 7)
   if hh_len == 0 then return end
   local hh_key, hh, packed = p .. 'hh:' .. HEX[byte(rec, 5)] .. HEX[byte(rec, 6)], sub(rec, 8, 7 + hh_len), sub(rec, 1, 4)
   note_household(hh)
@@ -128,6 +133,19 @@ end
 local function replace_record(key, sid, old, tail, meta)
   local num = struct.unpack('>I4', old)
   flush_household()
+  if sub(old, 5) == tail and redis.call('GETBIT', p .. 'loading', num) == 0 then
+    -- The same identifiers and household (a feed sent again): record, household list and tag stay as they are;
+    -- identifiers another subscriber took since become this one's again, as a full replacement would make them,
+    -- and only consents that changed are noted. A number still loading takes the full path, which links it.
+    own_identifiers(old)
+    local changed = false
+    for k = 1, 3 do
+      local bit = byte(meta, k) - 48
+      if redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, bit) ~= bit then changed = true end
+    end
+    if changed then note_consent(num, meta) end
+    return
+  end
   local rec = sub(old, 1, 4) .. tail
   local keys, fields = traces(rec)
   local keep = {}

@@ -133,6 +133,44 @@ class BulkLoadTest {
         }
     }
 
+    private static String line(int i, boolean tv) {
+        return "{\"subscriber_id\":\"" + SyntheticBase.subscriberId(i) + "\",\"identifiers\":[{\"type\":\"email_sha256\","
+                + "\"value\":\"" + SyntheticBase.emailHash(i) + "\"},{\"type\":\"phone_sha256\",\"value\":\""
+                + SyntheticBase.phoneHash(i) + "\"}],\"household_id\":\"hh-again-" + i + "\",\"consents\":{\"tv\":" + tv
+                + "}}\n";
+    }
+
+    private void load(String lines) {
+        var report = service.bulkLoad(new java.io.ByteArrayInputStream(lines.getBytes(StandardCharsets.UTF_8)));
+        assertEquals(0, report.rejected());
+    }
+
+    @Test
+    void aFeedSentAgainKeepsEveryoneAsTheyWereAndAppliesWhatChanged() {
+        int from = range(3);
+        load(line(from, true) + line(from + 1, true));
+        // Meanwhile another subscriber takes the first one's e-mail (a PUT: the identifier is now its own).
+        service.upsert(synthetic(from + 2, null, SyntheticBase.emailHash(from))).await().indefinitely();
+        try (Inspector inspector = new Inspector()) {
+            long first = inspector.numberOf(from);
+            long second = inspector.numberOf(from + 1);
+            assertEquals(inspector.numberOf(from + 2), inspector.indexed(SyntheticBase.emailHash(from), 'e'));
+
+            load(line(from, true) + line(from + 1, false));
+
+            assertEquals(first, inspector.numberOf(from), "the same number: replaced, not created");
+            assertEquals(second, inspector.numberOf(from + 1));
+            assertEquals(first, inspector.indexed(SyntheticBase.emailHash(from), 'e'),
+                    "sent again, the subscriber owns its identifier again, as any replacement makes it");
+            assertEquals(1, inspector.indexEntries(SyntheticBase.emailHash(from), 'e').length);
+            assertEquals(second, inspector.indexed(SyntheticBase.phoneHash(from + 1), 'p'));
+            assertEquals(1, inspector.bit("am:consent:tv", first));
+            assertEquals(0, inspector.bit("am:consent:tv", second), "the consent that changed is applied");
+            assertTrue(inspector.householdHas("hh-again-" + (from + 1), second));
+            assertEquals(0, inspector.bit("am:loading", second));
+        }
+    }
+
     @Test
     void aBucketALoadAppendedToIsRewrittenToItsSizeAtTheEnd() {
         // 3,000 e-mails in one index bucket (their first two digest bytes alike), so that the test's 1,000-line
