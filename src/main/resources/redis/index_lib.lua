@@ -6,19 +6,25 @@ local INDEX_ENTRY = 12
 local NO_NUMBER = '\255\255\255\255'
 local index_find, index_sub = string.find, string.sub
 
--- The number (4 bytes) of the last entry for `field` in a bucket's entries, or nil.
-local function index_latest(entries, field)
-  local found, at = nil, 1
+-- How many entries `field` has in a bucket's entries, and where the last one starts (a match counts only at an
+-- entry's start: 8 digest bytes may also appear across two entries).
+local function index_scan(entries, field)
+  local count, last, at = 0, nil, 1
   while true do
     local s = index_find(entries, field, at, true)
-    if not s then return found end
+    if not s then return count, last end
     if (s - 1) % INDEX_ENTRY == 0 then
-      found = index_sub(entries, s + 8, s + 11)
-      at = s + INDEX_ENTRY
+      count, last, at = count + 1, s, s + INDEX_ENTRY
     else
       at = s + 1
     end
   end
+end
+
+-- The number (4 bytes) of the last entry for `field` in a bucket's entries, or nil.
+local function index_latest(entries, field)
+  local _, last = index_scan(entries, field)
+  return last and index_sub(entries, last + 8, last + 11)
 end
 
 -- The entries without those of `field` (only those holding `number4`, when given), or nil when none was there.
@@ -64,16 +70,7 @@ local function index_put(key, field, number4)
     redis.call('SET', key, field .. number4)
     return
   end
-  local count, last, at = 0, nil, 1
-  while true do
-    local s = index_find(entries, field, at, true)
-    if not s then break end
-    if (s - 1) % INDEX_ENTRY == 0 then
-      count, last, at = count + 1, s, s + INDEX_ENTRY
-    else
-      at = s + 1
-    end
-  end
+  local count, last = index_scan(entries, field)
   if count == 1 and index_sub(entries, last + 8, last + 11) == number4 then return end
   index_store(key, (count > 0 and index_without(entries, field, nil) or entries) .. field .. number4)
 end

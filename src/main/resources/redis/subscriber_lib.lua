@@ -77,13 +77,12 @@ local function remove_traces(old, num, keep)
   end
   if hh_len == 0 then return end
   note_household(hh)
-  local packed = sub(old, 1, 4)
   local members = redis.call('HGET', hh_key, hh)
   if not members then return end
   local kept = {}
   for i = 1, #members, 4 do
     local m = sub(members, i, i + 3)
-    if m ~= packed then kept[#kept + 1] = m end
+    if m ~= number4 then kept[#kept + 1] = m end
   end
   if #kept == 0 then redis.call('HDEL', hh_key, hh) else redis.call('HSET', hh_key, hh, table.concat(kept)) end
 end
