@@ -14,5 +14,7 @@ redis.call('HINCRBY', KEYS[1], 'received', ARGV[2])
 redis.call('HINCRBY', KEYS[1], 'valid', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'invalid', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'plaintext_rejected', ARGV[5])
+-- Every accepted upload makes the next report a new question for the privacy budget, matched or not.
+redis.call('HINCRBY', KEYS[1], 'version', 1)
 view_note(KEYS[5], KEYS[6], { 'b', KEYS[2] })
 return 1

@@ -5,8 +5,12 @@ import be.audiencematch.identity.IdentifierType;
 
 import java.time.Instant;
 
-/** An advertiser's customer list, as the service keeps it: metadata and upload counts (members live in a bitmap). */
+/**
+ * An advertiser's customer list, as the service keeps it: metadata and upload counts (members live in a bitmap).
+ * {@code version} moves with every upload accepted, whatever it matched: it is what makes a report a new question
+ * for the privacy budget (docs/privacy.md, "What makes a question new").
+ */
 public record Audience(String id, String advertiser, String name, Channel channel, IdentifierType identifierType,
                        long received, long valid, long invalid, long plaintextRejected, Instant createdAt,
-                       Instant expiresAt) {
+                       Instant expiresAt, long version) {
 }

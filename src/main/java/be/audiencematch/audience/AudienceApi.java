@@ -1,5 +1,6 @@
 package be.audiencematch.audience;
 
+import be.audiencematch.privacy.AggregateDisclosure;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -50,9 +51,29 @@ public final class AudienceApi {
                          @JsonProperty("rounded_to") long roundedTo,
                          @JsonProperty("expires_at") String expiresAt,
                          @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> segments,
-                         @Schema(description = "present when counts carry noise against differencing "
-                                 + "(audience-match.privacy.noise): the scale of the Laplace noise added before "
-                                 + "the threshold and rounding")
-                         @JsonProperty("noise_scale") @JsonInclude(JsonInclude.Include.NON_NULL) Double noiseScale) {
+                         @Schema(description = "\"discrete_laplace\": the count carries differential-privacy noise "
+                                 + "of scale 1/epsilon, added before the threshold and rounding; absent when "
+                                 + "differential privacy is off (AUDIENCE_MATCH_DP_EPSILON=off)",
+                                 enumeration = {"discrete_laplace"})
+                         @JsonInclude(JsonInclude.Include.NON_NULL) String noise,
+                         @Schema(description = "epsilon of one fresh answer", example = "0.5")
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Double epsilon,
+                         @Schema(description = "epsilon the advertiser has left in the rolling budget window, after "
+                                 + "this answer", example = "9.5")
+                         @JsonProperty("budget_remaining") @JsonInclude(JsonInclude.Include.NON_NULL)
+                         Double budgetRemaining,
+                         @Schema(description = "true when this answer spent epsilon; false when the same question "
+                                 + "was asked before and is answered again at no cost")
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Boolean fresh) {
+
+        /** The report of {@code a} with what privacy allowed to be shown. */
+        static Report of(Audience a, List<String> segments, AggregateDisclosure.Disclosed shown) {
+            AggregateDisclosure.Privacy p = shown.privacy();
+            return new Report(a.id(), a.name(), a.channel().wireName(), a.identifierType().wireName(), a.received(),
+                    a.valid(), a.invalid(), a.plaintextRejected(), shown.count(), shown.belowThreshold(),
+                    shown.threshold(), shown.roundedTo(), a.expiresAt().toString(), segments,
+                    p == null ? null : p.noise(), p == null ? null : p.epsilon(),
+                    p == null ? null : p.budgetRemaining(), p == null ? null : p.fresh());
+        }
     }
 }

@@ -13,6 +13,8 @@ import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.kernel.Uploads;
 import be.audiencematch.privacy.AggregateDisclosure;
+import be.audiencematch.privacy.PrivacyConfig;
+import be.audiencematch.privacy.Question;
 import be.audiencematch.segment.SegmentService;
 import be.audiencematch.segment.SegmentStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -28,7 +30,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.TreeSet;
 
 /**
  * Advertiser lists: created, filled by streamed uploads, reported on as aggregates. An advertiser sees only its
@@ -49,17 +50,19 @@ public class AudienceService {
     private final SegmentStore segments;
     private final MatchingUpload upload;
     private final AggregateDisclosure disclosure;
+    private final int maxAudiences;
     private final Timer uploadTimer;
     private final Timer reportTimer;
 
     public AudienceService(AudienceStore store, ChangeLog changes, SubscriberStore base, SegmentStore segments, MatchingUpload upload,
-                           AggregateDisclosure disclosure, MeterRegistry metrics) {
+                           AggregateDisclosure disclosure, PrivacyConfig privacy, MeterRegistry metrics) {
         this.store = store;
         this.changes = changes;
         this.base = base;
         this.segments = segments;
         this.upload = upload;
         this.disclosure = disclosure;
+        this.maxAudiences = privacy.maxAudiences();
         this.uploadTimer = metrics.timer("audience_match_audience_upload_seconds");
         this.reportTimer = metrics.timer("audience_match_audience_report_seconds");
     }
@@ -80,8 +83,16 @@ public class AudienceService {
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Audience audience = new Audience(RandomIds.next("aud_"), advertiser, name, channel, type, 0, 0, 0, 0, now,
-                now.plus(Duration.ofDays(ttl)));
-        return store.create(audience).replaceWith(audience);
+                now.plus(Duration.ofDays(ttl)), 0);
+        // Fresh audiences are no way around the budget (it is the advertiser's), but each holds members and answers:
+        // the cap bounds what one advertiser keeps (docs/privacy.md, "Caps").
+        return store.listOf(advertiser).flatMap(live -> {
+            if (live.size() >= maxAudiences) {
+                throw ProblemException.conflict("an advertiser may hold at most " + maxAudiences
+                        + " live audiences; delete one first");
+            }
+            return store.create(audience).replaceWith(audience);
+        });
     }
 
     public Uni<Audience> find(String advertiser, String id) {
@@ -146,17 +157,15 @@ public class AudienceService {
                     if (!(outcome instanceof AudienceStore.ReportOutcome.Counted counted)) {
                         throw ProblemException.notFound("no audience with that id");
                     }
+                    return counted;
+                })
+                .flatMap(counted -> {
                     Audience audience = counted.audience();
-                    // One question however its segments are ordered or repeated.
-                    String question = "audience\n" + audience.id() + "\n"
-                            + String.join(",", new TreeSet<>(segmentIds));
-                    AggregateDisclosure.Disclosed shown = disclosure.disclose(counted.exact(), question);
-                    reportTimer.record(Duration.ofNanos(System.nanoTime() - started));
-                    return new Report(audience.id(), audience.name(), audience.channel().wireName(),
-                            audience.identifierType().wireName(), audience.received(), audience.valid(),
-                            audience.invalid(), audience.plaintextRejected(), shown.count(), shown.belowThreshold(),
-                            shown.threshold(), shown.roundedTo(), audience.expiresAt().toString(), segmentIds,
-                            shown.noiseScale());
+                    Question question = Question.audience(audience.id(), segmentIds, audience.version());
+                    return disclosure.disclose(advertiser, question, counted.exact()).map(shown -> {
+                        reportTimer.record(Duration.ofNanos(System.nanoTime() - started));
+                        return Report.of(audience, segmentIds, shown);
+                    });
                 });
     }
 

@@ -171,7 +171,7 @@ public class AudienceStore implements MemberEraser {
                 IdentifierType.fromWireName(f.get("identifier_type")).orElseThrow(),
                 Long.parseLong(f.get("received")), Long.parseLong(f.get("valid")), Long.parseLong(f.get("invalid")),
                 Long.parseLong(f.get("plaintext_rejected")), Instant.parse(f.get("created_at")),
-                Instant.parse(f.get("expires_at")));
+                Instant.parse(f.get("expires_at")), Long.parseLong(f.getOrDefault("version", "0")));
     }
 
     private byte[] metaKey(String id) {

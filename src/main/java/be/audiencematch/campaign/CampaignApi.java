@@ -1,5 +1,6 @@
 package be.audiencematch.campaign;
 
+import be.audiencematch.privacy.AggregateDisclosure;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -27,10 +28,23 @@ public final class CampaignApi {
                                @JsonInclude(JsonInclude.Include.NON_NULL) Reach reach) {
     }
 
-    @Schema(description = "Households with at least one targeted, consenting subscriber")
+    @Schema(description = "Households with at least one targeted, consenting subscriber; with differential "
+            + "privacy on (the default) the count carries noise and costs epsilon like an audience report")
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Reach(Long households, @JsonProperty("below_threshold") boolean belowThreshold, long threshold,
                         @JsonProperty("rounded_to") long roundedTo,
-                        @JsonProperty("noise_scale") @JsonInclude(JsonInclude.Include.NON_NULL) Double noiseScale) {
+                        @Schema(enumeration = {"discrete_laplace"})
+                        @JsonInclude(JsonInclude.Include.NON_NULL) String noise,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) Double epsilon,
+                        @JsonProperty("budget_remaining") @JsonInclude(JsonInclude.Include.NON_NULL)
+                        Double budgetRemaining,
+                        @JsonInclude(JsonInclude.Include.NON_NULL) Boolean fresh) {
+
+        static Reach of(AggregateDisclosure.Disclosed shown) {
+            AggregateDisclosure.Privacy p = shown.privacy();
+            return new Reach(shown.count(), shown.belowThreshold(), shown.threshold(), shown.roundedTo(),
+                    p == null ? null : p.noise(), p == null ? null : p.epsilon(),
+                    p == null ? null : p.budgetRemaining(), p == null ? null : p.fresh());
+        }
     }
 }

@@ -9,6 +9,8 @@ import be.audiencematch.campaign.CampaignApi.Reach;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
+import be.audiencematch.privacy.PrivacyConfig;
+import be.audiencematch.privacy.Question;
 import be.audiencematch.segment.Segment;
 import be.audiencematch.segment.SegmentService;
 import be.audiencematch.segment.SegmentStore;
@@ -33,14 +35,16 @@ public class CampaignService {
     private final AudienceService audiences;
     private final SegmentStore segments;
     private final AggregateDisclosure disclosure;
+    private final int maxCampaigns;
 
     public CampaignService(CampaignStore store, ChangeLog changes, AudienceService audiences, SegmentStore segments,
-                           AggregateDisclosure disclosure) {
+                           AggregateDisclosure disclosure, PrivacyConfig privacy) {
         this.store = store;
         this.changes = changes;
         this.audiences = audiences;
         this.segments = segments;
         this.disclosure = disclosure;
+        this.maxCampaigns = privacy.maxCampaigns();
     }
 
     public Uni<Campaign> create(String advertiser, CreateCampaign request) {
@@ -66,9 +70,14 @@ public class CampaignService {
                 throw ProblemException.badRequest("field 'segments[" + i + "]' is not a segment id");
             }
         }
-        return audiences.find(advertiser, request.audienceId())
+        return store.listOf(advertiser).invoke(live -> {
+            if (live.size() >= maxCampaigns) {
+                throw ProblemException.conflict("an advertiser may hold at most " + maxCampaigns
+                        + " live campaigns; delete one first");
+            }
+        }).flatMap(live -> audiences.find(advertiser, request.audienceId())
                 .onFailure(ProblemException.class).transform(e -> ProblemException.badRequest(
-                        "field 'audience_id' names no audience of yours"))
+                        "field 'audience_id' names no audience of yours")))
                 .flatMap(audience -> checkSegments(audience, segmentIds).flatMap(ok -> {
                     if (!starts.isBefore(audience.expiresAt())) {
                         throw ProblemException.badRequest("field 'starts_at' is after the audience expires");
@@ -107,12 +116,16 @@ public class CampaignService {
                 .orElseThrow(() -> ProblemException.notFound("no campaign with that id")));
     }
 
+    /**
+     * The campaign with its reach. The reach is a new question for the privacy budget whenever the audience's
+     * version moved (an upload to it), as reports are (docs/privacy.md, "What makes a question new").
+     */
     public Uni<CampaignView> view(String advertiser, String id) {
-        return find(advertiser, id).flatMap(c -> store.householdReach(c).map(exact -> {
-            AggregateDisclosure.Disclosed shown = disclosure.disclose(exact, "campaign\n" + c.id());
-            return view(c, new Reach(shown.count(), shown.belowThreshold(), shown.threshold(), shown.roundedTo(),
-                    shown.noiseScale()));
-        }));
+        return find(advertiser, id).flatMap(c -> audiences.find(advertiser, c.audienceId())
+                .map(Audience::version).onFailure(ProblemException.class).recoverWithItem(-1L)
+                .flatMap(version -> store.householdReach(c)
+                        .flatMap(exact -> disclosure.disclose(advertiser, Question.campaign(c.id(), version), exact)))
+                .map(shown -> view(c, Reach.of(shown))));
     }
 
     public Uni<List<Campaign>> list(String advertiser) {

@@ -93,8 +93,8 @@ public class ExportService {
                 .map(counts -> {
                     java.util.ArrayList<ExportableSegment> out = new java.util.ArrayList<>();
                     for (int i = 0; i < all.size(); i++) {
-                        AggregateDisclosure.Disclosed shown = disclosure.disclose(counts.get(i),
-                                "adsdata-segment\n" + all.get(i).id());
+                        // Ads & Data receives pseudonymous membership by design: its sizes need no noise.
+                        AggregateDisclosure.Disclosed shown = disclosure.withoutNoise(counts.get(i));
                         out.add(new ExportableSegment(all.get(i).id(), all.get(i).channel().wireName(), shown.count(),
                                 shown.belowThreshold()));
                     }

@@ -35,6 +35,9 @@ public class ProblemMappers {
     public Response problem(ProblemException e) {
         Response problem = response(e.invalidLines() == null ? Problem.of(e.status(), e.title(), e.getMessage())
                 : Problem.withLines(e.status(), e.title(), e.getMessage(), e.invalidLines()));
+        if (e.retryAfterSeconds() != null) {
+            return Response.fromResponse(problem).header("Retry-After", e.retryAfterSeconds()).build();
+        }
         return e.status() == 503
                 ? Response.fromResponse(problem).header("Retry-After", REDIS_RETRY_AFTER_SECONDS).build() : problem;
     }

@@ -51,7 +51,7 @@ class AudienceReportTest {
         assertEquals("tv", report.path("channel"));
         assertEquals("email_sha256", report.path("identifier_type"));
         assertTrue(report.asString().contains("\"expires_at\""));
-        assertFalse(report.asString().contains("noise_scale"), "exact counts unless noise is configured");
+        assertFalse(report.asString().contains("\"noise\""), "exact counts when differential privacy is off");
         // Nobody consented to web: fail closed, and the count is suppressed, not zero-with-a-hint.
         assertNull(matched("acme", web));
     }

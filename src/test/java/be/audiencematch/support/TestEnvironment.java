@@ -42,6 +42,9 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         config.put("quarkus.log.file.path", logFile.toString());
         config.put("quarkus.log.category.\"be.audiencematch\".level", "DEBUG");
         config.put("audience-match.keys.dev-dir", exportKeyDir.toString());
+        // Most tests check exact counts and ask many questions: differential privacy is off for them, explicitly.
+        // The privacy tests run on the shipped default (PrivacyDefaultsEnvironment).
+        config.put("audience-match.privacy.epsilon", "off");
         return config;
     }
 
