@@ -76,8 +76,11 @@ public class AudienceResource {
     @Path("{id}")
     @Operation(summary = "The aggregate report",
             description = "matched = subscribers on the list who consent now to the channel's purpose (and are in "
-                    + "every named segment of the same channel); null and below_threshold when under the threshold, "
-                    + "else rounded down to rounded_to.")
+                    + "every named segment of the same channel), plus differential-privacy noise (noise, epsilon); "
+                    + "null and below_threshold when the noised count is under the threshold, else rounded down to "
+                    + "rounded_to. A fresh question spends epsilon of the advertiser's budget (budget_remaining); "
+                    + "the same question (same segments, no upload since) within the answer period is answered "
+                    + "again at no cost (fresh: false). A spent budget answers 429 with Retry-After.")
     public Uni<Report> report(@PathParam("id") String id,
                               @Parameter(description = "comma-separated segment ids, e.g. football-fan,news")
                               @QueryParam("segments") String segments) {

@@ -53,7 +53,9 @@ public class CampaignResource {
 
     @GET
     @Path("{id}")
-    @Operation(summary = "A campaign, its status and its reach in households (aggregate, thresholded, rounded)")
+    @Operation(summary = "A campaign, its status and its reach in households (aggregate, thresholded, rounded)",
+            description = "The reach carries differential-privacy noise and costs epsilon like an audience report "
+                    + "(free when asked again with no upload to the audience since); a spent budget answers 429.")
     public Uni<CampaignView> get(@PathParam("id") String id) {
         return service.view(caller.subject(), id);
     }

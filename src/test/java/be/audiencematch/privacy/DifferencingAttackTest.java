@@ -13,6 +13,7 @@ class DifferencingAttackTest extends DifferencingAttacks {
 
     @Override
     void judge(String attack, Attacker.Outcome outcome) {
+        System.out.println(getClass().getSimpleName() + " " + attack + ": " + outcome);
         assertTrue(outcome.withinBound(), attack + ": " + outcome);
     }
 }

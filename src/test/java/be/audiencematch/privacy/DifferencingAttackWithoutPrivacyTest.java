@@ -17,6 +17,7 @@ class DifferencingAttackWithoutPrivacyTest extends DifferencingAttacks {
 
     @Override
     void judge(String attack, Attacker.Outcome outcome) {
+        System.out.println(getClass().getSimpleName() + " " + attack + ": " + outcome);
         assertTrue(!outcome.withinBound() && outcome.accuracy() > 0.95, attack + " should succeed: " + outcome);
     }
 }

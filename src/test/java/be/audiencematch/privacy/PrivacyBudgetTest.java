@@ -173,6 +173,15 @@ class PrivacyBudgetTest {
                 .post("/v1/audiences");
         assertProblem(over, 409, "at most 100 live audiences");
         advertiser(hoarder).delete("/v1/audiences/" + audience).then().statusCode(204);
-        createAudience(hoarder, "tv");
+        String kept = createAudience(hoarder, "tv");
+
+        String campaign = "{\"audience_id\":\"" + kept + "\",\"starts_at\":\"2026-01-01T00:00:00Z\","
+                + "\"ends_at\":\"2030-01-01T00:00:00Z\"}";
+        for (int i = 0; i < 100; i++) {
+            advertiser(hoarder).contentType(ContentType.JSON).body(campaign).post("/v1/campaigns").then()
+                    .statusCode(201);
+        }
+        assertProblem(advertiser(hoarder).contentType(ContentType.JSON).body(campaign).post("/v1/campaigns"), 409,
+                "at most 100 live campaigns");
     }
 }
