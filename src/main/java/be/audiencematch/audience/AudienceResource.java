@@ -14,6 +14,7 @@ import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
@@ -70,6 +71,38 @@ public class AudienceResource {
                     + "are dropped at once.")
     public UploadReport upload(@PathParam("id") String id, InputStream body) {
         return service.upload(caller.subject(), id, body);
+    }
+
+    @POST
+    @Path("{id}/members:remove")
+    @Consumes(Uploads.TEXT)
+    @Blocking
+    @Operation(summary = "Remove hashed identifiers (an opt-out list)",
+            description = "Same format as the upload. Subscribers behind the listed identifiers leave the audience "
+                    + "(and so its campaigns, at the next eligibility answer); the campaigns stay. The answer counts "
+                    + "the list's rows only, never how many were removed.")
+    public UploadReport remove(@PathParam("id") String id, InputStream body) {
+        return service.changeMembers(caller.subject(), id, body, AudienceService.MembersChange.REMOVE);
+    }
+
+    @DELETE
+    @Path("{id}/members")
+    @Consumes(Uploads.TEXT)
+    @Blocking
+    @Operation(summary = "Remove hashed identifiers (the same as POST …/members:remove)")
+    public UploadReport removeByDelete(@PathParam("id") String id, InputStream body) {
+        return remove(id, body);
+    }
+
+    @PUT
+    @Path("{id}/members")
+    @Consumes(Uploads.TEXT)
+    @Blocking
+    @Operation(summary = "Replace every member",
+            description = "Same format as the upload. The audience's members and upload counts become this list's, "
+                    + "in one atomic step: a report or an eligibility answer sees the old list or the new one.")
+    public UploadReport replace(@PathParam("id") String id, InputStream body) {
+        return service.changeMembers(caller.subject(), id, body, AudienceService.MembersChange.REPLACE);
     }
 
     @GET

@@ -108,8 +108,27 @@ public class AudienceService {
         return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled());
     }
 
+    /** How a streamed list changes an audience's members. */
+    public enum MembersChange {
+        /** Adds the list's consenting matches (rows add up). */
+        ADD,
+        /** Removes the list's matches: an advertiser's opt-out list, honoured without touching its campaigns. */
+        REMOVE,
+        /** Replaces the members and upload counts by the list's, atomically. */
+        REPLACE
+    }
+
     /** Streams one upload (worker thread): matches are kept as numbers, consenting now; every digest is dropped. */
     public UploadReport upload(String advertiser, String id, InputStream body) {
+        return changeMembers(advertiser, id, body, MembersChange.ADD);
+    }
+
+    /**
+     * Streams one list (worker thread) and applies it as {@code change}. The answer holds the list's own counts,
+     * never how many matched or were removed. Every accepted change moves the audience's version, so the next
+     * report is a new question for the privacy budget (docs/privacy.md).
+     */
+    public UploadReport changeMembers(String advertiser, String id, InputStream body, MembersChange change) {
         Audience audience = find(advertiser, id).await().indefinitely();
         long started = System.nanoTime();
         MatchingUpload.Outcome outcome;
@@ -120,9 +139,14 @@ public class AudienceService {
         } catch (IOException e) {
             throw ProblemException.badRequest("the body could not be read to its end; nothing of it was stored");
         }
-        boolean merged = store.merge(audience, base.consentKey(audience.channel().purpose()), outcome)
-                .call(done -> changes.settled()).await().indefinitely();
-        if (!merged) {
+        byte[] consent = base.consentKey(audience.channel().purpose());
+        Uni<Boolean> applied = switch (change) {
+            case ADD -> store.merge(audience, consent, outcome);
+            case REMOVE -> store.remove(audience, outcome);
+            case REPLACE -> store.replace(audience, consent, outcome);
+        };
+        boolean done = applied.call(ok -> changes.settled()).await().indefinitely();
+        if (!done) {
             throw ProblemException.notFound("the audience was deleted or expired during the upload");
         }
         uploadTimer.record(Duration.ofNanos(System.nanoTime() - started));

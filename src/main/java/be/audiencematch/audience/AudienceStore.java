@@ -38,6 +38,8 @@ import java.util.UUID;
 public class AudienceStore implements MemberEraser {
 
     private static final RedisScript MERGE = RedisScript.load("audience_merge", "view_lib");
+    private static final RedisScript REMOVE = RedisScript.load("audience_remove", "view_lib");
+    private static final RedisScript REPLACE = RedisScript.load("audience_replace", "view_lib");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript DELETE = RedisScript.load("audience_delete", "view_lib");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
@@ -86,6 +88,23 @@ public class AudienceStore implements MemberEraser {
         byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID()),
             changes.seq(), changes.stream()};
         return redis.withShared(r -> MERGE.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
+                num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
+    }
+
+    /** Removes an upload's matches from the members; false when the audience vanished meanwhile. */
+    public Uni<Boolean> remove(Audience a, MatchingUpload.Outcome upload) {
+        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), bytes(prefix + "staging:" + UUID.randomUUID()),
+            changes.seq(), changes.stream()};
+        return redis.withShared(r -> REMOVE.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                MatchingUpload.toRedisBitmap(upload.matched()))).map(ok -> ok == 1L);
+    }
+
+    /** Replaces the members and upload counts by one upload's, atomically; false when the audience vanished. */
+    public Uni<Boolean> replace(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
+        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID()),
+            changes.seq(), changes.stream()};
+        return redis.withShared(r -> REPLACE.<Long>run(r, ScriptOutputType.INTEGER, keys,
                 MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
                 num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
     }
