@@ -50,8 +50,14 @@ export class Upload {
   }
 
   async run() {
+    let sliceStart = 0;
     const { stopped } = await readRows(this.file, async (rows, bytesRead) => {
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
+        if (i % 1000 === 999) {
+          // Within a slice, the bytes read so far are estimated from the rows done.
+          this.state.bytes = sliceStart + (bytesRead - sliceStart) * (i / rows.length);
+          this.onProgress(this.state);
+        }
         if (this.cancelled) {
           return false;
         }
@@ -64,6 +70,7 @@ export class Upload {
         this.state.rows++;
       }
       this.state.bytes = bytesRead;
+      sliceStart = bytesRead;
       this.onProgress(this.state);
       return !this.cancelled;
     });
