@@ -5,7 +5,8 @@
 // that no URL, header or body held an '@' or a clear phone number.
 //
 // Environment: BASE_URL, ADVERTISER_TOKEN, CSV_FILE (header "customer,E-mail,Mobile"), RESULT_FILE (JSON written
-// here for the Java side: the page's report numbers), SCREENSHOT_DIR, CHROMIUM (default /usr/bin/chromium).
+// here for the Java side: the page's report numbers), SEGMENT_ID (a TV segment), SCREENSHOT_DIR, CHROMIUM (default
+// /usr/bin/chromium).
 // Prints counts and rule names only, never a value from the file.
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -120,7 +121,8 @@ async function waitForUploadEnd(page) {
 async function report(page, name) {
   const item = page.locator('li[data-audience-id]').filter({ has: page.getByRole('heading', { name, exact: true }) });
   await item.getByRole('button', { name: 'Show report' }).click();
-  await item.locator('dd[data-field=matched]').waitFor();
+  // The page marks the report busy while it asks, so the numbers read below are the new answer's.
+  await item.locator('.report[aria-busy=false] dd[data-field=matched]').waitFor();
   const value = async (field) => item.locator(`dd[data-field=${field}]`).getAttribute('data-value');
   const numberOrNull = (v) => (v === '' ? null : Number(v));
   return {
@@ -169,6 +171,11 @@ try {
   result.phone = await report(page, `${LIST_NAME} (phone)`);
   await page.screenshot({ path: join(SCREENSHOT_DIR, 'advertiser-page-desktop.png'), fullPage: true });
 
+  // Refined by a segment typed by the user (advertisers cannot list segments).
+  await page.getByLabel('Refine reports by segments (ids, comma-separated)').fill(` ${env('SEGMENT_ID')} `);
+  result.emailInSegment = await report(page, `${LIST_NAME} (e-mail)`);
+  await page.getByLabel('Refine reports by segments (ids, comma-separated)').fill('');
+
   // The same chunk went twice, under one Idempotency-Key; every chunk has its own key otherwise.
   const keys = captured.filter((r) => r.url.endsWith('/members')).map((r) => r.headers['idempotency-key']);
   result.uploadRequests = keys.length;
@@ -197,6 +204,25 @@ try {
   assert(/Cancelled/.test(await waitForUploadEnd(page)), 'the page does not say the upload was cancelled');
   await page.unroute('**/members');
   result.cancelled = await report(page, 'Cancelled list');
+
+  // The privacy budget, as the service will answer it (issue 17): shown when present; a spent budget's 429 detail
+  // is shown in place of the report. The answers are made up here, the service does not give them yet.
+  await page.route('**/v1/privacy/budget', (route) => route.fulfill({ status: 200, contentType: 'application/json',
+    body: JSON.stringify({ epsilon_per_question: 0.5, budget: 10.0, spent: 1.5, remaining: 8.5, window_days: 30,
+      next_refill_at: '2026-12-31T00:00:00Z' }) }));
+  const spent = 'The privacy budget of this advertiser is spent; it refills in 3 days.';
+  await page.route(`**/v1/audiences/${result.cancelled.id}`, (route) => route.fulfill({ status: 429,
+    contentType: 'application/problem+json', headers: { 'Retry-After': '259200' },
+    body: JSON.stringify({ type: 'about:blank', title: 'Too Many Requests', status: 429, detail: spent }) }));
+  await page.getByRole('button', { name: 'Refresh list' }).click();
+  await page.waitForFunction(() => /8\.5 of 10/.test(document.getElementById('budget').textContent));
+  result.budgetShown = /next fresh question costs ε = 0\.5/.test(await page.locator('#budget').textContent());
+  const cancelledItem = page.locator(`li[data-audience-id="${result.cancelled.id}"]`);
+  await cancelledItem.getByRole('button', { name: 'Show report' }).click();
+  await cancelledItem.locator('.report[aria-busy=false]').waitFor();
+  result.spentBudgetShown = (await cancelledItem.getByRole('alert').textContent()) === spent;
+  await page.unroute('**/v1/privacy/budget');
+  await page.unroute(`**/v1/audiences/${result.cancelled.id}`);
 
   // Accessibility: axe-core's WCAG 2 A/AA rules on the signed-in page with reports shown.
   const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');

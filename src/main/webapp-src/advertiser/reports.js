@@ -100,6 +100,8 @@ export function renderAudiences(list, audiences, { segments, onStatus, onChanged
     const remove = el('button', { type: 'button', class: 'danger', 'aria-describedby': titleId, text: 'Delete' });
     show.addEventListener('click', async () => {
       show.disabled = true;
+      report.setAttribute('aria-busy', 'true');
+      report.replaceChildren(el('p', { class: 'help', text: 'Asking the service…' }));
       try {
         renderReport(report, await api.report(audience.id, segments()));
         onChanged?.('report');
@@ -108,6 +110,7 @@ export function renderAudiences(list, audiences, { segments, onStatus, onChanged
         report.replaceChildren(el('p', { class: 'problem', role: 'alert', text: error.message }));
       } finally {
         show.disabled = false;
+        report.setAttribute('aria-busy', 'false');
       }
     });
     remove.addEventListener('click', async () => {

@@ -22,7 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 import static be.audiencematch.support.Fixtures.advertiser;
+import static be.audiencematch.support.Fixtures.emails;
 import static be.audiencematch.support.Fixtures.loadSubscribers;
+import static be.audiencematch.support.Fixtures.putSegment;
 import static be.audiencematch.support.Fixtures.range;
 import static be.audiencematch.support.Fixtures.token;
 import static be.audiencematch.support.Fixtures.upload;
@@ -62,16 +64,28 @@ class AdvertiserPageTest {
         int from = range(ROWS);
         // Rows past SUBSCRIBERS are strangers: valid digests that match nobody.
         loadSubscribers(from, SUBSCRIBERS, SyntheticBase::tv, SyntheticBase::web, SyntheticBase::adsAndData);
+        String segment = "page-segment-" + from;
+        putSegment(segment, "tv", emails(from, SUBSCRIBERS / 3));
         Path work = Files.createTempDirectory("am-page-");
         Path csv = work.resolve("spring customers.csv");
         Files.writeString(csv, csv(from), StandardCharsets.UTF_8);
         Path result = work.resolve("result.json");
+        try {
+            runThePage(from, segment, csv, result);
+        } finally {
+            Files.deleteIfExists(csv);
+            Files.deleteIfExists(result);
+            Files.deleteIfExists(work);
+        }
+    }
 
+    private void runThePage(int from, String segment, Path csv, Path result) throws Exception {
         String output = NodeScript.run("src/test/browser/advertiser-page.test.mjs", Map.of(
                 "BASE_URL", "http://localhost:" + RestAssured.port,
                 "ADVERTISER_TOKEN", token("advertiser", "page-advertiser"),
                 "CSV_FILE", csv.toString(),
                 "RESULT_FILE", result.toString(),
+                "SEGMENT_ID", segment,
                 "SCREENSHOT_DIR", Path.of("target", "advertiser-page").toAbsolutePath().toString(),
                 "CHROMIUM", NodeScript.CHROMIUM.toString()), 600);
         JsonNode page = new ObjectMapper().readTree(result.toFile());
@@ -81,6 +95,11 @@ class AdvertiserPageTest {
         assertTrue(emails.size() > 9_000 && phones.size() > 9_000, "most rows are hashable");
         assertSameReport(page.get("email"), emails, "email_sha256", output);
         assertSameReport(page.get("phone"), phones, "phone_sha256", output);
+        Integer inSegment = advertiser("page-advertiser").queryParam("segments", segment)
+                .get("/v1/audiences/" + page.get("email").get("id").asText()).then().statusCode(200)
+                .extract().path("matched");
+        assertTrue(inSegment != null && inSegment < page.get("email").get("matched").asInt(), "the segment refines");
+        assertEquals(inSegment, page.get("emailInSegment").get("matched").asInt(), "the page asks with the segment");
 
         // Two chunks per audience, each under its own Idempotency-Key; the chunk that met a network failure went
         // again under the same key.
@@ -89,14 +108,13 @@ class AdvertiserPageTest {
         assertEquals(chunks + 1, page.get("uploadRequests").asInt(), output);
         assertEquals(ROWS_PER_CHUNK, page.get("cancelled").get("received").asInt(), "cancel stops after the chunk");
 
+        assertTrue(page.get("budgetShown").asBoolean(), "a privacy budget is shown where the service keeps one");
+        assertTrue(page.get("spentBudgetShown").asBoolean(), "a spent budget's problem detail is shown");
         assertEquals(0, page.get("leaks").asInt());
         assertTrue(page.get("requests").asInt() > chunks, output);
         assertEquals(0, page.get("axeViolations").size(), () -> "WCAG A/AA violations: " + page.get("axeViolations"));
         assertTrue(page.get("keyboardReachesUpload").asBoolean(), "the upload button is reachable by Tab");
         assertTrue(page.get("phoneOverflow").asInt() <= 0, "the page fits a 375 px wide screen");
-        Files.deleteIfExists(csv);
-        Files.deleteIfExists(result);
-        Files.deleteIfExists(work);
     }
 
     /** The page's numbers equal the API's report for the same list hashed here (same question, same answer). */
