@@ -140,6 +140,13 @@ try {
   const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await desktop.newPage();
   watch(page);
+  // A refused token signs out again and says so; the page then keeps nothing.
+  await page.goto(`${BASE_URL}/advertiser/`);
+  await page.getByLabel('Bearer token').fill('not-a-token');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForFunction(() => /refused/.test(document.getElementById('status').textContent));
+  result.refusedTokenSignsOut = await page.locator('#sign-in').isVisible()
+    && await page.evaluate(() => sessionStorage.length === 0);
   await signIn(page);
 
   // The first attempt of the second e-mail chunk fails as a dropped connection would; the page sends it again.

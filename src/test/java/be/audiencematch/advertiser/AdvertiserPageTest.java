@@ -108,6 +108,7 @@ class AdvertiserPageTest {
         assertEquals(chunks + 1, page.get("uploadRequests").asInt(), output);
         assertEquals(ROWS_PER_CHUNK, page.get("cancelled").get("received").asInt(), "cancel stops after the chunk");
 
+        assertTrue(page.get("refusedTokenSignsOut").asBoolean(), "a refused token is forgotten at once");
         assertTrue(page.get("budgetShown").asBoolean(), "a privacy budget is shown where the service keeps one");
         assertTrue(page.get("spentBudgetShown").asBoolean(), "a spent budget's problem detail is shown");
         assertEquals(0, page.get("leaks").asInt());
