@@ -130,6 +130,30 @@ final class EligibilityView {
         }
     }
 
+    /**
+     * Erased subscribers (u32 numbers): clears their bits in every audience and segment bitmap this view copied.
+     * Their consent bits went with the erasure itself; without this, the bits would linger in the copies until the
+     * bitmap is read again, which may be never.
+     */
+    void clearErased(byte[] packed) {
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        while (in.remaining() >= 4) {
+            int number = in.getInt();
+            int at = number >>> 3;
+            byte mask = (byte) (0x80 >>> (number & 7));
+            for (byte[] bits : bitmaps.values()) {
+                if (at < bits.length) {
+                    bits[at] &= (byte) ~mask;
+                }
+            }
+        }
+    }
+
+    /** Whether this view's copy of a bitmap has subscriber {@code n}'s bit (for tests). */
+    boolean bitmapHas(String key, int n) {
+        return isSet(bitmaps.getOrDefault(key, NONE), n);
+    }
+
     /** Forgets these households' member lists, as of change {@code seq}. */
     synchronized void dropHouseholds(long seq, Collection<String> ids) {
         ids.forEach(households::remove);

@@ -277,6 +277,7 @@ public class ViewFollower {
                     case 'r' -> view.applyConsentRange(v);
                     case 'h' -> view.dropHouseholds(seq, List.of(str(v).split("\n")));
                     case 'H' -> view.dropAllHouseholds(seq);
+                    case 'e' -> view.clearErased(v);
                     case 'x' -> campaigns.addAll(List.of(str(v).split("\n")));
                     case 'b' -> changedBitmaps.addAll(List.of(str(v).split("\n")));
                     default -> throw new IllegalStateException("unknown change field");
