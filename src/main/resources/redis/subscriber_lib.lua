@@ -5,7 +5,7 @@ local purposes = { 'tv', 'web', 'ads_and_data' }
 local byte, sub = string.byte, string.sub
 
 -- What this call changed for the replicas' eligibility views: consent masks by number and households whose member
--- list changed, published as one change entry by note_published() (view_lib.lua) at the end of the call.
+-- list changed (by keyed tag: view_lib.lua), published as one change entry by note_published() at the end of the call.
 local noted_consents, noted_households = {}, {}
 local function note_consent(num, mask)
   noted_consents[#noted_consents + 1] = struct.pack('>I4B', num,
@@ -21,10 +21,13 @@ local function note_published(fields)
   if #noted_consents > 0 then
     fields[#fields + 1] = 'c'; fields[#fields + 1] = table.concat(noted_consents)
   end
-  if #noted_households > NOTE_HOUSEHOLDS_MAX then
-    fields[#fields + 1] = 'H'; fields[#fields + 1] = '1'
+  -- Households by keyed tag, never by id (view_household_tags); all of them beyond the most, or without a key.
+  local tags = #noted_households > 0 and #noted_households <= NOTE_HOUSEHOLDS_MAX
+    and view_household_tags(p .. 'view:key', noted_households)
+  if tags then
+    fields[#fields + 1] = 'h'; fields[#fields + 1] = tags
   elseif #noted_households > 0 then
-    fields[#fields + 1] = 'h'; fields[#fields + 1] = table.concat(noted_households, '\n')
+    fields[#fields + 1] = 'H'; fields[#fields + 1] = '1'
   end
   if #fields > 0 then view_note(p .. 'view:seq', p .. 'view:changes', fields) end
 end

@@ -8,3 +8,33 @@ local function view_note(seq_key, stream_key, fields)
   redis.call('XADD', stream_key, 'MAXLEN', '~', 10000, '*', 'n', seq, unpack(fields))
   return seq
 end
+
+-- Households whose member list changed are named in the change stream by a keyed tag, never by id: the first 8
+-- bytes of HMAC-SHA1(view key, household id), with the view key 32 random bytes in {p}view:key (made once by the
+-- first replica's snapshot, view_snapshot.lua). The stream outlives an erasure by thousands of entries; a tag names
+-- no one without the key, and a plain hash of an id could be reversed by trying ids. Each replica keys its
+-- household cache by the same tag (eligibility/HouseholdTags.java). Returns the 4-byte key id (SHA-1 of the key,
+-- so a replica notices a key it does not hold) followed by the distinct ids' tags, or nil when there is no key
+-- (then the caller says "every household").
+local function view_household_tags(key_name, ids)
+  local key = redis.call('GET', key_name)
+  if not key or #key ~= 32 then return nil end
+  local hexbyte = {}
+  for i = 0, 255 do hexbyte[string.format('%02x', i)] = string.char(i) end
+  local ipad, opad = {}, {}
+  for i = 1, 64 do
+    local b = string.byte(key, i) or 0
+    ipad[i] = string.char(bit.bxor(b, 0x36))
+    opad[i] = string.char(bit.bxor(b, 0x5c))
+  end
+  ipad, opad = table.concat(ipad), table.concat(opad)
+  local out, seen = { (string.sub(redis.sha1hex(key), 1, 8):gsub('%x%x', hexbyte)) }, {}
+  for _, id in ipairs(ids) do
+    if not seen[id] then
+      seen[id] = true
+      local inner = redis.sha1hex(ipad .. id):gsub('%x%x', hexbyte)
+      out[#out + 1] = (string.sub(redis.sha1hex(opad .. inner), 1, 16):gsub('%x%x', hexbyte))
+    end
+  end
+  return table.concat(out)
+end

@@ -19,7 +19,9 @@ public final class AudienceApi {
             @JsonProperty("identifier_type") @Schema(enumeration = {"email_sha256", "phone_sha256"},
                     defaultValue = "email_sha256") String identifierType,
             @Schema(enumeration = {"tv", "web"}, example = "tv") String channel,
-            @JsonProperty("ttl_days") @Schema(defaultValue = "30", minimum = "1", maximum = "540") Integer ttlDays) {
+            @JsonProperty("ttl_days") @Schema(defaultValue = "30", minimum = "1",
+                    description = "days the audience lives, 1 to the configured cap (audience-match.audience.max-ttl, "
+                            + "396 by default: about 13 months)") Integer ttlDays) {
     }
 
     @Schema(description = "An audience without its counts")

@@ -47,7 +47,8 @@ public class AudienceResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Create an audience", description = "ttl_days: 1 to 540, default 30; everything derived "
+    @Operation(summary = "Create an audience", description = "ttl_days: 1 to the configured cap "
+            + "(audience-match.audience.max-ttl, 396 days by default), default 30; everything derived "
             + "from the audience expires with it.")
     public Uni<Response> create(CreateAudience request) {
         return service.create(caller.subject(), request).map(a -> Response.created(URI.create("/v1/audiences/" + a.id()))

@@ -21,6 +21,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,8 +40,12 @@ import java.util.Map;
 public class AudienceService {
 
     public static final int DEFAULT_TTL_DAYS = 30;
-    /** Google Customer Match's ceiling for list membership. */
-    public static final int MAX_TTL_DAYS = 540;
+    /**
+     * The longest an audience may live: the DPO's call (default 396 days, about 13 months; the privacy policy's
+     * retention for advertiser lists). Field-injected so that the constructor stays as it is.
+     */
+    @ConfigProperty(name = "audience-match.audience.max-ttl", defaultValue = "396d")
+    Duration maxTtl;
     private static final int MAX_NAME = 200;
     private static final int MAX_SEGMENTS = 10;
 
@@ -78,8 +83,10 @@ public class AudienceService {
         IdentifierType type = Uploads.identifierType(request.identifierType(), "identifier_type");
         Channel channel = Channel.parse(request.channel(), "channel");
         int ttl = request.ttlDays() == null ? DEFAULT_TTL_DAYS : request.ttlDays();
-        if (ttl < 1 || ttl > MAX_TTL_DAYS) {
-            throw ProblemException.badRequest("field 'ttl_days' must be between 1 and " + MAX_TTL_DAYS);
+        long maxTtlDays = maxTtl.toDays();
+        if (ttl < 1 || ttl > maxTtlDays) {
+            throw ProblemException.badRequest("field 'ttl_days' must be between 1 and " + maxTtlDays
+                    + " (the configured cap, audience-match.audience.max-ttl)");
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Audience audience = new Audience(RandomIds.next("aud_"), advertiser, name, channel, type, 0, 0, 0, 0, now,

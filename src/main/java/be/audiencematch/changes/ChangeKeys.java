@@ -10,12 +10,13 @@ import static be.audiencematch.redis.OwnedRecords.bytes;
  *   {p}view:changes   stream  entries with field n, the change number (trimmed once every replica applied them)
  *   {p}view:leases    zset    replica id → lease end (ms, Redis' clock)
  *   {p}view:applied   hash    replica id → the change number its view has applied
+ *   {p}view:key       string  32 random bytes: the key of the household tags entries carry instead of ids
  * </pre>
  */
-public record ChangeKeys(byte[] seq, byte[] stream, byte[] leases, byte[] applied) {
+public record ChangeKeys(byte[] seq, byte[] stream, byte[] leases, byte[] applied, byte[] viewKey) {
 
     public static ChangeKeys of(String prefix) {
         return new ChangeKeys(bytes(prefix + "view:seq"), bytes(prefix + "view:changes"), bytes(prefix + "view:leases"),
-                bytes(prefix + "view:applied"));
+                bytes(prefix + "view:applied"), bytes(prefix + "view:key"));
     }
 }

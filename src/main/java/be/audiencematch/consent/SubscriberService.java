@@ -19,7 +19,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.inject.Instance;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
@@ -39,7 +38,7 @@ public class SubscriberService {
 
     private final SubscriberStore store;
     private final ChangeLog changeLog;
-    private final Instance<MemberEraser> erasers;
+    private final PendingErasures erasing;
     private final RedisConnections redis;
     private final ObjectReader lineReader;
     private final long maxUploadBytes;
@@ -50,14 +49,14 @@ public class SubscriberService {
     private final Counter bulkAccepted;
     private final Counter bulkRejected;
 
-    public SubscriberService(SubscriberStore store, ChangeLog changeLog, Instance<MemberEraser> erasers, RedisConnections redis,
+    public SubscriberService(SubscriberStore store, ChangeLog changeLog, PendingErasures erasing, RedisConnections redis,
                              ObjectMapper mapper, MeterRegistry metrics,
                              @ConfigProperty(name = "audience-match.upload.max-bytes") long maxUploadBytes,
                              @ConfigProperty(name = "audience-match.bulk.chunk-size")
                              java.util.Optional<Integer> configuredChunkSize) {
         this.store = store;
         this.changeLog = changeLog;
-        this.erasers = erasers;
+        this.erasing = erasing;
         this.redis = redis;
         this.lineReader = mapper.readerFor(BulkLine.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
         this.maxUploadBytes = maxUploadBytes;
@@ -101,17 +100,17 @@ public class SubscriberService {
 
     /**
      * Erases the subscriber everywhere. Its consents go first, in the same atomic step as the base entry, so no
-     * report or answer can count it once that step is done; the membership bitmaps follow before we answer.
+     * report or answer can count it once that step is done; the membership bitmaps follow before we answer. When
+     * they fail, the number stays pending ({@link PendingErasures}): a retry no longer finds the subscriber, so the
+     * DELETE of an unknown id finishes every pending erasure before its 204.
      */
     public Uni<Void> erase(String subscriberId) {
         return store.erase(subscriberId).flatMap(number -> {
             if (number < 0) {
-                return Uni.createFrom().voidItem();
+                return erasing.finishAll().replaceWithVoid();
             }
             erasures.increment();
-            List<Uni<Void>> all = new ArrayList<>();
-            erasers.forEach(e -> all.add(e.eraseMember(number)));
-            return all.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(all).andFailFast().replaceWithVoid();
+            return erasing.finish(number);
         }).call(() -> changeLog.settled());
     }
 

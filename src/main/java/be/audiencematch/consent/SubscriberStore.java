@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   {p}consent:{purpose}       bitmap  bit n set while subscriber n consents to the purpose
  *   {p}hhof                    string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none)
  *   {p}loading                 bitmap  bit n set while a bulk load still links subscriber n (bulk_lib.lua)
+ *   {p}erasing                 set     numbers erased from the base whose membership bits are not all cleared yet
  * </pre>
  * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
  */
@@ -127,6 +128,11 @@ public class SubscriberStore {
 
     public byte[] liveKey() {
         return key("live");
+    }
+
+    /** The numbers whose erasure is not finished yet (PendingErasures). */
+    byte[] pendingErasuresKey() {
+        return key("erasing");
     }
 
     /** Per subscriber number, 4 bytes at offset 4n: a tag of its household, to count households reached. */

@@ -1,6 +1,8 @@
 package be.audiencematch.crypto;
 
+import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigUtils;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -9,6 +11,8 @@ import org.jboss.logging.Logger;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
 
@@ -30,6 +34,12 @@ public class ExportKeys {
     private volatile PseudonymKeyRing ring;
     private volatile byte[] partnerPublicKey;
 
+    /** Key-age thresholds (KeyAge), field-injected: only the start checks them, not the unit tests' instances. */
+    @ConfigProperty(name = "audience-match.pseudonym.key-warn-age", defaultValue = "365d")
+    Duration keyWarnAge;
+    @ConfigProperty(name = "audience-match.pseudonym.key-max-age", defaultValue = "396d")
+    Duration keyMaxAge;
+
     public ExportKeys(@ConfigProperty(name = "audience-match.pseudonym.keys-file") Optional<String> ringFile,
                       @ConfigProperty(name = "audience-match.adsdata.public-key-file") Optional<String> partnerKeyFile,
                       @ConfigProperty(name = "audience-match.keys.generate-missing", defaultValue = "false")
@@ -43,6 +53,26 @@ public class ExportKeys {
 
     void onStart(@Observes StartupEvent event) throws IOException {
         load();
+        checkAge(new KeyAge(keyWarnAge, keyMaxAge), Instant.now(),
+                ConfigUtils.getProfiles().contains(LaunchMode.NORMAL.getDefaultProfile()));
+    }
+
+    /**
+     * Warns when the current pseudonym key is old or of unknown age; refuses the start when it is too old and
+     * {@code enforce} (the prod profile): pseudonyms must not stay linkable longer than the policy allows.
+     */
+    void checkAge(KeyAge policy, Instant now, boolean enforce) {
+        KeyAge.Decision decision = policy.judge(ring, now);
+        switch (decision.verdict()) {
+            case FRESH -> LOG.debug(decision.message());
+            case UNKNOWN, WARN -> LOG.warn(decision.message());
+            case REFUSE -> {
+                if (enforce) {
+                    throw new IllegalStateException(decision.message() + "; refusing to start.");
+                }
+                LOG.warn(decision.message() + " (the prod profile refuses to start)");
+            }
+        }
     }
 
     /** Reads the key files again (after a rotation); exports started earlier finish with the keys they had. */

@@ -4,7 +4,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +33,10 @@ final class EligibilityView {
         }
     }
 
+    /** A household's member list as kept, with its id: two ids sharing a tag then never answer for each other. */
+    private record Kept(String id, int[] members) {
+    }
+
     private static final byte[] NONE = new byte[0];
     private static final int[] NOBODY = new int[0];
 
@@ -43,7 +46,10 @@ final class EligibilityView {
     private final byte[][] consents = {NONE, NONE, NONE};
     private final Map<String, Rule> rules = new ConcurrentHashMap<>();
     private final Map<String, byte[]> bitmaps = new ConcurrentHashMap<>();
-    private final Map<String, int[]> households = new ConcurrentHashMap<>();
+    /** Member lists by household tag (HouseholdTags), the name the change stream gives a household. */
+    private final Map<Long, Kept> households = new ConcurrentHashMap<>();
+    /** Made from the view key of the last snapshot; null until the first. */
+    private volatile HouseholdTags tags;
     /** The change number of the newest household change applied (guarded by this): older fills are not kept. */
     private long householdsChangedAt;
     /** Written after every change the follower applies; read first by every answer (publishes the bytes above). */
@@ -57,8 +63,10 @@ final class EligibilityView {
     // ---- the follower's side --------------------------------------------------------------------------------
 
     /** Starts over from a snapshot current to change {@code seq}. */
-    void reset(long seq, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules, Map<String, byte[]> newBitmaps) {
+    void reset(long seq, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules, Map<String, byte[]> newBitmaps,
+               byte[] viewKey) {
         synchronized (this) {
+            tags = new HouseholdTags(viewKey);
             households.clear();
             householdsChangedAt = seq;
         }
@@ -130,9 +138,43 @@ final class EligibilityView {
         }
     }
 
-    /** Forgets these households' member lists, as of change {@code seq}. */
-    synchronized void dropHouseholds(long seq, Collection<String> ids) {
-        ids.forEach(households::remove);
+    /**
+     * Erased subscribers (u32 numbers): clears their bits in every audience and segment bitmap this view copied.
+     * Their consent bits went with the erasure itself; without this, the bits would linger in the copies until the
+     * bitmap is read again, which may be never.
+     */
+    void clearErased(byte[] packed) {
+        ByteBuffer in = ByteBuffer.wrap(packed);
+        while (in.remaining() >= 4) {
+            int number = in.getInt();
+            int at = number >>> 3;
+            byte mask = (byte) (0x80 >>> (number & 7));
+            for (byte[] bits : bitmaps.values()) {
+                if (at < bits.length) {
+                    bits[at] &= (byte) ~mask;
+                }
+            }
+        }
+    }
+
+    /** Whether this view's copy of a bitmap has subscriber {@code n}'s bit (for tests). */
+    boolean bitmapHas(String key, int n) {
+        return isSet(bitmaps.getOrDefault(key, NONE), n);
+    }
+
+    /**
+     * Forgets these households' member lists, as of change {@code seq}: the view key's id, then 8-byte tags. Tags
+     * made with another key than this view's (the key was replaced in Redis) cannot be matched: the follower must
+     * start over from a snapshot, which reads the key again.
+     */
+    synchronized void dropHouseholds(long seq, byte[] packed) {
+        if (!tags.sameKey(packed)) {
+            throw new IllegalStateException("the view key changed: household tags no longer match");
+        }
+        ByteBuffer in = ByteBuffer.wrap(packed, HouseholdTags.KEY_ID_BYTES, packed.length - HouseholdTags.KEY_ID_BYTES);
+        while (in.remaining() >= HouseholdTags.TAG_BYTES) {
+            households.remove(in.getLong());
+        }
         householdsChangedAt = seq;
     }
 
@@ -143,16 +185,21 @@ final class EligibilityView {
 
     /** Keeps a member list read at change {@code seq}, unless a newer change to households was applied since. */
     synchronized void offerHousehold(String id, int[] members, long seq) {
-        if (seq >= householdsChangedAt) {
+        if (seq >= householdsChangedAt && tags != null) {
             if (households.size() >= maxHouseholds) {
                 households.clear();
             }
-            households.put(id, members.length == 0 ? NOBODY : members);
+            households.put(tags.of(id), new Kept(id, members.length == 0 ? NOBODY : members));
         }
     }
 
     int[] household(String id) {
-        return households.get(id);
+        HouseholdTags current = tags;
+        if (current == null) {
+            return null;
+        }
+        Kept kept = households.get(current.of(id));
+        return kept != null && kept.id().equals(id) ? kept.members() : null;
     }
 
     int householdsKept() {

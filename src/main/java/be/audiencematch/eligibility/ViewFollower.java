@@ -55,6 +55,7 @@ public class ViewFollower {
     private static final RedisScript READ = RedisScript.load("view_read");
     private static final RedisScript ACK = RedisScript.load("view_ack");
     private static final int BATCH = 512;
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     /** The first retry after a failure; doubled while failures follow each other (Redis down), up to the most. */
     private static final long RETRY_MILLIS = 1_000;
     private static final long RETRY_MOST_MILLIS = 16_000;
@@ -188,7 +189,7 @@ public class ViewFollower {
     private CompletionStage<Void> load(RedisAsyncCommands<byte[], byte[]> r) {
         return SNAPSHOT.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(),
                 base.consentKey(Purpose.TV), base.consentKey(Purpose.WEB), base.consentKey(Purpose.ADS_AND_DATA),
-                rulesKey, keys.stream()}).thenCompose(snapshot -> {
+                rulesKey, keys.stream(), keys.viewKey()}, newViewKey()).thenCompose(snapshot -> {
             long seq = (Long) snapshot.get(0);
             @SuppressWarnings("unchecked")
             List<byte[]> flat = (List<byte[]>) snapshot.get(4);
@@ -204,7 +205,7 @@ public class ViewFollower {
             rules.values().forEach(rule -> named.addAll(rule.bitmapKeys()));
             return bitmaps(r, named).thenAccept(bitmaps -> {
                 view.reset(seq, (byte[]) snapshot.get(1), (byte[]) snapshot.get(2), (byte[]) snapshot.get(3), rules,
-                        bitmaps);
+                        bitmaps, (byte[]) snapshot.get(6));
                 readyAt = Long.MAX_VALUE;
                 emptyBehind = 0;
                 lastEntry = str((byte[]) snapshot.get(5));
@@ -275,8 +276,9 @@ public class ViewFollower {
                     case 'n' -> { }
                     case 'c' -> view.applyConsents(v);
                     case 'r' -> view.applyConsentRange(v);
-                    case 'h' -> view.dropHouseholds(seq, List.of(str(v).split("\n")));
+                    case 'h' -> view.dropHouseholds(seq, v);
                     case 'H' -> view.dropAllHouseholds(seq);
+                    case 'e' -> view.clearErased(v);
                     case 'x' -> campaigns.addAll(List.of(str(v).split("\n")));
                     case 'b' -> changedBitmaps.addAll(List.of(str(v).split("\n")));
                     default -> throw new IllegalStateException("unknown change field");
@@ -363,6 +365,13 @@ public class ViewFollower {
                     }
                     changes.acknowledged(answer.get(2));
                 });
+    }
+
+    /** A view key, should Redis hold none yet (the first replica's snapshot stores it: view_snapshot.lua). */
+    private static byte[] newViewKey() {
+        byte[] key = new byte[32];
+        RANDOM.nextBytes(key);
+        return key;
     }
 
     private static String describe(Throwable failure) {

@@ -1,0 +1,96 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.changes.ChangeLog;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.OwnedRecords.str;
+
+/**
+ * The second half of an erasure, made resumable. {@code subscriber_erase.lua} removes the subscriber from the base
+ * and, in the same atomic step, puts its number in the pending-erasure set {@code {p}erasing}; then every
+ * {@link MemberEraser} (segments, audiences) clears the number's bit, and only once all succeeded does
+ * {@code erasure_finish.lua} take it out of the set (and tell the eligibility views to clear their copies). A
+ * failure in between leaves the number in the set, where a retry of the DELETE (which no longer finds the
+ * subscriber) and the next start of any replica find it and finish the job (docs/architecture.md, "Flows").
+ */
+@ApplicationScoped
+public class PendingErasures {
+
+    private static final RedisScript FINISH = RedisScript.load("erasure_finish", "view_lib");
+    /** After a failed attempt at start (Redis down, a store failing), the next one comes this much later. */
+    private static final long RETRY_MILLIS = 30_000;
+
+    private final RedisConnections redis;
+    private final Instance<MemberEraser> erasers;
+    private final ChangeKeys changes;
+    private final byte[] pendingKey;
+    private final Vertx vertx;
+
+    public PendingErasures(RedisConnections redis, Instance<MemberEraser> erasers, ChangeLog changeLog,
+                           SubscriberStore base, Vertx vertx) {
+        this.redis = redis;
+        this.erasers = erasers;
+        this.changes = changeLog.keys();
+        this.pendingKey = base.pendingErasuresKey();
+        this.vertx = vertx;
+    }
+
+    /** Clears the number's bit in every member store, then ends its erasure; fails (and it stays pending) otherwise. */
+    public Uni<Void> finish(long number) {
+        List<Uni<Void>> all = new ArrayList<>();
+        erasers.forEach(e -> all.add(e.eraseMember(number)));
+        Uni<Void> cleared = all.isEmpty() ? Uni.createFrom().voidItem()
+                : Uni.join().all(all).andFailFast().replaceWithVoid();
+        byte[] n = bytes(Long.toString(number));
+        return cleared.flatMap(done -> redis.withShared(r -> FINISH.<Long>run(r, ScriptOutputType.INTEGER,
+                new byte[][] {pendingKey, changes.seq(), changes.stream()}, n))).replaceWithVoid();
+    }
+
+    /** Finishes every erasure still pending (there are few: only those a failure interrupted); how many. */
+    public Uni<Integer> finishAll() {
+        return redis.withShared(r -> r.smembers(pendingKey)).flatMap(pending -> finishEach(List.copyOf(pending), 0));
+    }
+
+    private Uni<Integer> finishEach(List<byte[]> pending, int done) {
+        if (done == pending.size()) {
+            return Uni.createFrom().item(done);
+        }
+        return finish(Long.parseLong(str(pending.get(done)))).flatMap(finished -> finishEach(pending, done + 1));
+    }
+
+    /**
+     * At start, without holding it up or readiness down: a pending number has no record, identifiers or consents
+     * left, so no report or eligibility answer can count it meanwhile; only its stale membership bits wait.
+     */
+    void onStart(@Observes StartupEvent started) {
+        finishAtStart();
+    }
+
+    private void finishAtStart() {
+        finishAll().subscribe().with(
+                finished -> {
+                    if (finished > 0) {
+                        Log.infof("finished %d interrupted erasure(s)", finished);
+                    }
+                },
+                failure -> {
+                    Log.warnf("interrupted erasures not finished yet (%s); trying again in %d s",
+                            failure.getClass().getSimpleName(), RETRY_MILLIS / 1000);
+                    vertx.setTimer(RETRY_MILLIS, id -> finishAtStart());
+                });
+    }
+}
