@@ -2,7 +2,7 @@
 -- 'loading' bit, so a bulk load still linking it leaves it alone).
 -- ARGV[1] prefix, ARGV[2] record key, ARGV[3] subscriber id. Returns the subscriber number, or -1 when unknown.
 -- Segment and audience bitmaps are cleared by their own stores right after (see docs/architecture.md).
--- (helpers from view_lib.lua and subscriber_lib.lua are prepended)
+-- (helpers from view_lib.lua, audit_lib.lua and subscriber_lib.lua are prepended)
 local rec = redis.call('HGET', ARGV[2], ARGV[3])
 if not rec then return -1 end
 local num = struct.unpack('>I4', rec)
@@ -14,6 +14,8 @@ redis.call('SETBIT', p .. 'loading', num, 0)
 redis.call('SETRANGE', p .. 'hhof', num * 4, '\0\0\0\0')
 remove_traces(rec, num)
 redis.call('HDEL', ARGV[2], ARGV[3])
+consent_unstamp(num)
+audit_note('subscriber.erased', { 'n', num })
 note_consent(num, '000')
 note_published()
 return num

@@ -37,6 +37,10 @@ import java.util.TreeSet;
 @ApplicationScoped
 public class AudienceService {
 
+    /** The audit trail (docs/privacy.md, "Audit trail"). */
+    @jakarta.inject.Inject
+    be.audiencematch.audit.AuditLog audit;
+
     public static final int DEFAULT_TTL_DAYS = 30;
     /** Google Customer Match's ceiling for list membership. */
     public static final int MAX_TTL_DAYS = 540;
@@ -81,7 +85,7 @@ public class AudienceService {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Audience audience = new Audience(RandomIds.next("aud_"), advertiser, name, channel, type, 0, 0, 0, 0, now,
                 now.plus(Duration.ofDays(ttl)));
-        return store.create(audience).replaceWith(audience);
+        return store.create(audience).call(() -> audit.record("audience.created", Map.of("advertiser", advertiser, "audience", audience.id(), "channel", channel.wireName()))).replaceWith(audience);
     }
 
     public Uni<Audience> find(String advertiser, String id) {
@@ -94,7 +98,7 @@ public class AudienceService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled());
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled()).call(() -> audit.record("audience.deleted", Map.of("advertiser", advertiser, "audience", id)));
     }
 
     /** Streams one upload (worker thread): matches are kept as numbers, consenting now; every digest is dropped. */
@@ -114,6 +118,7 @@ public class AudienceService {
         if (!merged) {
             throw ProblemException.notFound("the audience was deleted or expired during the upload");
         }
+        audit.record("audience.uploaded", Map.of("advertiser", advertiser, "audience", id, "received", "" + outcome.received(), "valid", "" + outcome.valid(), "invalid", "" + outcome.invalid(), "plaintext_rejected", "" + outcome.plaintextRejected())).await().indefinitely();
         uploadTimer.record(Duration.ofNanos(System.nanoTime() - started));
         return new UploadReport(outcome.received(), outcome.valid(), outcome.invalid(), outcome.plaintextRejected(),
                 outcome.invalidLines());

@@ -47,12 +47,12 @@ public class SubscriberStore {
 
     // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
     private static final RedisScript UPSERT =
-            RedisScript.load("subscriber_upsert", "view_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
-            RedisScript.load("subscriber_consents", "view_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
     private static final RedisScript ERASE =
-            RedisScript.load("subscriber_erase", "view_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -224,6 +224,11 @@ public class SubscriberStore {
                     | (packed[at + 3] & 0xff);
         }
         return numbers;
+    }
+
+    /** The bucket hash holding a subscriber's record, for the data-protection officer's read (dpo/AccessStore). */
+    public byte[] recordKeyOf(String subscriberId) {
+        return recordKey(subscriberId);
     }
 
     private byte[] recordKey(String subscriberId) {
