@@ -7,6 +7,9 @@
 local audit_stream, consent_at = ARGV[1] .. 'audit', ARGV[1] .. 'consent-at'
 local audit_purposes = { 'tv', 'web', 'ads_and_data' }
 local audit_clock -- { seconds, milliseconds }, read once a call: every entry of one call has the same time
+-- Scratch tables for a subscriber's consent bits before and after a change, reused so a bulk reload of millions
+-- allocates none per subscriber.
+local consents_was, consents_now = {}, {}
 
 local function audit_time()
   if not audit_clock then

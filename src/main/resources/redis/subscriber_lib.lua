@@ -138,7 +138,7 @@ local function replace_record(key, sid, old, tail, meta)
     -- identifiers another subscriber took since become this one's again, as a full replacement would make them,
     -- and only consents that changed are noted. A number still loading takes the full path, which links it.
     own_identifiers(old)
-    local changed, was, now = false, {}, {}
+    local changed, was, now = false, consents_was, consents_now
     for k = 1, 3 do
       now[k] = byte(meta, k) - 48
       was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])
@@ -158,7 +158,7 @@ local function replace_record(key, sid, old, tail, meta)
   redis.call('HSET', key, sid, rec)
   add_traces(rec, num)
   redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
-  local was, now = {}, {}
+  local was, now = consents_was, consents_now
   for k = 1, 3 do
     now[k] = byte(meta, k) - 48
     was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])

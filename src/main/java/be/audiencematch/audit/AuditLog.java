@@ -4,6 +4,7 @@ import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XTrimArgs;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.annotation.PreDestroy;
@@ -26,6 +27,7 @@ import java.util.Map;
  * by the subscriber scripts themselves (audit_lib.lua), in the same atomic step as the change.
  */
 @ApplicationScoped
+@Startup // the hourly trim runs even where only the scripts append (a replica serving the feed alone)
 public class AuditLog {
 
     private static final Logger LOG = Logger.getLogger(AuditLog.class);
