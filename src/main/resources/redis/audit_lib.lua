@@ -41,8 +41,9 @@ end
 local function audit_note(kind, fields, retention_ms)
   local s, ms = audit_time()
   local args = { audit_stream }
-  if retention_ms then
-    args[2], args[3], args[4] = 'MINID', '~', string.format('%.0f', s * 1000 + ms - retention_ms)
+  local min_id = retention_ms and s * 1000 + ms - retention_ms
+  if min_id and min_id > 0 then
+    args[2], args[3], args[4] = 'MINID', '~', string.format('%.0f', min_id)
   end
   args[#args + 1] = '*'
   args[#args + 1] = 'kind'

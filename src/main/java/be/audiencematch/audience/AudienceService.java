@@ -85,7 +85,9 @@ public class AudienceService {
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Audience audience = new Audience(RandomIds.next("aud_"), advertiser, name, channel, type, 0, 0, 0, 0, now,
                 now.plus(Duration.ofDays(ttl)));
-        return store.create(audience).call(() -> audit.record("audience.created", Map.of("advertiser", advertiser, "audience", audience.id(), "channel", channel.wireName()))).replaceWith(audience);
+        return store.create(audience).call(() -> audit.record("audience.created",
+                Map.of("advertiser", advertiser, "audience", audience.id(), "channel", channel.wireName())))
+                .replaceWith(audience);
     }
 
     public Uni<Audience> find(String advertiser, String id) {
@@ -98,7 +100,8 @@ public class AudienceService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled()).call(() -> audit.record("audience.deleted", Map.of("advertiser", advertiser, "audience", id)));
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled())
+                .call(() -> audit.record("audience.deleted", Map.of("advertiser", advertiser, "audience", id)));
     }
 
     /** Streams one upload (worker thread): matches are kept as numbers, consenting now; every digest is dropped. */
@@ -118,7 +121,9 @@ public class AudienceService {
         if (!merged) {
             throw ProblemException.notFound("the audience was deleted or expired during the upload");
         }
-        audit.record("audience.uploaded", Map.of("advertiser", advertiser, "audience", id, "received", "" + outcome.received(), "valid", "" + outcome.valid(), "invalid", "" + outcome.invalid(), "plaintext_rejected", "" + outcome.plaintextRejected())).await().indefinitely();
+        audit.record("audience.uploaded", Map.of("advertiser", advertiser, "audience", id,
+                "received", "" + outcome.received(), "valid", "" + outcome.valid(), "invalid", "" + outcome.invalid(),
+                "plaintext_rejected", "" + outcome.plaintextRejected())).await().indefinitely();
         uploadTimer.record(Duration.ofNanos(System.nanoTime() - started));
         return new UploadReport(outcome.received(), outcome.valid(), outcome.invalid(), outcome.plaintextRejected(),
                 outcome.invalidLines());

@@ -82,7 +82,8 @@ public class CampaignService {
                     Campaign campaign = new Campaign(RandomIds.next("cmp_"), advertiser, audience.id(), audience.channel(), segmentIds,
                             starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS));
                     return store.create(campaign, audience.expiresAt()).call(() -> changes.settled())
-                            .call(() -> audit.record("campaign.created", java.util.Map.of("advertiser", advertiser, "campaign", campaign.id(), "audience", audience.id())))
+                            .call(() -> audit.record("campaign.created", java.util.Map.of("advertiser", advertiser,
+                                    "campaign", campaign.id(), "audience", audience.id())))
                             .replaceWith(campaign);
                 }));
     }
@@ -125,7 +126,8 @@ public class CampaignService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled()).call(() -> audit.record("campaign.deleted", java.util.Map.of("advertiser", advertiser, "campaign", id)));
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled())
+                .call(() -> audit.record("campaign.deleted", java.util.Map.of("advertiser", advertiser, "campaign", id)));
     }
 
     public static CampaignView view(Campaign c, Reach reach) {

@@ -140,7 +140,8 @@ public class SubscriberService {
                 throw partlyLoaded;
             }
             changeLog.settled().await().indefinitely();
-            audit.record("bulk.loaded", Map.of("accepted", "" + report.accepted(), "rejected", "" + report.rejected())).await().indefinitely();
+            audit.record("bulk.loaded", Map.of("accepted", "" + report.accepted(), "rejected", "" + report.rejected()))
+                    .await().indefinitely();
             bulkAccepted.increment(report.accepted());
             bulkRejected.increment(report.rejected());
             return report;

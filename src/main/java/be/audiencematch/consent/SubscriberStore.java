@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   {p}consent:{purpose}       bitmap  bit n set while subscriber n consents to the purpose
  *   {p}hhof                    string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none)
  *   {p}loading                 bitmap  bit n set while a bulk load still links subscriber n (bulk_lib.lua)
+ *   {p}consent-at              string  12 bytes per number: when each consent last changed (audit_lib.lua)
  * </pre>
  * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
  */
