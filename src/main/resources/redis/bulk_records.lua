@@ -11,7 +11,9 @@
 -- While the caller's numbers hold (the expected first number, nobody replaced so far), a run's pairs are written as
 -- they came, in one HSET: Lua builds no string per subscriber (its arguments are strings enough). From the first
 -- replaced subscriber on, records get their numbers here.
--- (helpers from view_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
+-- New subscribers' consent change times are stamped in one write (audit_lib.lua); a replaced subscriber whose
+-- consents changed gets a 'subscriber.consents' audit entry (replace_record).
+-- (helpers from view_lib.lua, audit_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local base = tonumber(redis.call('GET', p .. 'seq') or '0')
 local as_sent = base == tonumber(ARGV[8])
@@ -66,6 +68,7 @@ if added == 0 then
   return { base, string.rep('0', n) }
 end
 redis.call('SET', p .. 'seq', next_num)
+consent_stamp_range(base, added)
 
 -- BITFIELD SET of count bits from offset start, given as words (u32 values, the last one narrower).
 local function set_words(key, start, count, word)

@@ -4,7 +4,7 @@
 -- Segment and audience bitmaps are cleared by their own stores right after (see docs/architecture.md); until they
 -- all are, the number waits in {p}erasing, so that a retry or the next start finishes the erasure even though the
 -- record that named the number is gone (erasure_finish.lua).
--- (helpers from view_lib.lua and subscriber_lib.lua are prepended)
+-- (helpers from view_lib.lua, audit_lib.lua and subscriber_lib.lua are prepended)
 local rec = redis.call('HGET', ARGV[2], ARGV[3])
 if not rec then return -1 end
 local num = struct.unpack('>I4', rec)
@@ -17,6 +17,8 @@ redis.call('SETBIT', p .. 'loading', num, 0)
 redis.call('SETRANGE', p .. 'hhof', num * 4, '\0\0\0\0')
 remove_traces(rec, num)
 redis.call('HDEL', ARGV[2], ARGV[3])
+consent_unstamp(num)
+audit_note('subscriber.erased', { 'n', num })
 note_consent(num, '000')
 note_published()
 return num

@@ -1,4 +1,5 @@
--- Helpers shared by the subscriber scripts; prepended to each of them when they are loaded.
+-- Helpers shared by the subscriber scripts; prepended to each of them when they are loaded (after audit_lib.lua,
+-- whose audit_consents() records consent changes in the audit trail).
 -- ARGV[1] is always the key prefix. Written for speed: a bulk load runs these for every subscriber.
 local p = ARGV[1]
 local purposes = { 'tv', 'web', 'ads_and_data' }
@@ -140,12 +141,16 @@ local function replace_record(key, sid, old, tail, meta)
     -- identifiers another subscriber took since become this one's again, as a full replacement would make them,
     -- and only consents that changed are noted. A number still loading takes the full path, which links it.
     own_identifiers(old)
-    local changed = false
+    local changed, was, now = false, consents_was, consents_now
     for k = 1, 3 do
-      local bit = byte(meta, k) - 48
-      if redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, bit) ~= bit then changed = true end
+      now[k] = byte(meta, k) - 48
+      was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])
+      if was[k] ~= now[k] then changed = true end
     end
-    if changed then note_consent(num, meta) end
+    if changed then
+      note_consent(num, meta)
+      audit_consents(num, was, now)
+    end
     return
   end
   local rec = sub(old, 1, 4) .. tail
@@ -156,7 +161,12 @@ local function replace_record(key, sid, old, tail, meta)
   redis.call('HSET', key, sid, rec)
   add_traces(rec, num)
   redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
-  for k = 1, 3 do redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, byte(meta, k) - 48) end
+  local was, now = consents_was, consents_now
+  for k = 1, 3 do
+    now[k] = byte(meta, k) - 48
+    was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])
+  end
+  audit_consents(num, was, now)
   note_consent(num, meta)
   redis.call('SETBIT', p .. 'loading', num, 0)
 end

@@ -6,10 +6,11 @@
 --   type byte ('e'|'p'), u16 index bucket (its top 16 bits), 8-byte index field.
 -- A new subscriber gets the next number from {p}seq. Returns 1 created, 0 replaced.
 -- Bulk loads use bulk_records.lua and its companions instead.
--- (helpers from view_lib.lua and subscriber_lib.lua are prepended)
+-- (helpers from view_lib.lua, audit_lib.lua and subscriber_lib.lua are prepended)
 local key, sid, tail, meta = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local old = redis.call('HGET', key, sid)
 if old then
+  audit_note('subscriber.replaced', { 'n', (struct.unpack('>I4', old)) })
   replace_record(key, sid, old, tail, meta)
   flush_household()
   note_published()
@@ -23,6 +24,8 @@ flush_household()
 redis.call('SETBIT', p .. 'live', num, 1)
 for k = 1, 3 do redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, byte(meta, k) - 48) end
 redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
+consent_stamp(num)
+audit_note('subscriber.created', { 'n', num, 'consents', sub(meta, 1, 3) })
 note_consent(num, meta)
 note_published()
 return 1

@@ -39,6 +39,10 @@ import java.util.Map;
 @ApplicationScoped
 public class AudienceService {
 
+    /** The audit trail (docs/privacy.md, "Audit trail"). */
+    @jakarta.inject.Inject
+    be.audiencematch.audit.AuditLog audit;
+
     public static final int DEFAULT_TTL_DAYS = 30;
     /**
      * The longest an audience may live: the DPO's call (default 396 days, about 13 months; the privacy policy's
@@ -98,7 +102,9 @@ public class AudienceService {
                 throw ProblemException.conflict("an advertiser may hold at most " + maxAudiences
                         + " live audiences; delete one first");
             }
-            return store.create(audience).replaceWith(audience);
+            return store.create(audience).call(() -> audit.record("audience.created",
+                    Map.of("advertiser", advertiser, "audience", audience.id(), "channel", channel.wireName())))
+                    .replaceWith(audience);
         });
     }
 
@@ -112,7 +118,8 @@ public class AudienceService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled());
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled())
+                .call(() -> audit.record("audience.deleted", Map.of("advertiser", advertiser, "audience", id)));
     }
 
     /** How a streamed list changes an audience's members. */
@@ -156,6 +163,14 @@ public class AudienceService {
         if (!done) {
             throw ProblemException.notFound("the audience was deleted or expired during the upload");
         }
+        String kind = switch (change) {
+            case ADD -> "audience.uploaded";
+            case REMOVE -> "audience.members_removed";
+            case REPLACE -> "audience.members_replaced";
+        };
+        audit.record(kind, Map.of("advertiser", advertiser, "audience", id,
+                "received", "" + outcome.received(), "valid", "" + outcome.valid(), "invalid", "" + outcome.invalid(),
+                "plaintext_rejected", "" + outcome.plaintextRejected())).await().indefinitely();
         uploadTimer.record(Duration.ofNanos(System.nanoTime() - started));
         return new UploadReport(outcome.received(), outcome.valid(), outcome.invalid(), outcome.plaintextRejected(),
                 outcome.invalidLines());

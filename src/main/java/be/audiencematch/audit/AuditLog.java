@@ -1,39 +1,156 @@
 package be.audiencematch.audit;
 
 import be.audiencematch.redis.RedisConnections;
-import io.lettuce.core.XAddArgs;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.XTrimArgs;
+import io.quarkus.runtime.Startup;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
-/** The append-only audit stream (docs/privacy.md, "Audit trail"). Never an identifier, hash, pseudonym or token. */
+/**
+ * The audit trail: one append-only Redis stream, {@code {p}audit}, trimmed by age (docs/privacy.md, "Audit trail").
+ * Entries carry their kind, {@code at} (an ISO instant in Redis' clock, as the entry id) and counts or internal
+ * numbers; never an identifier, digest, pseudonym, subscriber or household id, or token. Feed changes are appended
+ * by the subscriber scripts themselves (audit_lib.lua), in the same atomic step as the change.
+ */
 @ApplicationScoped
+@Startup // the hourly trim runs even where only the scripts append (a replica serving the feed alone)
 public class AuditLog {
 
-    private final RedisConnections redis;
-    private final byte[] key;
+    private static final Logger LOG = Logger.getLogger(AuditLog.class);
+    private static final RedisScript RECORD = RedisScript.load("audit_record", "audit_lib");
+    private static final RedisScript PAGE = RedisScript.load("audit_page");
+    /** How often the exact trim runs: entries the scripts append do not trim, and MINID ~ keeps partial nodes. */
+    private static final long TRIM_EVERY_MILLIS = Duration.ofHours(1).toMillis();
+    /** Most entries one page call reads while filtering by kind; the caller pages on from the cursor. */
+    static final int READ_BUDGET = 10_000;
 
-    public AuditLog(RedisConnections redis,
-                    @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
-        this.redis = redis;
-        this.key = (prefix + "audit").getBytes(StandardCharsets.UTF_8);
+    /** One page: entries oldest first, and where the next page starts (null: none). */
+    public record Page(List<Map<String, String>> entries, String nextCursor) {
     }
 
-    /** Appends one entry of {@code kind}; fails only when Redis does. */
+    private final RedisConnections redis;
+    private final byte[] prefix;
+    private final byte[] streamKey;
+    private final Duration retention;
+    private final byte[] retentionMillis;
+    private final Vertx vertx;
+    private final long trimTimer;
+
+    public AuditLog(RedisConnections redis, Vertx vertx,
+                    @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
+                    @ConfigProperty(name = "audience-match.audit.retention", defaultValue = "396d") Duration retention) {
+        if (retention.isNegative() || retention.isZero()) {
+            throw new IllegalArgumentException("audience-match.audit.retention must be positive");
+        }
+        this.redis = redis;
+        this.vertx = vertx;
+        this.prefix = bytes(prefix);
+        this.streamKey = bytes(prefix + "audit");
+        this.retention = retention;
+        this.retentionMillis = bytes(Long.toString(retention.toMillis()));
+        this.trimTimer = vertx.setPeriodic(TRIM_EVERY_MILLIS, id -> trimBefore(Instant.now().minus(retention))
+                .subscribe().with(removed -> { }, failure -> LOG.warnf("Audit trail: trim failed (%s)",
+                        failure.getClass().getSimpleName())));
+    }
+
+    @PreDestroy
+    void stop() {
+        vertx.cancelTimer(trimTimer);
+    }
+
+    /**
+     * Appends one entry: {@code fields} plus {@code kind} and {@code at} (Redis' clock), trimming entries older than
+     * the retention. Fails only when Redis does (the caller answers 503): nothing else about an entry can fail.
+     */
     public Uni<Void> record(String kind, Map<String, String> fields) {
-        Map<byte[], byte[]> body = new LinkedHashMap<>();
-        body.put(bytes("kind"), bytes(kind));
-        body.put(bytes("at"), bytes(Instant.now().toString()));
-        fields.forEach((k, v) -> body.put(bytes(k), bytes(v)));
-        return redis.withShared(r -> r.xadd(key, new XAddArgs(), body)).replaceWithVoid();
+        List<byte[]> args = new ArrayList<>(4 + 2 * fields.size());
+        args.add(prefix);
+        args.add(retentionMillis);
+        args.add(bytes(kind));
+        fields.forEach((k, v) -> {
+            if (!"kind".equals(k) && !"at".equals(k)) {
+                args.add(bytes(k));
+                args.add(bytes(v == null ? "" : v));
+            }
+        });
+        return redis.withShared(r -> RECORD.run(r, ScriptOutputType.VALUE, new byte[0][],
+                args.toArray(new byte[0][]))).replaceWithVoid();
+    }
+
+    /**
+     * Entries from {@code first} (a stream id, or "(" and an id: after it) to {@code last} (inclusive), of one
+     * kind or all (null), at most {@code limit}.
+     */
+    public Uni<Page> page(String first, String last, String kind, int limit) {
+        return redis.withShared(r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[0][], streamKey,
+                bytes(first), bytes(last), bytes(kind == null ? "" : kind), bytes(Integer.toString(limit)),
+                bytes(Integer.toString(READ_BUDGET)))).map(AuditLog::page);
+    }
+
+    /** The newest entries of one kind, newest first (the export audit's older endpoint). */
+    public Uni<List<Map<String, String>>> newest(String kind, int count) {
+        return redis.withShared(r -> r.xrevrange(streamKey, io.lettuce.core.Range.unbounded(),
+                io.lettuce.core.Limit.from(READ_BUDGET))).map(messages -> messages.stream()
+                .map(m -> entry(m.getId(), m.getBody()))
+                .filter(e -> kind.equals(e.get("kind"))).limit(count).toList());
+    }
+
+    /** Removes entries older than {@code cutoff} exactly; how many went. */
+    public Uni<Long> trimBefore(Instant cutoff) {
+        String minId = Long.toString(Math.max(0, cutoff.toEpochMilli()));
+        return redis.withShared(r -> r.xtrim(streamKey, XTrimArgs.Builder.minId(minId).exactTrimming()));
+    }
+
+    public Duration retention() {
+        return retention;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Page page(List<Object> reply) {
+        List<Map<String, String>> entries = new ArrayList<>();
+        for (Object e : (List<Object>) reply.get(0)) {
+            List<Object> entry = (List<Object>) e;
+            List<Object> flat = (List<Object>) entry.get(1);
+            Map<byte[], byte[]> body = new LinkedHashMap<>();
+            for (int i = 0; i + 1 < flat.size(); i += 2) {
+                body.put((byte[]) flat.get(i), (byte[]) flat.get(i + 1));
+            }
+            entries.add(entry(str((byte[]) entry.get(0)), body));
+        }
+        Object cursor = reply.size() > 1 ? reply.get(1) : null;
+        return new Page(entries, cursor instanceof byte[] b ? str(b) : null);
+    }
+
+    /** id, at, kind first, then the entry's other fields as they were written. */
+    private static Map<String, String> entry(String id, Map<byte[], byte[]> body) {
+        Map<String, String> entry = new LinkedHashMap<>();
+        entry.put("id", id);
+        entry.put("at", null);
+        entry.put("kind", null);
+        body.forEach((k, v) -> entry.put(str(k), str(v)));
+        entry.values().removeIf(java.util.Objects::isNull);
+        return entry;
     }
 
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String str(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
     }
 }

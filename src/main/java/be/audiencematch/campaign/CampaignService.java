@@ -28,6 +28,10 @@ import java.util.Optional;
 @ApplicationScoped
 public class CampaignService {
 
+    /** The audit trail (docs/privacy.md, "Audit trail"). */
+    @jakarta.inject.Inject
+    be.audiencematch.audit.AuditLog audit;
+
     private static final int MAX_SEGMENTS = 10;
 
     private final CampaignStore store;
@@ -87,6 +91,8 @@ public class CampaignService {
                     Campaign campaign = new Campaign(RandomIds.next("cmp_"), advertiser, audience.id(), audience.channel(), segmentIds,
                             starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS));
                     return store.create(campaign, audience.expiresAt()).call(() -> changes.settled())
+                            .call(() -> audit.record("campaign.created", java.util.Map.of("advertiser", advertiser,
+                                    "campaign", campaign.id(), "audience", audience.id())))
                             .replaceWith(campaign);
                 }));
     }
@@ -133,7 +139,8 @@ public class CampaignService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled());
+        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled())
+                .call(() -> audit.record("campaign.deleted", java.util.Map.of("advertiser", advertiser, "campaign", id)));
     }
 
     public static CampaignView view(Campaign c, Reach reach) {

@@ -42,14 +42,14 @@ import java.util.concurrent.CompletableFuture;
 final class BulkChunk {
 
     private static final RedisScript RECORDS =
-            RedisScript.load("bulk_records", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_records", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript IDENTIFIERS =
-            RedisScript.load("bulk_identifiers", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_identifiers", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript HOUSEHOLDS =
-            RedisScript.load("bulk_households", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_households", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
     private static final RedisScript LOADED =
-            RedisScript.load("bulk_loaded", "view_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_loaded", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
 
     /** Loads the bulk scripts on the load's connection first, so that its pipelined calls never meet NOSCRIPT. */
     static void preloadScripts(StatefulRedisConnection<byte[], byte[]> connection) {

@@ -34,6 +34,10 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class SubscriberService {
 
+    /** The audit trail (docs/privacy.md, "Audit trail"). */
+    @jakarta.inject.Inject
+    be.audiencematch.audit.AuditLog audit;
+
     static final int MAX_LISTED_ERRORS = 20;
 
     private final SubscriberStore store;
@@ -135,6 +139,8 @@ public class SubscriberService {
                 throw partlyLoaded;
             }
             changeLog.settled().await().indefinitely();
+            audit.record("bulk.loaded", Map.of("accepted", "" + report.accepted(), "rejected", "" + report.rejected()))
+                    .await().indefinitely();
             bulkAccepted.increment(report.accepted());
             bulkRejected.increment(report.rejected());
             return report;

@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   {p}hhof                    string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none)
  *   {p}loading                 bitmap  bit n set while a bulk load still links subscriber n (bulk_lib.lua)
  *   {p}erasing                 set     numbers erased from the base whose membership bits are not all cleared yet
+ *   {p}consent-at              string  12 bytes per number: when each consent last changed (audit_lib.lua)
  * </pre>
  * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
  */
@@ -48,12 +49,12 @@ public class SubscriberStore {
 
     // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
     private static final RedisScript UPSERT =
-            RedisScript.load("subscriber_upsert", "view_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
-            RedisScript.load("subscriber_consents", "view_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
     private static final RedisScript ERASE =
-            RedisScript.load("subscriber_erase", "view_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -230,6 +231,11 @@ public class SubscriberStore {
                     | (packed[at + 3] & 0xff);
         }
         return numbers;
+    }
+
+    /** The bucket hash holding a subscriber's record, for the data-protection officer's read (dpo/AccessStore). */
+    public byte[] recordKeyOf(String subscriberId) {
+        return recordKey(subscriberId);
     }
 
     private byte[] recordKey(String subscriberId) {

@@ -75,8 +75,9 @@ public class ExportResource {
     @RolesAllowed(Roles.DPO)
     @Produces(MediaType.APPLICATION_JSON)
     @Operation(summary = "The export audit trail (role dpo)",
-            description = "Newest first: who exported which segment when, how many added and removed, the key version "
-                    + "and the cursors. Never a pseudonym.")
+            description = "Newest first: who exported which segment when, how many added and removed, and the key "
+                    + "version; the entries of kind 'export' of the audit trail (GET /v1/audit?kind=export pages "
+                    + "through all of them). Never a pseudonym or a cursor.")
     public Uni<List<Map<String, String>>> audit(@QueryParam("limit") Integer limit) {
         int count = limit == null ? 100 : Math.max(1, Math.min(limit, 1000));
         return store.recentAudit(count);

@@ -145,15 +145,12 @@ public class ExportService {
                 next, snapshot, reason, now.toString());
 
         Map<String, String> audit = new LinkedHashMap<>();
-        audit.put("at", now.toString());
         audit.put("who", caller);
         audit.put("segment", segmentId);
         audit.put("mode", snapshot ? "snapshot" : "delta");
         audit.put("added", Long.toString(added));
         audit.put("removed", Long.toString(removed));
         audit.put("key_version", keyVersion);
-        audit.put("cursor", since == null ? "" : since);
-        audit.put("next_cursor", next);
         store.audit(audit).await().indefinitely();
         LOG.infof("Ads & Data export of a segment: %s, %d added, %d removed, key %s", snapshot ? "snapshot" : "delta",
                 added, removed, keyVersion);

@@ -1,5 +1,6 @@
 package be.audiencematch.export;
 
+import be.audiencematch.audit.AuditLog;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.redis.RedisConnections;
@@ -9,7 +10,6 @@ import static be.audiencematch.redis.OwnedRecords.bytes;
 import static be.audiencematch.redis.OwnedRecords.str;
 import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.XAddArgs;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -17,7 +17,6 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,8 +25,9 @@ import java.util.Map;
  * <pre>
  *   {p}export:cursor:{id}        bitmap  who had been exported when the cursor was handed out (TTL: retention)
  *   {p}export:cursor:{id}:meta   hash    segment, key_version, created_at (TTL: retention)
- *   {p}audit:exports             stream  who exported which segment when, with counts (no pseudonyms)
+ *   {p}export:cursors            zset    cursor ids by expiry (ms), for the data-protection officer's access read
  * </pre>
+ * Exports are audited in the audit trail ({@link AuditLog}, kind {@code export}).
  * A cursor's bitmap may hold the number of a subscriber erased since: that is what lets the next delta tell Ads &
  * Data to remove the pseudonym. It expires with the cursor.
  */
@@ -36,7 +36,6 @@ public class ExportStore {
 
     private static final RedisScript CURSOR = RedisScript.load("export_cursor");
     private static final RedisScript SIZES = RedisScript.load("export_sizes");
-    private static final long AUDIT_MAX_ENTRIES = 100_000;
 
     /** What one export call read: the bitmaps as Redis holds them (bit n = byte n/8, most significant first). */
     public record State(byte[] current, byte[] previous, Map<String, String> previousMeta) {
@@ -46,10 +45,12 @@ public class ExportStore {
     private final SubscriberStore base;
     private final SegmentStore segments;
     private final String prefix;
+    private final AuditLog auditLog;
 
-    public ExportStore(RedisConnections redis, SubscriberStore base, SegmentStore segments,
+    public ExportStore(RedisConnections redis, SubscriberStore base, SegmentStore segments, AuditLog auditLog,
                        @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
         this.redis = redis;
+        this.auditLog = auditLog;
         this.base = base;
         this.segments = segments;
         this.prefix = prefix;
@@ -70,8 +71,14 @@ public class ExportStore {
             args.add(bytes(k));
             args.add(bytes(v));
         });
-        return redis.withShared(r -> CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
-                keys.toArray(new byte[0][]), args.toArray(new byte[0][]))).map(reply -> {
+        long expires = System.currentTimeMillis() + retention.toMillis();
+        return redis.withShared(r -> {
+            // The registry lets the access read find the cursors holding a subscriber; expired ones leave it here.
+            r.zremrangebyscore(cursorsKey(), io.lettuce.core.Range.create(0, System.currentTimeMillis()));
+            r.zadd(cursorsKey(), expires, bytes(newCursor));
+            return CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
+                    keys.toArray(new byte[0][]), args.toArray(new byte[0][]));
+        }).map(reply -> {
                     Map<String, String> previousMeta = new HashMap<>();
                     @SuppressWarnings("unchecked")
                     List<Object> flat = (List<Object>) reply.get(2);
@@ -98,21 +105,22 @@ public class ExportStore {
     }
 
     public Uni<Void> audit(Map<String, String> entry) {
-        Map<byte[], byte[]> body = new LinkedHashMap<>();
-        entry.forEach((k, v) -> body.put(bytes(k), bytes(v)));
-        return redis.withShared(r -> r.xadd(auditKey(), XAddArgs.Builder.maxlen(AUDIT_MAX_ENTRIES).approximateTrimming(),
-                body)).replaceWithVoid();
+        return auditLog.record("export", entry);
     }
 
-    /** The newest audit entries, newest first. */
+    /** The newest export audit entries, newest first. */
     public Uni<List<Map<String, String>>> recentAudit(int count) {
-        return redis.withShared(r -> r.xrevrange(auditKey(), io.lettuce.core.Range.<String>unbounded(),
-                io.lettuce.core.Limit.from(count))).map(messages -> messages.stream().map(m -> {
-                    Map<String, String> entry = new LinkedHashMap<>();
-                    entry.put("id", m.getId());
-                    m.getBody().forEach((k, v) -> entry.put(str(k), str(v)));
-                    return entry;
-                }).toList());
+        return auditLog.newest("export", count);
+    }
+
+    /** Cursor ids by expiry time (ms). */
+    public byte[] cursorsKey() {
+        return bytes(prefix + "export:cursors");
+    }
+
+    /** What precedes a cursor id in its bitmap's key (and, followed by ":meta", its metadata's). */
+    public String cursorKeyPrefix() {
+        return prefix + "export:cursor:";
     }
 
     private byte[] cursorKey(String cursor) {
@@ -123,9 +131,6 @@ public class ExportStore {
         return bytes(prefix + "export:cursor:" + cursor + ":meta");
     }
 
-    private byte[] auditKey() {
-        return bytes(prefix + "audit:exports");
-    }
 
 
 }

@@ -228,6 +228,12 @@ class AdsDataExportTest {
         assertEquals("snapshot", latest.get("mode"));
         String all = JSON.writeValueAsString(audit);
         exported.added().forEach(p -> assertFalse(all.contains(p)));
+        assertFalse(all.contains(exported.header().nextCursor()), "a cursor lets its holder ask for deltas");
+        // The same entry in the audit trail, of kind export.
+        String since = java.time.Instant.parse(latest.get("at")).minusSeconds(1).toString();
+        List<Map<String, String>> trail = as("dpo", "privacy-office").queryParam("kind", "export")
+                .queryParam("from", since).get("/v1/audit").then().statusCode(200).extract().path("entries");
+        assertTrue(trail.stream().anyMatch(e -> latest.get("id").equals(e.get("id")) && "export".equals(e.get("kind"))));
         assertProblem(as("adsdata", "x").get("/v1/exports/ads-and-data/audit"), 403, null);
 
         List<Map<String, Object>> listed = as("adsdata", "x").get("/v1/exports/ads-and-data/segments")
