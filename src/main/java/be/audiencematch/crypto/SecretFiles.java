@@ -1,7 +1,5 @@
 package be.audiencematch.crypto;
 
-import org.jboss.logging.Logger;
-
 import java.io.IOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -12,14 +10,17 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Set;
+import java.util.logging.Logger;
 
 /**
  * Files that hold secrets (the pseudonym key ring, private keys): written readable by their owner only from the very
  * first byte, and checked when read (docs/operations.md, "Key files"). Messages name the file, never its content.
+ * Logs through java.util.logging: the command-line tools (bin/audience-match keys, decrypt) run without Quarkus'
+ * logging on their class path, and in the service it reaches the same log.
  */
 public final class SecretFiles {
 
-    private static final Logger LOG = Logger.getLogger(SecretFiles.class);
+    private static final Logger LOG = Logger.getLogger(SecretFiles.class.getName());
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rw-------");
     private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -63,9 +64,9 @@ public final class SecretFiles {
     public static void warnIfReadableByOthers(Path file) {
         try {
             if (readableByOthers(file)) {
-                LOG.warnf("the key file %s can be read by other users (%s); make it readable by the service's user "
-                                + "only: chmod 600 (docs/operations.md)", file,
-                        PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+                LOG.warning(String.format("the key file %s can be read by other users (%s); make it readable by its "
+                                + "owner only: chmod 600 (docs/operations.md)", file,
+                        PosixFilePermissions.toString(Files.getPosixFilePermissions(file))));
             }
         } catch (IOException e) {
             // Reading it fails next, with its own message.
