@@ -1,9 +1,10 @@
 package be.audiencematch.cli;
 
+import be.audiencematch.crypto.SecretFiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import be.audiencematch.crypto.SecretFiles;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
