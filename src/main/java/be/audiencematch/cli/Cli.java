@@ -116,7 +116,7 @@ public final class Cli {
             System.err.println("decrypt: --private-key FILE is required (adsdata-private.key)");
             return 2;
         }
-        byte[] privateKey = ExportKeys.KeyFiles.readKey(Path.of(keyFile));
+        byte[] privateKey = ExportKeys.KeyFiles.readSecretKey(Path.of(keyFile));
         java.io.PrintStream out = new java.io.PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
                 false, StandardCharsets.UTF_8);
         try {

@@ -45,6 +45,8 @@ final class EligibilityBench {
 
     static int run(List<String> args) throws Exception {
         String baseUrl = Cli.option(args, "--base-url", "http://localhost:8080");
+        // Metrics live on the management port in production (docs/operations.md); without it, on the API port.
+        String managementUrl = Cli.option(args, "--management-url", baseUrl);
         int subscribers = Integer.parseInt(Cli.option(args, "--subscribers", "1000000"));
         List<String> campaigns = Arrays.asList(Files.readString(Path.of(Cli.option(args, "--campaigns-file",
                 "campaigns.txt"))).strip().split(","));
@@ -122,7 +124,7 @@ final class EligibilityBench {
         result.put("withdrawals", outcome[0]);
         result.put("stale_answers", outcome[1]);
         result.put("withdrawal_visible_p99_ms", outcome[2] / 1000.0);
-        result.put("answers_from_view_share", viewShare(baseUrl));
+        result.put("answers_from_view_share", viewShare(managementUrl));
         if (trivialCpu != null) {
             result.put("trivial_service_cpu_us_per_request", Math.round(trivialCpu[0]));
             result.put("eligibility_service_cpu_us_per_request", Math.round(eligibilityCpu[0]));
@@ -158,9 +160,9 @@ final class EligibilityBench {
      * The share of eligibility answers the service gave from its own view rather than from Redis, from its metrics
      * (null when they cannot be read).
      */
-    private static Double viewShare(String baseUrl) {
+    private static Double viewShare(String managementUrl) {
         try {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(baseUrl
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(managementUrl
                     + "/q/metrics")).build(), HttpResponse.BodyHandlers.ofString());
             double view = 0;
             double redis = 0;

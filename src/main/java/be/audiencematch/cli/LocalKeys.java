@@ -1,9 +1,10 @@
 package be.audiencematch.cli;
 
+import be.audiencematch.crypto.SecretFiles;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -56,12 +57,7 @@ public final class LocalKeys {
             throw new IllegalStateException(e);
         }
         Path priv = privateKey();
-        Files.writeString(priv, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-        try {
-            Files.setPosixFilePermissions(priv, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system: the folder is still ignored by git
-        }
+        SecretFiles.write(priv, pem("PRIVATE KEY", pair.getPrivate().getEncoded()).getBytes(StandardCharsets.US_ASCII));
         Files.writeString(publicKey(), pem("PUBLIC KEY", pair.getPublic().getEncoded()));
         return this;
     }
@@ -91,6 +87,7 @@ public final class LocalKeys {
     }
 
     PrivateKey readPrivateKey() throws IOException {
+        SecretFiles.warnIfReadableByOthers(privateKey());
         String pem = Files.readString(privateKey()).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
         try {
             return KeyFactory.getInstance("RSA").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));

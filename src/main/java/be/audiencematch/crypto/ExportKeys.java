@@ -9,6 +9,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -86,6 +87,7 @@ public class ExportKeys {
             KeyFiles.ensureDevKeys(ringPath, partnerPath);
             LOG.infof("generated development export keys in %s (never use them in production)", devDir);
         }
+        SecretFiles.warnIfReadableByOthers(ringPath);
         this.ring = PseudonymKeyRing.read(ringPath);
         this.partnerPublicKey = KeyFiles.readKey(partnerPath);
         LOG.infof("Ads & Data export: pseudonym key version %s current", ring.current());
@@ -126,16 +128,21 @@ public class ExportKeys {
             return key;
         }
 
+        /** A private key ({@code secret}) is created 0600 (SecretFiles); a public one is for others to read. */
         public static void writeKey(Path file, byte[] key, boolean secret) throws IOException {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Files.writeString(file, Base64.getEncoder().encodeToString(key) + "\n");
+            byte[] line = (Base64.getEncoder().encodeToString(key) + "\n").getBytes(StandardCharsets.US_ASCII);
             if (secret) {
-                try {
-                    Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-                } catch (UnsupportedOperationException ignored) {
-                    // not POSIX
-                }
+                SecretFiles.write(file, line);
+            } else {
+                Files.createDirectories(file.toAbsolutePath().getParent());
+                Files.write(file, line);
             }
+        }
+
+        /** A private key, with a warning when others may read its file. */
+        public static byte[] readSecretKey(Path file) throws IOException {
+            SecretFiles.warnIfReadableByOthers(file);
+            return readKey(file);
         }
 
         /** Dev only: a key ring and an Ads & Data key pair (the private half beside it, for the decryptor). */

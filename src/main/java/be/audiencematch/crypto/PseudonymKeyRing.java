@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -90,17 +88,7 @@ public record PseudonymKeyRing(String current, Map<String, byte[]> keys, Map<Str
             createdAt.entrySet().stream().sorted(Map.Entry.comparingByKey(PseudonymKeyRing::compareVersions))
                     .forEach(e -> dates.put(e.getKey(), e.getValue().toString()));
         }
-        Path parent = file.toAbsolutePath().getParent();
-        Files.createDirectories(parent);
-        Path temp = Files.createTempFile(parent, ".pseudonym-keys", ".tmp");
-        try {
-            Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not POSIX
-        }
-        Files.write(temp, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
-        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        SecretFiles.write(file, json.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
     }
 
     /** A ring with one fresh random key, version v1, made now. */

@@ -72,6 +72,7 @@ public class RedisConnections {
                             @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String keyPrefix,
                             @ConfigProperty(name = "audience-match.redis.bulk-timeout", defaultValue = "60s")
                             Duration bulkTimeout,
+                            RedisTransport transport,
                             Vertx vertx) {
         this.configured = RedisURI.create(url);
         this.configured.setTimeout(timeout);
@@ -83,9 +84,11 @@ public class RedisConnections {
                 .commandLatencyRecorder(CommandLatencyRecorder.disabled())
                 .build();
         this.client = RedisClient.create(resources);
-        this.client.setOptions(options(timeout));
+        // Every connection (shared, per event loop, dedicated, bulk, the cluster slot look-up) comes from these two
+        // clients, so all of them use the same TLS settings.
+        this.client.setOptions(options(timeout, transport));
         this.bulkClient = RedisClient.create(resources);
-        this.bulkClient.setOptions(options(bulkTimeout));
+        this.bulkClient.setOptions(options(bulkTimeout, transport));
         if (cluster) {
             this.slotOwner = new ClusterSlotOwner(client, configured, keyPrefix);
             // A failover or a resharding moves the slot: look every few seconds, reconnect when it moved. Meanwhile
@@ -98,8 +101,9 @@ public class RedisConnections {
         }
     }
 
-    private static ClientOptions options(Duration timeout) {
+    private static ClientOptions options(Duration timeout, RedisTransport transport) {
         return ClientOptions.builder()
+                .sslOptions(transport.sslOptions())
                 .autoReconnect(true)
                 // Fail fast while disconnected: the caller gets a 503 instead of a request that hangs.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)

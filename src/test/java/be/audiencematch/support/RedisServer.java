@@ -1,5 +1,8 @@
 package be.audiencematch.support;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManagerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -7,16 +10,25 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 
-/** A real redis-server of the test's own: free port, temporary folder, nothing persisted. */
+/**
+ * A real redis-server of the test's own: free port, temporary folder, nothing persisted. {@link #withTlsAndAcl}: one
+ * that speaks TLS only, with a certificate made at test time, and users from an ACL file.
+ */
 public final class RedisServer implements AutoCloseable {
 
     private final Path dir;
     private final boolean clusterNode;
+    /** Null for a plain-text server. */
+    private TestCertificates tls;
+    private Path aclFile;
     private int port;
     private boolean started;
     private Process process;
@@ -33,13 +45,33 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /**
+     * A server that accepts TLS only (no plain-text port; clients need not show a certificate) and knows the users of
+     * {@code acl} (ACL file lines). Not started.
+     */
+    public static RedisServer withTlsAndAcl(String acl) throws IOException {
+        RedisServer server = new RedisServer(false);
+        server.tls = TestCertificates.create(server.dir);
+        server.aclFile = server.dir.resolve("users.acl");
+        Files.writeString(server.aclFile, acl, StandardCharsets.US_ASCII);
+        return server;
+    }
+
+    /**
      * Starts the server. The first start takes another free port when redis-server exits at once (the port was taken
      * between the check and its bind); a restart keeps the port, as clients hold the URL.
      */
     public RedisServer start() throws IOException {
         for (int attempt = 1; ; attempt++) {
-            List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+            List<String> command = new java.util.ArrayList<>(List.of("redis-server"));
+            if (tls == null) {
+                command.addAll(List.of("--port", Integer.toString(port)));
+            } else {
+                command.addAll(List.of("--port", "0", "--tls-port", Integer.toString(port),
+                        "--tls-cert-file", tls.serverCertificate().toString(), "--tls-key-file", tls.serverKey().toString(),
+                        "--tls-ca-cert-file", tls.ca().toString(), "--tls-auth-clients", "no",
+                        "--aclfile", aclFile.toString()));
+            }
+            command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
                     "--hash-max-listpack-entries", "1024", "--logfile", dir.resolve("redis.log").toString()));
             if (clusterNode) {
                 command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file",
@@ -67,7 +99,17 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public String url() {
-        return "redis://127.0.0.1:" + port;
+        return (tls == null ? "redis://" : "rediss://") + "127.0.0.1:" + port;
+    }
+
+    /** The URL with an ACL user's credentials. */
+    public String url(String user, String password) {
+        return (tls == null ? "redis://" : "rediss://") + user + ":" + password + "@127.0.0.1:" + port;
+    }
+
+    /** The CA (PEM) that signed the certificate of a TLS server. */
+    public Path caFile() {
+        return tls.ca();
     }
 
     public int port() {
@@ -89,12 +131,14 @@ public final class RedisServer implements AutoCloseable {
             if (!process.isAlive()) {
                 return false;
             }
-            try (Socket socket = new Socket()) {
+            try (Socket socket = tls == null ? new Socket() : trustingTheCa().createSocket()) {
                 socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
                 socket.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
                 byte[] reply = new byte[7];
                 int n = socket.getInputStream().read(reply);
-                if (n > 0 && new String(reply, 0, n, StandardCharsets.US_ASCII).startsWith("+PONG")) {
+                String answer = n > 0 ? new String(reply, 0, n, StandardCharsets.US_ASCII) : "";
+                // With an ACL file the default user may be off: "authenticate first" is an answer too.
+                if (answer.startsWith("+PONG") || answer.startsWith("-NOAUTH")) {
                     return true;
                 }
             } catch (IOException notYet) {
@@ -102,6 +146,22 @@ public final class RedisServer implements AutoCloseable {
             }
         }
         throw new IOException("redis-server did not answer PING in time");
+    }
+
+    /** TLS sockets that trust this server's test CA. */
+    private SSLSocketFactory trustingTheCa() throws IOException {
+        try (var in = Files.newInputStream(tls.ca())) {
+            KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+            trusted.load(null, null);
+            trusted.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(trusted);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context.getSocketFactory();
+        } catch (GeneralSecurityException e) {
+            throw new IOException(e);
+        }
     }
 
     private static int freePort() throws IOException {
