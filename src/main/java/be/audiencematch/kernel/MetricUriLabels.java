@@ -26,7 +26,8 @@ public class MetricUriLabels {
 
     /** The literal segments of every route under /v1 (MetricUriLabelsTest checks the resources against it). */
     static final Set<String> ROUTE_WORDS = Set.of("v1", "subscribers", "consents", "bulk", "segments", "audiences",
-            "members", "campaigns", "eligibility", "exports", "ads-and-data", "audit", "dpo", "ping");
+            "members", "campaigns", "eligibility", "exports", "ads-and-data", "audit", "dpo", "ping", "privacy", "budget",
+            "members:remove");
 
     /** The path parameters of those routes as Quarkus writes them in a template (checked the same way). */
     static final Set<String> ROUTE_PARAMETERS = Set.of("{id}", "{subscriberId}", "{segmentId}", "{householdId}");
