@@ -103,6 +103,9 @@ class PathIdsTest {
                 .put("/v1/subscribers/nrn-ok-1"), 400, "field 'household_id' looks like a national register number");
         assertProblem(as("adserver", "pickx").get("/v1/eligibility/" + number), 400,
                 "path 'householdId' looks like a national register number");
+        assertProblem(as("adserver", "pickx").contentType(ContentType.JSON)
+                .body("{\"household_id\":\"" + number + "\",\"campaign_ids\":[\"cmp_x\"]}").post("/v1/eligibility"),
+                400, "field 'household_id' looks like a national register number");
     }
 
     @Test
