@@ -64,8 +64,13 @@ class VerifiedTokensTest {
 
     /** A token for the adserver role whose iat is {@code issuedAgo} in the past (absent when null). */
     static String issued(Duration issuedAgo) throws Exception {
+        return issued(issuedAgo, Instant.now());
+    }
+
+    /** The same, counted from {@code at} (a hand clock's time, so that no second ticks between the two). */
+    static String issued(Duration issuedAgo, Instant at) throws Exception {
         Map<String, Object> claims = LocalKeys.claims("adserver", "pickx", Duration.ofHours(48), LocalKeys.AUDIENCE);
-        long now = Instant.now().getEpochSecond();
+        long now = at.getEpochSecond();
         if (issuedAgo == null) {
             claims.remove("iat");
         } else {
@@ -181,7 +186,7 @@ class VerifiedTokensTest {
     void aCachedTokenIsVerifiedAgainWhenItReachesTheMaximumTokenAge() throws Exception {
         Hand clock = new Hand();
         VerifiedTokens cache = cache(100, clock);
-        String old = issued(DAY.minusSeconds(60));
+        String old = issued(DAY.minusSeconds(60), clock.now);
         cache.parse(old);
         clock.now = clock.now.plusSeconds(60);
         assertSame(cache.parse(old), cache.parse(old), "still young enough, within the skew");
