@@ -9,6 +9,7 @@ import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.kernel.Uploads;
@@ -22,6 +23,7 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,8 +53,9 @@ public class AudienceService {
     @ConfigProperty(name = "audience-match.audience.max-ttl", defaultValue = "396d")
     Duration maxTtl;
     private static final int MAX_NAME = 200;
-    private static final int MAX_SEGMENTS = 10;
 
+    @Inject
+    Limits limits;
     private final AudienceStore store;
     private final ChangeLog changes;
     private final SubscriberStore base;
@@ -109,6 +112,10 @@ public class AudienceService {
     }
 
     public Uni<Audience> find(String advertiser, String id) {
+        if (!RandomIds.isId("aud_", id)) {
+            // Never a key name: an id that cannot exist is simply not found.
+            return Uni.createFrom().failure(ProblemException.notFound("no audience with that id"));
+        }
         return store.find(id).map(found -> found.filter(a -> a.advertiser().equals(advertiser))
                 .orElseThrow(() -> ProblemException.notFound("no audience with that id")));
     }
@@ -181,8 +188,8 @@ public class AudienceService {
      * Redis and passed through {@link AggregateDisclosure}.
      */
     public Uni<Report> report(String advertiser, String id, List<String> segmentIds) {
-        if (segmentIds.size() > MAX_SEGMENTS) {
-            throw ProblemException.badRequest("'segments' names more than " + MAX_SEGMENTS + " segments");
+        if (segmentIds.size() > limits.segmentsPerQuery()) {
+            throw ProblemException.badRequest("'segments' names more than " + limits.segmentsPerQuery() + " segments");
         }
         segmentIds.forEach(SegmentService::checkId);
         long started = System.nanoTime();
@@ -193,12 +200,13 @@ public class AudienceService {
         List<byte[]> segmentKeys = segmentIds.stream().map(segments::bitmapKey).toList();
         return store.report(advertiser, id, consentKeys, segments.registryKey(), segmentIds, segmentKeys)
                 .map(outcome -> {
+                    // One answer whether the segment is missing or of another channel: an advertiser does not
+                    // learn which segments the other channel has.
                     if (outcome instanceof AudienceStore.ReportOutcome.SegmentMissing missing) {
-                        throw ProblemException.badRequest("segments[" + missing.index() + "] does not exist");
+                        throw noSegment(missing.index());
                     }
                     if (outcome instanceof AudienceStore.ReportOutcome.SegmentOfOtherChannel other) {
-                        throw ProblemException.badRequest("segments[" + other.index() + "] is a " + other.channel()
-                                + " segment; an audience is refined only with segments of its own channel");
+                        throw noSegment(other.index());
                     }
                     if (!(outcome instanceof AudienceStore.ReportOutcome.Counted counted)) {
                         throw ProblemException.notFound("no audience with that id");
@@ -215,4 +223,7 @@ public class AudienceService {
                 });
     }
 
+    private static ProblemException noSegment(int index) {
+        return ProblemException.badRequest("segments[" + index + "] names no segment of this audience's channel");
+    }
 }

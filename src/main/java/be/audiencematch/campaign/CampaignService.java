@@ -6,6 +6,7 @@ import be.audiencematch.audience.AudienceService;
 import be.audiencematch.campaign.CampaignApi.CampaignView;
 import be.audiencematch.campaign.CampaignApi.CreateCampaign;
 import be.audiencematch.campaign.CampaignApi.Reach;
+import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
@@ -16,6 +17,7 @@ import be.audiencematch.segment.SegmentService;
 import be.audiencematch.segment.SegmentStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -32,8 +34,9 @@ public class CampaignService {
     @jakarta.inject.Inject
     be.audiencematch.audit.AuditLog audit;
 
-    private static final int MAX_SEGMENTS = 10;
 
+    @Inject
+    Limits limits;
     private final CampaignStore store;
     private final ChangeLog changes;
     private final AudienceService audiences;
@@ -65,8 +68,8 @@ public class CampaignService {
         }
         List<String> segmentIds = request.segments() == null ? List.of()
                 : List.copyOf(new LinkedHashSet<>(request.segments()));
-        if (segmentIds.size() > MAX_SEGMENTS) {
-            throw ProblemException.badRequest("field 'segments' names more than " + MAX_SEGMENTS + " segments");
+        if (segmentIds.size() > limits.segmentsPerQuery()) {
+            throw ProblemException.badRequest("field 'segments' names more than " + limits.segmentsPerQuery() + " segments");
         }
         for (int i = 0; i < segmentIds.size(); i++) {
             String id = segmentIds.get(i);
@@ -105,13 +108,10 @@ public class CampaignService {
         return Uni.join().all(lookups).andFailFast().map(found -> {
             for (int i = 0; i < found.size(); i++) {
                 int index = i;
-                Segment segment = found.get(i).orElseThrow(() -> ProblemException.badRequest(
-                        "field 'segments[" + index + "]' names no segment"));
-                if (segment.channel() != audience.channel()) {
-                    throw ProblemException.badRequest("field 'segments[" + i + "]' is a "
-                            + segment.channel().wireName() + " segment; the audience is for "
-                            + audience.channel().wireName());
-                }
+                // One answer whether the segment is missing or of another channel (as AudienceService.report).
+                found.get(i).filter(s -> s.channel() == audience.channel())
+                        .orElseThrow(() -> ProblemException.badRequest(
+                                "field 'segments[" + index + "]' names no segment of the audience's channel"));
             }
             return true;
         });

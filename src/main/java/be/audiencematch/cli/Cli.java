@@ -134,6 +134,9 @@ public final class Cli {
         String role = option(args, "--role", null);
         String subject = option(args, "--sub", null);
         long ttl = Long.parseLong(option(args, "--ttl", "3600"));
+        // The audience a service started with the same environment expects (mp.jwt.verify.audiences).
+        String audience = option(args, "--aud", System.getenv().getOrDefault("AUDIENCE_MATCH_JWT_AUDIENCE",
+                LocalKeys.AUDIENCE));
         if (role == null) {
             System.err.println("token: --role is required, one of " + String.join(", ", Roles.ALL));
             return 2;
@@ -147,7 +150,8 @@ public final class Cli {
             return 2;
         }
         LocalKeys keys = new LocalKeys(keysDir()).ensure();
-        System.out.println(keys.token(role, subject == null ? role + "-local" : subject, Duration.ofSeconds(ttl)));
+        System.out.println(keys.token(role, subject == null ? role + "-local" : subject, Duration.ofSeconds(ttl),
+                audience));
         return 0;
     }
 
@@ -200,7 +204,7 @@ public final class Cli {
 
     private static void usage() {
         System.err.println("""
-                usage: audience-match token --role ROLE [--sub ID] [--ttl SECONDS]
+                usage: audience-match token --role ROLE [--sub ID] [--ttl SECONDS] [--aud AUDIENCE]
                        audience-match hash --type email|phone [--country BE] VALUE...   (or values on stdin)
                        audience-match keys adsdata --out DIR | keys pseudonym [--out FILE] | keys rotate-pseudonym [--file FILE]
                        audience-match decrypt --private-key FILE   (an export on stdin)

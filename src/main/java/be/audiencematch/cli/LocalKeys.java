@@ -27,6 +27,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 public final class LocalKeys {
 
     public static final String ISSUER = "audience-match-local";
+    /** The audience the service expects by default ({@code mp.jwt.verify.audiences}, env AUDIENCE_MATCH_JWT_AUDIENCE). */
+    public static final String AUDIENCE = "audience-match";
 
     private final Path dir;
 
@@ -64,14 +66,30 @@ public final class LocalKeys {
 
     /** An RS256-signed token with the role in {@code groups}; the service verifies it with {@code public.pem}. */
     public String token(String role, String subject, Duration ttl) throws IOException {
+        return token(role, subject, ttl, AUDIENCE);
+    }
+
+    /** The same for a given audience ({@code aud}), which must match the service's {@code mp.jwt.verify.audiences}. */
+    public String token(String role, String subject, Duration ttl, String audience) throws IOException {
+        return sign(claims(role, subject, ttl, audience));
+    }
+
+    /** The claims {@link #token} signs, for callers (tests) that change some before signing with {@link #sign}. */
+    public static Map<String, Object> claims(String role, String subject, Duration ttl, String audience) {
         long now = java.time.Instant.now().getEpochSecond();
         Map<String, Object> claims = new LinkedHashMap<>();
         claims.put("iss", ISSUER);
+        claims.put("aud", audience);
         claims.put("sub", subject);
         claims.put("groups", List.of(role));
         claims.put("iat", now);
         claims.put("exp", now + ttl.toSeconds());
         claims.put("jti", UUID.randomUUID().toString());
+        return claims;
+    }
+
+    /** Signs any claims with the local private key (RS256). */
+    public String sign(Map<String, Object> claims) throws IOException {
         ObjectMapper json = new ObjectMapper();
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
         String signingInput = b64.encodeToString(json.writeValueAsBytes(Map.of("alg", "RS256", "typ", "JWT")))

@@ -3,6 +3,7 @@ package be.audiencematch.consent;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.identity.NationalRegisterNumber;
 
 /**
  * Reads the usual bulk line straight from its bytes into a {@link BulkChunk}, with no object per line: an object with
@@ -107,6 +108,10 @@ final class BulkLineParser {
             if (!plain && c != '.' && c != '_' && c != ':' && c != '-') {
                 throw NotFast.INSTANCE;
             }
+        }
+        // The general path refuses it and says why.
+        if (NationalRegisterNumber.looksLikeOne(b, stringFrom, stringTo)) {
+            throw NotFast.INSTANCE;
         }
     }
 

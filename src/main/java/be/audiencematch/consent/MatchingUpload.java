@@ -4,10 +4,12 @@ import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.Limits;
 import be.audiencematch.identity.RowKind;
 import be.audiencematch.redis.RedisConnections;
 import io.lettuce.core.api.StatefulRedisConnection;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -48,6 +50,8 @@ public class MatchingUpload {
     private final SubscriberStore store;
     private final RedisConnections redis;
     private final long maxBytes;
+    @Inject
+    Limits limits;
     /**
      * Rows a chunk gathers: about 8 a bucket from 16 bucket bits up, so that one HMGET serves several rows on a large
      * base too (at 17 bits, a 10M base: 1M rows, 48 MB of heap while the chunk is read; 12% faster 10M uploads,
@@ -78,7 +82,7 @@ public class MatchingUpload {
 
     private Outcome read(InputStream body, IdentifierType type, StatefulRedisConnection<byte[], byte[]> connection)
             throws IOException {
-        LineReader lines = new LineReader(body, maxBytes);
+        LineReader lines = new LineReader(body, maxBytes, limits.lineLength(), limits.linesPerUpload());
         RoaringBitmap matched = new RoaringBitmap();
         ArrayDeque<CompletableFuture<int[]>> inFlight = new ArrayDeque<>();
         List<Long> invalidLines = new ArrayList<>();

@@ -5,6 +5,7 @@ import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.LineError;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.JsonProblems;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.QuietCommands;
@@ -19,6 +20,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
@@ -46,6 +48,8 @@ public class SubscriberService {
     private final RedisConnections redis;
     private final ObjectReader lineReader;
     private final long maxUploadBytes;
+    @Inject
+    Limits limits;
     private final int chunkSize;
     private final Counter erasures;
     private final Counter withdrawals;
@@ -151,7 +155,7 @@ public class SubscriberService {
     }
 
     private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
-        LineReader lines = new LineReader(body, maxUploadBytes);
+        LineReader lines = new LineReader(body, maxUploadBytes, limits.lineLength(), limits.linesPerUpload());
         Chunks chunks = new Chunks(connection, quiet);
         List<LineError> errors = new ArrayList<>();
         long accepted = 0;
@@ -181,8 +185,7 @@ public class SubscriberService {
             chunks.finish();
         } catch (LineReader.TooLargeException e) {
             chunks.finish();
-            throw new ProblemException(413, "Content Too Large",
-                    "body exceeds " + maxUploadBytes + " bytes; lines before the limit were loaded");
+            throw new ProblemException(413, "Content Too Large", e.getMessage() + "; lines before it were loaded");
         } catch (IOException e) {
             chunks.finish();
             throw ProblemException.badRequest("the body could not be read to its end; lines before that were loaded");

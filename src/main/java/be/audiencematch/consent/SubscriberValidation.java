@@ -5,6 +5,7 @@ import be.audiencematch.consent.SubscriberApi.Identifier;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.identity.NationalRegisterNumber;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,19 @@ public final class SubscriberValidation {
         if (!isId(id)) {
             throw new Invalid(where + " must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
+        refuseNationalNumber(id, where);
+    }
+
+    /** The privacy policy forbids processing a national register number, even as an opaque id. */
+    public static void refuseNationalNumber(String id, String where) {
+        if (NationalRegisterNumber.looksLikeOne(id)) {
+            throw new Invalid(nationalNumber(where));
+        }
+    }
+
+    /** Why an id that looks like a national register number is refused; never the id itself. */
+    public static String nationalNumber(String where) {
+        return where + " looks like a national register number, which the privacy policy forbids processing";
     }
 
     /** Named only when something is wrong: a bulk load checks millions of identifiers. */
@@ -65,6 +79,9 @@ public final class SubscriberValidation {
         checkSubscriberId(id, idWhere);
         if (householdId != null && !isId(householdId)) {
             throw new Invalid("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+        if (householdId != null) {
+            refuseNationalNumber(householdId, "field 'household_id'");
         }
         List<Identifier> given = identifiers == null ? List.of() : identifiers;
         if (given.size() > SubscriberStore.MAX_IDENTIFIERS) {

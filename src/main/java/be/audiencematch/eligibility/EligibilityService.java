@@ -3,6 +3,7 @@ package be.audiencematch.eligibility;
 import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.consent.SubscriberValidation;
 import be.audiencematch.eligibility.EligibilityApi.Answer;
+import be.audiencematch.identity.NationalRegisterNumber;
 import be.audiencematch.kernel.ProblemException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,6 +44,9 @@ public class EligibilityService {
     public Uni<Answer> eligible(String householdId, List<String> candidates) {
         if (!SubscriberValidation.isId(householdId)) {
             throw ProblemException.badRequest("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
+        }
+        if (NationalRegisterNumber.looksLikeOne(householdId)) {
+            throw ProblemException.badRequest(SubscriberValidation.nationalNumber("field 'household_id'"));
         }
         if (candidates == null || candidates.isEmpty()) {
             throw ProblemException.badRequest("field 'campaign_ids' needs 1 to " + MAX_CANDIDATES + " ids");

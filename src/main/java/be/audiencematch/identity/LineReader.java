@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * Reads an upload line by line straight from the request stream, handing out each line as a slice of its buffer, so
- * the body is never held in memory whole. Counts bytes so that a body over the limit is refused while it streams.
+ * the body is never held in memory whole. Counts bytes, lines and each line's length so that a body over a limit is
+ * refused while it streams (kernel/Limits).
  */
 public final class LineReader {
 
@@ -15,12 +16,20 @@ public final class LineReader {
         public TooLargeException(long limit) {
             super("body exceeds " + limit + " bytes");
         }
+
+        TooLargeException(String detail) {
+            super(detail);
+        }
     }
 
-    private static final int MAX_LINE = 64 * 1024;
+    /** The defaults of kernel/Limits, for readers made without configuration (tests, tools). */
+    private static final int DEFAULT_MAX_LINE = 64 * 1024;
+    private static final long DEFAULT_MAX_LINES = 20_000_000L;
 
     private final InputStream in;
     private final long maxBytes;
+    private final int maxLine;
+    private final long maxLines;
     private byte[] buffer = new byte[256 * 1024];
     private int start;
     private int end;
@@ -32,8 +41,15 @@ public final class LineReader {
     private long lineNumber;
 
     public LineReader(InputStream in, long maxBytes) {
+        this(in, maxBytes, DEFAULT_MAX_LINE, DEFAULT_MAX_LINES);
+    }
+
+    /** A line longer than {@code maxLine} bytes, or more than {@code maxLines} lines, refuses the body. */
+    public LineReader(InputStream in, long maxBytes, int maxLine, long maxLines) {
         this.in = in;
         this.maxBytes = maxBytes;
+        this.maxLine = maxLine;
+        this.maxLines = maxLines;
     }
 
     /** Advances to the next line; false at the end of the stream. */
@@ -41,25 +57,28 @@ public final class LineReader {
         while (true) {
             for (int i = start; i < end; i++) {
                 if (buffer[i] == '\n') {
-                    lineStart = start;
-                    lineEnd = i;
-                    start = i + 1;
-                    lineNumber++;
-                    return true;
+                    return line(i, i + 1);
                 }
             }
             if (eof) {
-                if (start < end) {
-                    lineStart = start;
-                    lineEnd = end;
-                    start = end;
-                    lineNumber++;
-                    return true;
-                }
-                return false;
+                return start < end && line(end, end);
             }
             fill();
         }
+    }
+
+    private boolean line(int to, int nextStart) throws TooLargeException {
+        lineStart = start;
+        lineEnd = to;
+        start = nextStart;
+        lineNumber++;
+        if (lineEnd - lineStart > maxLine) {
+            throw new TooLargeException("line " + lineNumber + " is longer than " + maxLine + " bytes");
+        }
+        if (lineNumber > maxLines) {
+            throw new TooLargeException("body has more than " + maxLines + " lines");
+        }
+        return true;
     }
 
     private void fill() throws IOException {
@@ -69,14 +88,11 @@ public final class LineReader {
             start = 0;
         }
         if (end == buffer.length) {
-            if (buffer.length >= MAX_LINE * 4) {
-                // A line this long is no digest and no subscriber: keep reading, but only its tail.
-                int keep = MAX_LINE;
-                System.arraycopy(buffer, end - keep, buffer, 0, keep);
-                end = keep;
-            } else {
-                buffer = Arrays.copyOf(buffer, buffer.length * 2);
+            if (end > maxLine) {
+                // The line being read is already too long: refused before it costs more memory.
+                throw new TooLargeException("line " + (lineNumber + 1) + " is longer than " + maxLine + " bytes");
             }
+            buffer = Arrays.copyOf(buffer, buffer.length * 2);
         }
         int n = in.read(buffer, end, buffer.length - end);
         if (n < 0) {

@@ -3,6 +3,7 @@ package be.audiencematch.kernel;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 
@@ -14,6 +15,13 @@ public final class JsonProblems {
     public static String describe(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException u) {
             return "unknown field '" + path(u) + "'";
+        }
+        for (Throwable t = e; t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof StreamConstraintsException) {
+                // Possibly wrapped by a deserializer. Its message is worded for developers.
+                return t.getMessage() != null && t.getMessage().contains("nesting depth")
+                        ? "JSON nested more deeply than allowed" : "the JSON body exceeds a parser limit";
+            }
         }
         if (e instanceof JsonParseException || !(e instanceof JsonMappingException)) {
             JsonLocation at = e.getLocation();

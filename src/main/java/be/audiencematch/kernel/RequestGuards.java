@@ -12,9 +12,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * Checks that need no routing, done first: an API call without a bearer token is 401 whatever else is wrong with
  * it, and a body over its limit is refused before a byte is read, with a problem body rather than the HTTP
- * layer's empty 413. Uploads stream and are also counted as they arrive (LineReader), which catches chunked
- * ones; a chunked JSON body is bounded only by the HTTP layer's ceiling (quarkus.http.limits.max-body-size). Token verification and roles stay with
- * SmallRye JWT and the resources.
+ * layer's empty 413. A declared length is only a first check: bodies are also counted as they are read, after
+ * decompression, which catches gzip and chunked ones (LineReader for uploads, JsonBodyLimit for JSON). Token
+ * verification and roles stay with SmallRye JWT and the resources.
  */
 @ApplicationScoped
 public class RequestGuards {

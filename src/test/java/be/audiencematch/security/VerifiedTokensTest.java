@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -54,6 +55,31 @@ class VerifiedTokensTest {
         }
     }
 
+    static final Duration DAY = Duration.ofHours(24);
+    static final Duration SKEW = Duration.ofSeconds(30);
+
+    static VerifiedTokens cache(int size, Clock clock) {
+        return new VerifiedTokens(verifier, new SimpleMeterRegistry(), size, Duration.ofMinutes(5), DAY, SKEW, clock);
+    }
+
+    /** A token for the adserver role whose iat is {@code issuedAgo} in the past (absent when null). */
+    static String issued(Duration issuedAgo) throws Exception {
+        return issued(issuedAgo, Instant.now());
+    }
+
+    /** The same, counted from {@code at} (a hand clock's time, so that no second ticks between the two). */
+    static String issued(Duration issuedAgo, Instant at) throws Exception {
+        Map<String, Object> claims = LocalKeys.claims("adserver", "pickx", Duration.ofHours(48), LocalKeys.AUDIENCE);
+        long now = at.getEpochSecond();
+        if (issuedAgo == null) {
+            claims.remove("iat");
+        } else {
+            claims.put("iat", now - issuedAgo.toSeconds());
+        }
+        claims.put("exp", now + 3600);
+        return keys.sign(claims);
+    }
+
     @BeforeAll
     static void keys() throws Exception {
         keys = new LocalKeys(dir.resolve("jwt")).ensure();
@@ -65,7 +91,7 @@ class VerifiedTokensTest {
     @Test
     void aRepeatedTokenIsVerifiedOnce() throws Exception {
         SimpleMeterRegistry metrics = new SimpleMeterRegistry();
-        VerifiedTokens cache = new VerifiedTokens(verifier, metrics, 100, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens cache = new VerifiedTokens(verifier, metrics, 100, Duration.ofMinutes(5), DAY, SKEW, new Hand());
         String token = keys.token("adserver", "pickx", Duration.ofMinutes(10));
         var first = cache.parse(token);
         assertSame(first, cache.parse(token));
@@ -77,7 +103,7 @@ class VerifiedTokensTest {
 
     @Test
     void aTamperedCopyOfACachedTokenIsStillRefused() throws Exception {
-        VerifiedTokens cache = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 100, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens cache = cache(100, new Hand());
         String token = keys.token("adserver", "pickx", Duration.ofMinutes(10));
         cache.parse(token);
         String[] parts = token.split("\\.");
@@ -94,7 +120,7 @@ class VerifiedTokensTest {
     @Test
     void aTokenIsVerifiedAgainOnceItExpiresOrReachesTheMaximumAge() throws Exception {
         Hand clock = new Hand();
-        VerifiedTokens cache = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 100, Duration.ofMinutes(5), clock);
+        VerifiedTokens cache = cache(100, clock);
         String shortLived = keys.token("adserver", "pickx", Duration.ofSeconds(90));
         var first = cache.parse(shortLived);
         clock.now = clock.now.plusSeconds(89);
@@ -110,14 +136,61 @@ class VerifiedTokensTest {
 
     @Test
     void theCacheStaysWithinItsSizeAndCanBeTurnedOff() throws Exception {
-        VerifiedTokens bounded = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 3, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens bounded = cache(3, new Hand());
         for (int i = 0; i < 10; i++) {
             bounded.parse(keys.token("advertiser", "acme-" + i, Duration.ofMinutes(10)));
             assertTrue(bounded.size() <= 3, "size " + bounded.size());
         }
-        VerifiedTokens off = new VerifiedTokens(verifier, new SimpleMeterRegistry(), 0, Duration.ofMinutes(5), new Hand());
+        VerifiedTokens off = cache(0, new Hand());
         String token = keys.token("adserver", "pickx", Duration.ofMinutes(10));
         assertNotSame(off.parse(token), off.parse(token));
         assertEquals(0, off.size());
+    }
+
+    /**
+     * A full cache makes room one entry at a time: the token a caller keeps using stays verified while strangers'
+     * tokens come and go (a cache that emptied itself when full would verify it again).
+     */
+    @Test
+    void aFullCacheEvictsOneEntryAtATimeAndKeepsTheTokensInUse() throws Exception {
+        SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+        VerifiedTokens bounded = new VerifiedTokens(verifier, metrics, 4, Duration.ofMinutes(5), DAY, SKEW, new Hand());
+        String regular = keys.token("adserver", "pickx", Duration.ofMinutes(10));
+        var first = bounded.parse(regular);
+        for (int i = 0; i < 3; i++) {
+            assertSame(first, bounded.parse(regular));
+        }
+        for (int i = 0; i < 20; i++) {
+            bounded.parse(keys.token("advertiser", "stranger-" + i, Duration.ofMinutes(10)));
+            assertSame(first, bounded.parse(regular), "the regular caller's token was dropped after stranger " + i);
+            long size = bounded.size();
+            assertTrue(size <= 4, "size " + size);
+            assertTrue(size >= 2, "the cache emptied itself: size " + size);
+        }
+    }
+
+    @Test
+    void aTokenWithoutIssueTimeOrTooOldOrFromTheFutureIsRefused() throws Exception {
+        VerifiedTokens cache = cache(100, new Hand());
+        assertThrows(ParseException.class, () -> cache.parse(issued(null)), "no iat");
+        assertThrows(ParseException.class, () -> cache.parse(issued(DAY.plusMinutes(5))), "older than the maximum age");
+        assertThrows(ParseException.class, () -> cache.parse(issued(Duration.ofMinutes(-10))), "issued in the future");
+        assertEquals(0, cache.size());
+        cache.parse(issued(DAY.minusMinutes(5)));
+        cache.parse(issued(Duration.ofSeconds(-10)));
+        VerifiedTokens off = cache(0, new Hand());
+        assertThrows(ParseException.class, () -> off.parse(issued(DAY.plusMinutes(5))), "the same with the cache off");
+    }
+
+    @Test
+    void aCachedTokenIsVerifiedAgainWhenItReachesTheMaximumTokenAge() throws Exception {
+        Hand clock = new Hand();
+        VerifiedTokens cache = cache(100, clock);
+        String old = issued(DAY.minusSeconds(60), clock.now);
+        cache.parse(old);
+        clock.now = clock.now.plusSeconds(60);
+        assertSame(cache.parse(old), cache.parse(old), "still young enough, within the skew");
+        clock.now = clock.now.plusSeconds(31);
+        assertThrows(ParseException.class, () -> cache.parse(old), "past its maximum age the cached entry is not used");
     }
 }
