@@ -41,11 +41,15 @@ public final class Cli implements Runnable {
         line.setParameterExceptionHandler((e, args) -> {
             CommandLine cmd = e.getCommandLine();
             String message = e.getMessage();
-            if (e instanceof CommandLine.UnmatchedArgumentException unmatched) {
-                // Names the options only: a stray value may be someone's address.
-                List<String> options = unmatched.getUnmatched().stream().filter(a -> a.startsWith("-")).toList();
-                message = options.isEmpty() ? unmatched.getUnmatched().size() + " argument(s) too many"
-                        : "unknown option " + String.join(", ", options);
+            // A wrong option first, even when picocli stopped at a missing parameter; by name only: a stray value
+            // may be someone's address.
+            List<String> unmatched = e instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
+                    : cmd.getUnmatchedArguments();
+            List<String> options = unmatched.stream().filter(a -> a.startsWith("-")).toList();
+            if (!options.isEmpty()) {
+                message = "unknown option " + String.join(", ", options);
+            } else if (e instanceof CommandLine.UnmatchedArgumentException) {
+                message = unmatched.size() + " argument(s) too many";
             }
             cmd.getErr().println(cmd.getCommandName() + ": " + message);
             CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
