@@ -72,7 +72,7 @@ final class UploadCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         IdentifierType type = checkOptions();
-        boolean terminal = System.console() != null;
+        boolean terminal = onTerminal();
         UploadProgress.Mode mode = progressMode != null ? progressMode
                 : terminal ? UploadProgress.Mode.bar : UploadProgress.Mode.lines;
         PrintStream err = System.err;
@@ -130,6 +130,15 @@ final class UploadCommand implements Callable<Integer> {
             err.println("upload: stopped: " + e.getMessage());
             return 1;
         }
+    }
+
+    /**
+     * Whether stderr (where the bar goes) is a terminal: bin/audience-match says so in AUDIENCE_MATCH_TERMINAL (bash
+     * sees stderr; Java sees only whether stdin and stdout are, which a redirected report would hide).
+     */
+    static boolean onTerminal() {
+        String told = System.getenv("AUDIENCE_MATCH_TERMINAL");
+        return told != null && !told.isBlank() ? told.strip().equals("1") : System.console() != null;
     }
 
     /** The options' rules that picocli cannot say; a breach is a usage error naming the option. */
