@@ -75,8 +75,13 @@ public class UploadIdempotency {
         try {
             report = upload.get();
         } catch (RuntimeException e) {
-            // Nothing was counted: the same key may try again.
-            redis.withShared(r -> r.del(redisKey)).await().indefinitely();
+            // Nothing was counted: the same key may try again. Should Redis fail here too, the claim expires
+            // by itself (PENDING_TTL) and the upload's own error is the answer.
+            try {
+                redis.withShared(r -> r.del(redisKey)).await().indefinitely();
+            } catch (RuntimeException releaseFailed) {
+                e.addSuppressed(releaseFailed);
+            }
             throw e;
         }
         String outcome = audienceId + "\n" + write(report);

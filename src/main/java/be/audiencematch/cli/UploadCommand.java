@@ -126,8 +126,11 @@ final class UploadCommand implements Callable<Integer> {
             // 429 (privacy budget, rate limit) and every other refusal: its detail, and stop; never loop.
             err.println("upload: stopped: the service answered " + e.getMessage());
             return 1;
+        } catch (java.net.ConnectException | java.net.http.HttpConnectTimeoutException e) {
+            err.println("upload: stopped: the service at " + api.baseUrl + " cannot be reached");
+            return 1;
         } catch (IOException e) {
-            err.println("upload: stopped: " + e.getMessage());
+            err.println("upload: stopped: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
             return 1;
         }
     }
