@@ -17,6 +17,7 @@ import static be.audiencematch.support.Fixtures.loadSubscribers;
 import static be.audiencematch.support.Fixtures.range;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A chunk sent again with its Idempotency-Key counts once; without the key (or with another) it counts again. */
 @QuarkusTest
@@ -93,5 +94,28 @@ class UploadIdempotencyTest {
         upload("idem-e", audience, key, emails(from, 5)).then().statusCode(404);
         upload("idem-d", audience, key, emails(from, 5)).then().statusCode(200);
         assertEquals(5, received("idem-d", audience));
+    }
+
+    @Test
+    void aRepeatWhileTheFirstStillRunsIsToldToComeBackAndAnOutcomeIsKeptADay() {
+        int from = range(5);
+        String audience = createAudience("idem-f", "tv");
+        String running = "running-" + from;
+        String done = "done-" + from;
+        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(TestEnvironment.redis().url());
+             var connection = client.connect()) {
+            // The claim a first request holds while its upload runs.
+            connection.sync().setex("am:idem:idem-f:" + running, 60, "pending");
+            Response repeat = upload("idem-f", audience, running, emails(from, 5));
+            assertProblem(repeat, 409, "still running");
+            assertEquals(0, received("idem-f", audience), "the repeat counted nothing");
+
+            upload("idem-f", audience, done, emails(from, 5)).then().statusCode(200);
+            long ttl = connection.sync().ttl("am:idem:idem-f:" + done);
+            assertTrue(ttl > 23 * 3600 && ttl <= 24 * 3600, "kept a day: " + ttl);
+            String kept = connection.sync().get("am:idem:idem-f:" + done);
+            assertTrue(kept.startsWith(audience + "\n{"), "the audience and the counts");
+            assertFalse(kept.contains(be.audiencematch.cli.SyntheticBase.emailHash(from)), "no digest is kept");
+        }
     }
 }
