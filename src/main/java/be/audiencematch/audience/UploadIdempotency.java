@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * <pre>
  *   {p}idem:{advertiser}:{key}   string   "pending" while the first request runs (expires after PENDING_TTL, so a
  *                                         service that died half-way does not block the key for a day), then
- *                                         "{audience id}\n{upload report JSON}" for OUTCOME_TTL
+ *                                         "{advertiser}\n{audience id}\n{upload report JSON}" for OUTCOME_TTL
+ *                                         (the advertiser again: a subject with a ':' must not reach another's key)
  * </pre>
  * A second request while the first still runs gets 409 (retry later); one that names another audience gets 422.
  * Not atomic with the merge itself: a service that stops between merging and recording the outcome counts a retry
@@ -67,7 +68,7 @@ public class UploadIdempotency {
         String claimed = redis.withShared(r -> r.set(redisKey, bytes(PENDING),
                 SetArgs.Builder.nx().ex(PENDING_TTL.toSeconds()))).await().indefinitely();
         if (!"OK".equals(claimed)) {
-            UploadReport first = recorded(redisKey, audienceId);
+            UploadReport first = recorded(redisKey, advertiser + "\n" + audienceId + "\n");
             discard(body);
             return first;
         }
@@ -84,13 +85,14 @@ public class UploadIdempotency {
             }
             throw e;
         }
-        String outcome = audienceId + "\n" + write(report);
+        String outcome = advertiser + "\n" + audienceId + "\n" + write(report);
         redis.withShared(r -> r.set(redisKey, bytes(outcome), SetArgs.Builder.ex(OUTCOME_TTL.toSeconds())))
                 .await().indefinitely();
         return report;
     }
 
-    private UploadReport recorded(byte[] redisKey, String audienceId) {
+    /** The first outcome, when it was this advertiser's upload to this audience ({@code owner}: both, a line each). */
+    private UploadReport recorded(byte[] redisKey, String owner) {
         Optional<String> stored = Optional.ofNullable(redis.withShared(r -> r.get(redisKey)).await().indefinitely())
                 .map(v -> new String(v, StandardCharsets.UTF_8));
         if (stored.isEmpty() || stored.get().equals(PENDING)) {
@@ -99,13 +101,12 @@ public class UploadIdempotency {
                     + " is still running; send it again later");
         }
         String value = stored.get();
-        int newline = value.indexOf('\n');
-        if (!value.substring(0, newline).equals(audienceId)) {
+        if (!value.startsWith(owner)) {
             throw new ProblemException(422, "Unprocessable Content", "header '" + HEADER
                     + "' was used for an upload to another audience");
         }
         try {
-            return json.readValue(value.substring(newline + 1), UploadReport.class);
+            return json.readValue(value.substring(owner.length()), UploadReport.class);
         } catch (IOException e) {
             throw new IllegalStateException("an unreadable upload outcome in Redis", e);
         }

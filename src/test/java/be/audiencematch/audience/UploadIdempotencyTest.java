@@ -114,7 +114,7 @@ class UploadIdempotencyTest {
             long ttl = connection.sync().ttl("am:idem:idem-f:" + done);
             assertTrue(ttl > 23 * 3600 && ttl <= 24 * 3600, "kept a day: " + ttl);
             String kept = connection.sync().get("am:idem:idem-f:" + done);
-            assertTrue(kept.startsWith(audience + "\n{"), "the audience and the counts");
+            assertTrue(kept.startsWith("idem-f\n" + audience + "\n{"), "the advertiser, the audience and the counts");
             assertFalse(kept.contains(be.audiencematch.cli.SyntheticBase.emailHash(from)), "no digest is kept");
         }
     }
