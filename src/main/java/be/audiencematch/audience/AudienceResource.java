@@ -13,6 +13,7 @@ import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -39,10 +40,12 @@ public class AudienceResource {
 
     private final AudienceService service;
     private final Caller caller;
+    private final UploadIdempotency idempotency;
 
-    public AudienceResource(AudienceService service, Caller caller) {
+    public AudienceResource(AudienceService service, Caller caller, UploadIdempotency idempotency) {
         this.service = service;
         this.caller = caller;
+        this.idempotency = idempotency;
     }
 
     @POST
@@ -69,9 +72,18 @@ public class AudienceResource {
             description = "One SHA-256 hex digest per line (blank lines skipped; Content-Encoding: gzip accepted). "
                     + "May be called several times; rows add up. Clear-text e-mail addresses or phone numbers are "
                     + "rejected and counted as plaintext_rejected. Identifiers that match no consenting subscriber "
-                    + "are dropped at once.")
-    public UploadReport upload(@PathParam("id") String id, InputStream body) {
-        return service.upload(caller.subject(), id, body);
+                    + "are dropped at once. With an Idempotency-Key, a repeat of the same key (same advertiser, "
+                    + "within 24 h) answers the first upload's counts and counts nothing again: a client that lost "
+                    + "the answer sends the chunk again safely.")
+    public UploadReport upload(@PathParam("id") String id,
+                               @Parameter(description = "1 to 100 characters of A-Z a-z 0-9 . _ : -, unique per chunk "
+                                       + "(e.g. a run's UUID and the chunk number). A repeat while the first request "
+                                       + "still runs answers 409 (send it again later); a key used for another "
+                                       + "audience answers 422.")
+                               @HeaderParam(UploadIdempotency.HEADER) String idempotencyKey,
+                               InputStream body) {
+        String advertiser = caller.subject();
+        return idempotency.once(advertiser, id, idempotencyKey, body, () -> service.upload(advertiser, id, body));
     }
 
     @POST

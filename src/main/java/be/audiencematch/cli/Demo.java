@@ -87,8 +87,11 @@ final class Demo {
         System.out.printf("  %d encrypted bytes, decrypted with %s: %d pseudonyms, key %s, next cursor %s%n",
                 export.length, privateKey.getFileName(), pseudonyms[0], header.keyVersion(), header.nextCursor());
 
+        java.nio.file.Path samples = DemoSamples.write(subscribers, known, unknown);
         System.out.println();
-        System.out.println("Audience id: " + id + "   campaign id: " + campaign);
+        System.out.println("Audience id: " + id + "   campaign id: " + campaign + "   (advertiser: demo-advertiser)");
+        System.out.println("Sample files for the README's examples in " + samples + ": customers.csv (clear text, for "
+                + "'upload'), customers.txt.gz, football-fans.txt, subscribers.ndjson");
         return 0;
     }
 
@@ -108,7 +111,7 @@ final class Demo {
         }
         if (i < known + unknown) {
             return new be.audiencematch.identity.IdentifierNormalizer()
-                    .hashHex(be.audiencematch.identity.IdentifierType.EMAIL_SHA256, "stranger" + i + "@example.org");
+                    .hashHex(be.audiencematch.identity.IdentifierType.EMAIL_SHA256, DemoSamples.stranger(i));
         }
         return switch (i - known - unknown) {
             case 0 -> "someone@example.be";

@@ -22,6 +22,7 @@ import static be.audiencematch.support.Fixtures.loadSubscribers;
 import static be.audiencematch.support.Fixtures.putSegment;
 import static be.audiencematch.support.Fixtures.range;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The launcher's Java commands, run as a user runs them: a separate JVM, arguments, stdin, stdout, exit code. */
@@ -45,7 +46,11 @@ class CliTest {
         try (var in = p.getOutputStream()) {
             in.write(stdin);
         }
-        int exit = p.waitFor();
+        if (!p.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            throw new AssertionError("the command did not end within 3 minutes");
+        }
+        int exit = p.exitValue();
         Run run = new Run(exit, Files.readString(out), Files.readString(err));
         Files.delete(out);
         Files.delete(err);
@@ -127,5 +132,210 @@ class CliTest {
         Run refused = cli(home(), tampered, "decrypt", "--private-key", key);
         assertEquals(1, refused.exit());
         assertTrue(refused.err().contains("does not decrypt"), refused.err());
+    }
+
+    // ---- upload, as an advertiser runs it: clear text in a CSV, hashed locally, chunks that count once ----
+
+    private static String serviceUrl(int port) {
+        return "http://127.0.0.1:" + port;
+    }
+
+    private Path tokenFile(Path home, String advertiser) throws IOException {
+        Path file = home.resolve("advertiser.token");
+        Files.writeString(file, be.audiencematch.support.Fixtures.token("advertiser", advertiser));
+        return file;
+    }
+
+    /** A CSV as advertisers export them: a header, the e-mail in mixed case and padded, other columns around it. */
+    private static Path customers(Path home, int from, int count, int invalid) throws IOException {
+        StringBuilder csv = new StringBuilder("customer,Email,city\n");
+        for (int i = from; i < from + count; i++) {
+            String email = SyntheticBase.email(i);
+            String mixed = i % 2 == 0 ? "  " + email.toUpperCase(java.util.Locale.ROOT) + " "
+                    : Character.toUpperCase(email.charAt(0)) + email.substring(1).replace("example.be", "Example.BE");
+            csv.append(i).append(",\"").append(mixed).append("\",Gent\n");
+        }
+        for (int k = 0; k < invalid; k++) {
+            csv.append(k % 2 == 0 ? "x,no address here,Gent\n" : "y,,Gent\n");
+        }
+        Path file = home.resolve("customers.csv");
+        Files.writeString(file, csv);
+        return file;
+    }
+
+    private static Map<?, ?> jsonLine(Run run) throws IOException {
+        List<String> lines = run.out().lines().toList();
+        assertEquals(1, lines.size(), "stdout holds one JSON line: " + run.out());
+        return new com.fasterxml.jackson.databind.ObjectMapper().readValue(lines.get(0), Map.class);
+    }
+
+    @Test
+    void uploadHashesAListAsTheServiceWouldAndPrintsProgressLinesAndOneJsonLine() throws Exception {
+        int from = range(250);
+        loadSubscribers(from, 250, i -> i < from + 230, i -> false, i -> false);
+        Path home = home();
+        Path csv = customers(home, from, 250, 3);
+
+        Run run = cli(home, new byte[0], "upload", "--base-url", serviceUrl(RestAssured.port), "--token-file",
+                tokenFile(home, "cli-upload").toString(), "--new", "CLI list", "--channel", "tv",
+                "--email-column", "Email", "--chunk-rows", "100", csv.toString());
+        assertEquals(0, run.exit(), run.err());
+
+        // Not a terminal: plain lines on stderr, one per chunk, then the end.
+        List<String> progress = run.err().lines().filter(l -> l.startsWith("upload: chunk")).toList();
+        assertEquals(3, progress.size(), run.err());
+        assertTrue(progress.get(0).matches("upload: chunk 1 sent: 100 rows, \\d+ rows/s, \\d+% of the file, ETA \\d+:\\d\\d"),
+                progress.get(0));
+        assertTrue(run.err().contains("upload: done: 253 rows"), run.err());
+        assertFalse(run.err().contains("\r"), "no bar redrawn in place when not on a terminal");
+        assertFalse(run.err().contains("@example.be") || run.out().contains("@example.be"), "no address is shown");
+
+        Map<?, ?> line = jsonLine(run);
+        Map<?, ?> totals = (Map<?, ?>) line.get("upload");
+        assertEquals(253, totals.get("rows"));
+        assertEquals(3, totals.get("not_normalised"), "invalid rows are counted locally and never sent");
+        assertEquals(250, totals.get("sent"));
+        assertEquals(3, totals.get("chunks"));
+        assertEquals(0, totals.get("retries"));
+
+        // The same list hashed in Java and uploaded through the API gets the very same report.
+        String byApi = be.audiencematch.support.Fixtures.createAudience("cli-upload", "tv");
+        be.audiencematch.support.Fixtures.upload("cli-upload", byApi, emails(from, 250)).then().statusCode(200);
+        Map<?, ?> report = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                be.audiencematch.support.Fixtures.advertiser("cli-upload").get("/v1/audiences/" + byApi).asString(),
+                Map.class);
+        for (String field : List.of("received", "valid", "invalid", "plaintext_rejected", "matched", "below_threshold",
+                "channel", "identifier_type")) {
+            assertEquals(report.get(field), line.get(field), field);
+        }
+        assertEquals(230, line.get("matched"));
+        assertEquals("CLI list", line.get("name"));
+    }
+
+    @Test
+    void anUploadResumesAfterALostAnswerAndCountsEveryRowOnce() throws Exception {
+        int from = range(300);
+        loadSubscribers(from, 300, i -> true, i -> false, i -> false);
+        Path home = home();
+        Path csv = customers(home, from, 300, 0);
+        String audience = be.audiencematch.support.Fixtures.createAudience("cli-resume", "tv");
+        // Chunk 2's answer is lost once, after the service counted it.
+        java.util.regex.Pattern chunk2 = java.util.regex.Pattern.compile("(?i)idempotency-key: [0-9a-f-]{36}-2\r\n");
+        try (be.audiencematch.support.FlakyProxy proxy = new be.audiencematch.support.FlakyProxy(RestAssured.port, chunk2)) {
+            Run run = cli(home, new byte[0], "upload", "--base-url", serviceUrl(proxy.port()), "--token-file",
+                    tokenFile(home, "cli-resume").toString(), "--audience", audience, "--email-column", "2",
+                    "--chunk-rows", "100", "--progress", "lines", csv.toString());
+            assertEquals(0, run.exit(), run.err());
+            assertEquals(1, proxy.dropped(), "the proxy lost one answer");
+            assertEquals(2, proxy.matching(), "chunk 2 was sent twice");
+            assertTrue(run.err().contains("chunk 2 lost its connection; sending it again"), run.err());
+            Map<?, ?> line = jsonLine(run);
+            assertEquals(1, ((Map<?, ?>) line.get("upload")).get("retries"));
+            assertEquals(300, line.get("received"), "every row counted exactly once");
+            assertEquals(300, line.get("matched"));
+        }
+        assertEquals(300, (Integer) be.audiencematch.support.Fixtures.advertiser("cli-resume")
+                .get("/v1/audiences/" + audience).path("received"));
+    }
+
+    @Test
+    void a429StopsTheUploadWithTheProblemsDetailInsteadOfLooping() throws Exception {
+        java.util.concurrent.atomic.AtomicInteger posts = new java.util.concurrent.atomic.AtomicInteger();
+        com.sun.net.httpserver.HttpServer budget = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        budget.createContext("/", exchange -> {
+            posts.incrementAndGet();
+            exchange.getRequestBody().readAllBytes();
+            byte[] problem = "{\"status\":429,\"title\":\"Too Many Requests\",\"detail\":\"the audience's privacy budget is spent\"}"
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "application/problem+json");
+            exchange.getResponseHeaders().add("Retry-After", "3600");
+            exchange.sendResponseHeaders(429, problem.length);
+            exchange.getResponseBody().write(problem);
+            exchange.close();
+        });
+        budget.start();
+        try {
+            Path home = home();
+            Run run = cli(home, new byte[0], "upload", "--base-url", serviceUrl(budget.getAddress().getPort()),
+                    "--token", "t", "--audience", "aud_x", customers(home, 1, 5, 0).toString());
+            assertEquals(1, run.exit(), run.err());
+            assertTrue(run.err().contains("429: the audience's privacy budget is spent"), run.err());
+            assertEquals(1, posts.get(), "no retry on 429");
+            assertEquals("", run.out());
+        } finally {
+            budget.stop(0);
+        }
+    }
+
+    // ---- --help everywhere, and a wrong option named ----
+
+    private static Run inProcess(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        picocli.CommandLine line = Cli.commandLine();
+        line.setOut(new java.io.PrintWriter(out, true));
+        line.setErr(new java.io.PrintWriter(err, true));
+        int exit = line.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void everyJavaCommandAnswersHelpAndNamesAWrongOption() {
+        List<List<String>> commands = List.of(List.of("token"), List.of("hash"), List.of("keys"), List.of("keys", "adsdata"),
+                List.of("keys", "pseudonym"), List.of("keys", "rotate-pseudonym"), List.of("decrypt"),
+                List.of("ensure-keys"), List.of("upload"), List.of("audiences"), List.of("report"), List.of("delete"),
+                List.of("demo-seed"), List.of("bench"), List.of("bench-export"), List.of("bench-bulk"),
+                List.of("seed-load"), List.of("bench-eligibility"));
+        for (List<String> command : commands) {
+            List<String> help = new ArrayList<>(command);
+            help.add("--help");
+            Run run = inProcess(help.toArray(String[]::new));
+            assertEquals(0, run.exit(), command + ": " + run.err());
+            assertTrue(run.out().startsWith("Usage: audience-match " + String.join(" ", command)), command + ": " + run.out());
+
+            List<String> wrong = new ArrayList<>(command);
+            wrong.add("--no-such-option");
+            Run refused = inProcess(wrong.toArray(String[]::new));
+            assertEquals(2, refused.exit(), command.toString());
+            assertTrue(refused.err().contains("unknown option --no-such-option"), command + ": " + refused.err());
+        }
+        assertEquals(0, inProcess("--help").exit());
+        Run typo = inProcess("upload", "--emial-column", "x", "--audience", "a", "f.csv");
+        assertTrue(typo.err().contains("--email-column"), "suggests the option meant: " + typo.err());
+        assertFalse(typo.err().contains("f.csv"), "names options, not values");
+    }
+
+    /** The launcher itself, as a user runs it: bash, arguments, exit code; bounded in time. */
+    private static Run launcher(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("bash", "bin/audience-match"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .start();
+        if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            throw new AssertionError(args[0] + " did not answer within 30 s: it started something");
+        }
+        return new Run(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+                new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theLaunchersOwnCommandsAnswerHelpBeforeStartingAnythingAndRefuseAWrongOption() throws Exception {
+        for (String[] help : new String[][] {{"demo", "--help"}, {"serve", "--help"}, {"serve", "-h"}, {"bench", "--help"},
+                {"bench", "eligibility", "-h"}, {"bench", "export", "--help"}, {"bench", "bulk", "--help"},
+                {"load", "--help"}, {"load", "all", "-h"}, {"--help"}}) {
+            Run run = launcher(help);
+            assertEquals(0, run.exit(), String.join(" ", help) + ": " + run.err());
+            assertTrue(run.out().startsWith("usage: bin/audience-match"), String.join(" ", help) + ": " + run.out());
+            assertEquals("", run.err(), "nothing built or started: " + String.join(" ", help));
+        }
+        for (String[] wrong : new String[][] {{"demo", "--subscriber", "5"}, {"serve", "--port", "1"},
+                {"bench", "--member", "5"}, {"bench", "eligibility", "--rate", "5"}, {"load", "all", "--rat", "5"}}) {
+            Run run = launcher(wrong);
+            assertEquals(2, run.exit(), String.join(" ", wrong));
+            assertTrue(run.err().contains("unknown option " + wrong[wrong.length - 2]), run.err());
+        }
     }
 }
