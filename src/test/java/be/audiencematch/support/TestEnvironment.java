@@ -42,6 +42,14 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         config.put("quarkus.log.file.path", logFile.toString());
         config.put("quarkus.log.category.\"be.audiencematch\".level", "DEBUG");
         config.put("audience-match.keys.dev-dir", exportKeyDir.toString());
+        // Tests send hundreds of requests from one subject in a loop: limits on, so every request passes the filter
+        // (and its Redis round trip), but far above what any test sends. RateLimitTest sets small ones.
+        for (String role : new String[] {"advertiser", "adserver", "subscriber-feed", "adsdata", "dpo"}) {
+            config.put("audience-match.rate-limit." + role + ".rate", "1000000");
+            config.put("audience-match.rate-limit." + role + ".burst", "1000000");
+        }
+        config.put("audience-match.rate-limit.in-flight.advertiser", "100");
+        config.put("audience-match.rate-limit.in-flight.subscriber-feed", "100");
         return config;
     }
 
