@@ -157,7 +157,14 @@ public class SubscriberService {
 
     /** The general path's reading of one bulk line. */
     static Subscriber bulkLine(ObjectReader reader, byte[] buffer, int from, int length) throws IOException {
-        BulkLine line = reader.readValue(buffer, from, length);
+        BulkLine line;
+        try {
+            line = reader.readValue(buffer, from, length);
+        } catch (java.io.CharConversionException e) {
+            // Jackson guesses the encoding from the first bytes: a line starting with zero bytes is read as UTF-32
+            // and fails with this I/O error, which would end the whole load (found by BulkLineParserFuzzTest).
+            throw new SubscriberValidation.Invalid("the line is not JSON text in UTF-8");
+        }
         if (line == null) {
             // The line "null" reads as no object at all (found by BulkLineParserFuzzTest: it failed the whole load).
             throw new SubscriberValidation.Invalid("the line must be a JSON object");

@@ -107,7 +107,7 @@ public final class Envelope {
             return readChecked(new DataInputStream(input), privateKey, chunks);
         } catch (EOFException e) {
             throw new Unreadable("the export ends before its last chunk (truncated)");
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | java.io.CharConversionException e) {
             throw new Unreadable("the header is not an export header");
         }
     }

@@ -39,7 +39,12 @@ class BulkLineParserFuzzTest {
         boolean taken = fast || takes(() -> SubscriberService.bulkLine(SERVICE, line, 0, line.length), service);
         BulkChunk oracle = STORE.bulkChunk(2);
         boolean valid = takes(() -> {
-            BulkLine parsed = STRICT.readValue(line, 0, line.length);
+            BulkLine parsed;
+            try {
+                parsed = STRICT.readValue(line, 0, line.length);
+            } catch (java.io.CharConversionException notUtf8) {
+                throw new SubscriberValidation.Invalid("not UTF-8");
+            }
             if (parsed == null) {
                 throw new SubscriberValidation.Invalid("not an object");
             }
