@@ -66,7 +66,7 @@ public class SubscriberService {
         this.changeLog = changeLog;
         this.erasing = erasing;
         this.redis = redis;
-        this.lineReader = mapper.readerFor(BulkLine.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        this.lineReader = bulkLineReader(mapper);
         this.maxUploadBytes = maxUploadBytes;
         int chunkSize = configuredChunkSize.orElse(defaultChunkSize(store.buckets().bits()));
         if (chunkSize < 1 || chunkSize > 4_194_304) {
@@ -154,6 +154,34 @@ public class SubscriberService {
         }
     }
 
+    /**
+     * How the general path reads a bulk line: unknown fields refused, and anything after the object too, which
+     * Jackson otherwise ignores (two objects on one line would load the first and drop the second unsaid; found by
+     * BulkLineParserFuzzTest).
+     */
+    static ObjectReader bulkLineReader(ObjectMapper mapper) {
+        return mapper.readerFor(BulkLine.class).with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    }
+
+    /** The general path's reading of one bulk line. */
+    static Subscriber bulkLine(ObjectReader reader, byte[] buffer, int from, int length) throws IOException {
+        BulkLine line;
+        try {
+            line = reader.readValue(buffer, from, length);
+        } catch (java.io.CharConversionException e) {
+            // Jackson guesses the encoding from the first bytes: a line starting with zero bytes is read as UTF-32
+            // and fails with this I/O error, which would end the whole load (found by BulkLineParserFuzzTest).
+            throw new SubscriberValidation.Invalid("the line is not JSON text in UTF-8");
+        }
+        if (line == null) {
+            // The line "null" reads as no object at all (found by BulkLineParserFuzzTest: it failed the whole load).
+            throw new SubscriberValidation.Invalid("the line must be a JSON object");
+        }
+        return SubscriberValidation.toSubscriber(line.subscriberId(), "field 'subscriber_id'", line.identifiers(),
+                line.householdId(), line.consents());
+    }
+
     private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
         LineReader lines = new LineReader(body, maxUploadBytes, limits.lineLength(), limits.linesPerUpload());
         Chunks chunks = new Chunks(connection, quiet);
@@ -169,9 +197,7 @@ public class SubscriberService {
                 }
                 try {
                     if (!chunks.addFast(lines.buffer(), from, to)) {
-                        BulkLine line = lineReader.readValue(lines.buffer(), from, to - from);
-                        chunks.add(SubscriberValidation.toSubscriber(line.subscriberId(), "field 'subscriber_id'",
-                                line.identifiers(), line.householdId(), line.consents()));
+                        chunks.add(bulkLine(lineReader, lines.buffer(), from, to - from));
                     }
                     accepted++;
                 } catch (JsonProcessingException e) {

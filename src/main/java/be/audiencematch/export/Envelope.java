@@ -101,7 +101,19 @@ public final class Envelope {
      * plaintexts; returns the header.
      */
     public static Header read(InputStream input, byte[] privateKey, Consumer<byte[]> chunks) throws IOException {
-        DataInputStream in = new DataInputStream(input);
+        // Whatever the bytes, the reader's only refusal is Unreadable (found by EnvelopeFuzzTest: a cut-short
+        // export, a header of the wrong shape or a bad encapsulated key came out as other exceptions).
+        try {
+            return readChecked(new DataInputStream(input), privateKey, chunks);
+        } catch (EOFException e) {
+            throw new Unreadable("the export ends before its last chunk (truncated)");
+        } catch (com.fasterxml.jackson.core.JsonProcessingException | java.io.CharConversionException e) {
+            throw new Unreadable("the header is not an export header");
+        }
+    }
+
+    private static Header readChecked(DataInputStream in, byte[] privateKey, Consumer<byte[]> chunks)
+            throws IOException {
         byte[] magic = new byte[4];
         in.readFully(magic);
         if (!Arrays.equals(magic, MAGIC)) {
@@ -114,10 +126,17 @@ public final class Envelope {
         byte[] headerBytes = new byte[headerLength];
         in.readFully(headerBytes);
         Header header = JSON.readValue(headerBytes, Header.class);
+        if (header == null) {
+            throw new Unreadable("the header is not an export header");
+        }
         byte[] enc = new byte[in.readUnsignedShort()];
         in.readFully(enc);
-        AdsDataCipher.Receiver receiver = AdsDataCipher.receiver(privateKey,
-                be.audiencematch.crypto.AdsDataCipher.publicKeyOf(privateKey), enc, info(headerBytes));
+        AdsDataCipher.Receiver receiver;
+        try {
+            receiver = AdsDataCipher.receiver(privateKey, AdsDataCipher.publicKeyOf(privateKey), enc, info(headerBytes));
+        } catch (RuntimeException e) {
+            throw new Unreadable("the export's encapsulated key cannot be read");
+        }
         int chunk = 0;
         while (true) {
             int last;

@@ -57,6 +57,15 @@ public class ProblemMappers {
         return response(Problem.of(400, "Bad Request", JsonProblems.describe(e)));
     }
 
+    /**
+     * Jackson guesses a body's encoding from its first bytes; zero bytes there make it read UTF-32 and fail with this
+     * I/O error rather than a JSON one (found by ConsentPatchFuzzTest): still the client's malformed body.
+     */
+    @ServerExceptionMapper
+    public Response unreadableText(java.io.CharConversionException e) {
+        return response(Problem.of(400, "Bad Request", "malformed JSON: the body is not text in UTF-8"));
+    }
+
     @ServerExceptionMapper
     public Response unauthenticated(AuthenticationFailedException e) {
         return unauthorized();

@@ -45,6 +45,14 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         // Most tests check exact counts and ask many questions: differential privacy is off for them, explicitly.
         // The privacy tests run on the shipped default (PrivacyDefaultsEnvironment).
         config.put("audience-match.privacy.epsilon", "off");
+        // Tests send hundreds of requests from one subject in a loop: limits on, so every request passes the filter
+        // (and its Redis round trip), but far above what any test sends. RateLimitTest sets small ones.
+        for (String role : new String[] {"advertiser", "adserver", "subscriber-feed", "adsdata", "dpo"}) {
+            config.put("audience-match.rate-limit." + role + ".rate", "1000000");
+            config.put("audience-match.rate-limit." + role + ".burst", "1000000");
+        }
+        config.put("audience-match.rate-limit.in-flight.advertiser", "100");
+        config.put("audience-match.rate-limit.in-flight.subscriber-feed", "100");
         return config;
     }
 
