@@ -1,8 +1,8 @@
 #!/bin/bash
-# How the bucket bits weigh on a large base's identifier index (docs/performance.md, ninth session): writes the index
-# entries of N subscribers (two families, e-mail and phone) into a Redis of its own as a bulk load writes them, a
-# chunk of 524,288 subscribers at a time, one HSET per bucket per chunk, with 8-byte fields and decimal numbers, and
-# prints the memory and the HSET time per entry. A prototype of the layout, not the service.
+# How the bucket bits weigh on a large base's identifier index (docs/performance.md, "Bucket bits at 10M"): writes
+# the index entries of N subscribers (two families, e-mail and phone) into a Redis of its own as a bulk load writes
+# them, a chunk of 524,288 subscribers at a time, one HSET per bucket per chunk, with 8-byte fields and decimal
+# numbers, and prints the memory and the HSET time per entry. A prototype of the layout, not the service.
 #   docs/experiments/bucket_bits.sh BITS [N]      e.g. 16 10000000, then 17 10000000
 set -euo pipefail
 BITS="$1"; N="${2:-10000000}"; CHUNK=524288

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Redis CPU per index entry written the way a bulk load writes it at 10M subscribers (docs/performance.md, eleventh
-session): 131,072 buckets filled to 76 entries each (one identifier type of a 10M base at 17 bucket bits), four
-entries per bucket per command (a chunk of 524,288 lines), in rounds like a load's chunks. Two layouts:
+"""Redis CPU per index entry written the way a bulk load writes it at 10M subscribers (docs/performance.md, "Bulk
+load: the appended index"): 131,072 buckets filled to 76 entries each (one identifier type of a 10M base at 17 bucket
+bits), four entries per bucket per command (a chunk of 524,288 lines), in rounds like a load's chunks. Two layouts:
 
-- hset: the index as it is, a hash per bucket (8-byte field, decimal number), so every new field first scans the
-  bucket's listpack for itself;
+- hset: the index as it was before it was appended to, a hash per bucket (8-byte field, decimal number), so every
+  new field first scans the bucket's listpack for itself;
 - append: the same entries as 12-byte records (field, u32 number) appended to a string per bucket, with no scan.
 
 Then the read side of a 1M-row upload on such a base: every bucket read once for 8 rows, with one HMGET of 8 fields

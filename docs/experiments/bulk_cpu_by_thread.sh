@@ -1,7 +1,7 @@
 #!/bin/bash
 # A cold bulk load of N synthetic subscribers (default 1M) on a hand-started Redis and service, with the service's
 # CPU time per subscriber split by thread group (C2, worker, event loops, GC...) from /proc, and Redis' total
-# (docs/performance.md, seventh and eighth sessions). Run from the repository root after a build:
+# (docs/performance.md, "Bulk load: where a cold load's time goes"). Run from the repository root after a build:
 #   docs/experiments/bulk_cpu_by_thread.sh [N]
 # Environment: JAVA_OPTS for the service's JVM; WARM=N to post N other subscribers first (a warmed service);
 # BITS=N for other bucket bits than the launcher's choice; STATS=1 to print Redis' INFO commandstats after the load;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Redis CPU per hash entry: HSETs sent through a Lua script versus as plain commands (docs/performance.md,
-seventh session). Starts its own redis-server on a free port in a temporary folder; no Python packages needed.
+"Bulk load: Lua off the per-entry path"). Starts its own redis-server on a free port in a temporary folder; no Python
+packages needed.
 
     python3 docs/experiments/lua_vs_native_hset.py [entries]
 """

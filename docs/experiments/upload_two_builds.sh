@@ -1,8 +1,8 @@
 #!/bin/bash
 # Two builds of the service on one Redis seeded with N subscribers (default 10M), and 1M-row audience uploads (half of
 # the rows match) timed from the first byte to the report with curl, alternated between them (docs/performance.md,
-# eleventh session). Run from the repository root after a build; OTHER is a second checkout, built, with the same
-# .local keys (for example a git worktree of an older commit, with .local copied in):
+# "Uploads: sorted by bucket"). Run from the repository root after a build; OTHER is a second checkout, built, with
+# the same .local keys (for example a git worktree of an older commit, with .local copied in):
 #   OTHER=/tmp/old docs/experiments/upload_two_builds.sh [N] [rounds]
 # Prints one line a round: "this <seconds> <matched>  other <seconds> <matched>".
 set -euo pipefail

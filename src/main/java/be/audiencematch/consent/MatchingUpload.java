@@ -34,7 +34,8 @@ public class MatchingUpload {
     /**
      * Valid rows are gathered at least this many at a time and sorted by index bucket before they are looked up: a
      * bucket then serves several rows in a row while its listpack is in the CPU cache, which halves Redis' time per
-     * row (docs/performance.md). 256k digests are 12 MB of heap for the length of one chunk.
+     * row (docs/performance.md, "Uploads: sorted by bucket"). 256k digests are 12 MB of heap for the length of one
+     * chunk.
      */
     private static final int MIN_CHUNK = 262_144;
     private static final int MAX_CHUNK = 1_048_576;
@@ -55,7 +56,7 @@ public class MatchingUpload {
     /**
      * Rows a chunk gathers: about 8 a bucket from 16 bucket bits up, so that one HMGET serves several rows on a large
      * base too (at 17 bits, a 10M base: 1M rows, 48 MB of heap while the chunk is read; 12% faster 10M uploads,
-     * docs/performance.md, eleventh session), and at most 1M.
+     * docs/performance.md, "Uploads: sorted by bucket"), and at most 1M.
      */
     private final int chunkRows;
 

@@ -84,8 +84,8 @@ public class SubscriberService {
      * Lines a bulk load gathers before writing them, unless configured: 524,288, and from 17 bucket bits (a base of
      * several million) about 8 a bucket, at most 1,048,576. Redis writes a bucket's run of a chunk in one command,
      * and at 10M subscribers runs of 4 cost Redis a fifth more a subscriber than runs of 8 (docs/performance.md,
-     * twelfth session); a smaller base keeps 524,288 so that a 1M load is still two chunks, the second read while
-     * the first is written.
+     * "Bulk load: chunk sizes"); a smaller base keeps 524,288 so that a 1M load is still two chunks, the second read
+     * while the first is written.
      */
     static int defaultChunkSize(int bucketBits) {
         return Math.min(1 << 20, Math.max(1 << 19, 8 << bucketBits));
@@ -274,7 +274,7 @@ public class SubscriberService {
             sendLinks();
             RedisConnections.awaitOnWorker(linksSent);
             // Appending grows a bucket's string by doubling it: without this, a base loaded in one go would hold
-            // up to twice the index it needs (docs/performance.md, twelfth session).
+            // up to twice the index it needs (docs/performance.md, "Bulk load: the appended index").
             if (!appended.isEmpty()) {
                 RedisConnections.awaitOnWorker(store.compactIndex(connection, appended).toCompletableFuture());
             }
