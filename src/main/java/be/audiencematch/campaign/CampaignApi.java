@@ -16,8 +16,13 @@ public final class CampaignApi {
     @Schema(description = "A new campaign; times are ISO-8601 instants")
     public record CreateCampaign(@JsonProperty("audience_id") String audienceId,
                                  @Schema(example = "[\"football-fan\"]") List<String> segments,
-                                 @JsonProperty("starts_at") @Schema(example = "2026-12-01T00:00:00Z") String startsAt,
-                                 @JsonProperty("ends_at") @Schema(example = "2026-12-24T00:00:00Z") String endsAt) {
+                                 @JsonProperty("starts_at") @Schema(example = "2027-01-04T00:00:00Z") String startsAt,
+                                 @JsonProperty("ends_at") @Schema(example = "2027-01-31T00:00:00Z") String endsAt,
+                                 @JsonProperty("exclude_audience_ids")
+                                 @Schema(description = "your audiences whose members this campaign never targets "
+                                         + "(existing customers, say); at most 10. An excluded audience deleted or "
+                                         + "expired later excludes nobody.", example = "[\"aud_…\"]")
+                                 List<String> excludeAudienceIds) {
     }
 
     @Schema(description = "A campaign; reach counts households, under the same threshold and rounding as reports")
@@ -25,7 +30,9 @@ public final class CampaignApi {
     public record CampaignView(String id, @JsonProperty("audience_id") String audienceId, String channel,
                                List<String> segments, @JsonProperty("starts_at") String startsAt,
                                @JsonProperty("ends_at") String endsAt, String status,
-                               @JsonInclude(JsonInclude.Include.NON_NULL) Reach reach) {
+                               @JsonInclude(JsonInclude.Include.NON_NULL) Reach reach,
+                               @JsonProperty("exclude_audience_ids") @JsonInclude(JsonInclude.Include.NON_EMPTY)
+                               List<String> excludeAudienceIds) {
     }
 
     @Schema(description = "Households with at least one targeted, consenting subscriber; with differential "

@@ -43,6 +43,8 @@ public class CampaignService {
     private final SegmentStore segments;
     private final AggregateDisclosure disclosure;
     private final int maxCampaigns;
+    /** Excluded audiences a campaign may name: each is one more bitmap on the ad server's hot path. */
+    private static final int MAX_EXCLUDED = 10;
 
     public CampaignService(CampaignStore store, ChangeLog changes, AudienceService audiences, SegmentStore segments,
                            AggregateDisclosure disclosure, PrivacyConfig privacy) {
@@ -77,6 +79,18 @@ public class CampaignService {
                 throw ProblemException.badRequest("field 'segments[" + i + "]' is not a segment id");
             }
         }
+        List<String> excluded = request.excludeAudienceIds() == null ? List.of()
+                : List.copyOf(new LinkedHashSet<>(request.excludeAudienceIds()));
+        if (excluded.size() > MAX_EXCLUDED) {
+            throw ProblemException.badRequest("field 'exclude_audience_ids' names more than " + MAX_EXCLUDED
+                    + " audiences");
+        }
+        for (int i = 0; i < excluded.size(); i++) {
+            if (excluded.get(i) == null || excluded.get(i).equals(request.audienceId())) {
+                throw ProblemException.badRequest("field 'exclude_audience_ids[" + i + "]' names no other audience of "
+                        + "yours");
+            }
+        }
         return store.listOf(advertiser).invoke(live -> {
             if (live.size() >= maxCampaigns) {
                 throw ProblemException.conflict("an advertiser may hold at most " + maxCampaigns
@@ -85,6 +99,7 @@ public class CampaignService {
         }).flatMap(live -> audiences.find(advertiser, request.audienceId())
                 .onFailure(ProblemException.class).transform(e -> ProblemException.badRequest(
                         "field 'audience_id' names no audience of yours")))
+                .call(audience -> checkExcluded(advertiser, excluded))
                 .flatMap(audience -> checkSegments(audience, segmentIds).flatMap(ok -> {
                     if (!starts.isBefore(audience.expiresAt())) {
                         throw ProblemException.badRequest("field 'starts_at' is after the audience expires");
@@ -92,12 +107,27 @@ public class CampaignService {
                     // A campaign ends no later than its audience expires.
                     Instant end = ends.isAfter(audience.expiresAt()) ? audience.expiresAt() : ends;
                     Campaign campaign = new Campaign(RandomIds.next("cmp_"), advertiser, audience.id(), audience.channel(), segmentIds,
-                            starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS));
+                            starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS), excluded);
                     return store.create(campaign, audience.expiresAt()).call(() -> changes.settled())
                             .call(() -> audit.record("campaign.created", java.util.Map.of("advertiser", advertiser,
                                     "campaign", campaign.id(), "audience", audience.id())))
                             .replaceWith(campaign);
                 }));
+    }
+
+    /** Every excluded audience is the advertiser's own (the same answer for another's and for none). */
+    private Uni<Void> checkExcluded(String advertiser, List<String> excluded) {
+        if (excluded.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<Uni<Audience>> lookups = new java.util.ArrayList<>();
+        for (int i = 0; i < excluded.size(); i++) {
+            int index = i;
+            lookups.add(audiences.find(advertiser, excluded.get(i)).onFailure(ProblemException.class)
+                    .transform(e -> ProblemException.badRequest("field 'exclude_audience_ids[" + index
+                            + "]' names no other audience of yours")));
+        }
+        return Uni.join().all(lookups).andFailFast().replaceWithVoid();
     }
 
     private Uni<Boolean> checkSegments(Audience audience, List<String> segmentIds) {
@@ -145,7 +175,7 @@ public class CampaignService {
 
     public static CampaignView view(Campaign c, Reach reach) {
         return new CampaignView(c.id(), c.audienceId(), c.channel().wireName(), c.segments(), c.startsAt().toString(),
-                c.endsAt().toString(), c.status(Instant.now()), reach);
+                c.endsAt().toString(), c.status(Instant.now()), reach, c.excludedAudienceIds());
     }
 
     private static Instant instant(String value, String field) {

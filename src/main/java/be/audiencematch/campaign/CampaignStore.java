@@ -93,6 +93,7 @@ public class CampaignStore {
         fields.put("channel", c.channel().wireName());
         fields.put("purpose", c.channel().purpose().wireName());
         fields.put("segments", String.join(",", c.segments()));
+        fields.put("excluded", String.join(",", c.excludedAudienceIds()));
         fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
@@ -136,11 +137,15 @@ public class CampaignStore {
     /**
      * The rule the eligibility script reads, packed so that Lua unpacks it in one call: starts and ends in ms as
      * big-endian doubles (exact for any instant of this era), the purpose's initial, the audience bitmap's key with
-     * its length, then the segment ids separated by commas (ids never contain one).
+     * its length, then the segment ids separated by commas (ids never contain one), and, when the campaign excludes
+     * audiences, a newline and their member bitmaps' keys separated by commas (keys never contain either). A rule
+     * written before exclusions existed has no newline and reads the same.
      */
     byte[] rule(Campaign c) {
         byte[] audience = audiences.membersKey(c.audienceId());
-        byte[] segmentIds = bytes(String.join(",", c.segments()));
+        String excluded = c.excludedAudienceIds().isEmpty() ? "" : "\n" + String.join(",",
+                c.excludedAudienceIds().stream().map(id -> str(audiences.membersKey(id))).toList());
+        byte[] segmentIds = bytes(String.join(",", c.segments()) + excluded);
         if (audience.length > 255) {
             throw new IllegalStateException("audience key longer than a rule can hold");
         }
@@ -193,7 +198,11 @@ public class CampaignStore {
         if (c.channel().purpose() != Purpose.TV) {
             keys.add(base.consentKey(Purpose.TV));
         }
-        return redis.withShared(r -> TARGET.<byte[]>run(r, ScriptOutputType.VALUE, keys.toArray(new byte[0][]))
+        int targeted = keys.size() - 1;
+        keys.add(bytes(prefix + "scratch:campaign-excluded"));
+        c.excludedAudienceIds().forEach(id -> keys.add(audiences.membersKey(id)));
+        return redis.withShared(r -> TARGET.<byte[]>run(r, ScriptOutputType.VALUE, keys.toArray(new byte[0][]),
+                        bytes(Integer.toString(targeted)))
                 .thenCompose(bits -> {
                     List<Integer> numbers = setBits(bits);
                     Set<Long> households = new HashSet<>();
@@ -239,10 +248,11 @@ public class CampaignStore {
         Map<String, String> f = new HashMap<>();
         raw.forEach((k, v) -> f.put(str(k), str(v)));
         String segs = f.getOrDefault("segments", "");
+        String excluded = f.getOrDefault("excluded", "");
         return new Campaign(id, f.get("advertiser"), f.get("audience"), Channel.fromWireName(f.get("channel")).orElseThrow(),
                 segs.isEmpty() ? List.of() : Arrays.asList(segs.split(",")),
                 Instant.ofEpochMilli(Long.parseLong(f.get("starts_ms"))), Instant.ofEpochMilli(Long.parseLong(f.get("ends_ms"))),
-                Instant.parse(f.get("created_at")));
+                Instant.parse(f.get("created_at")), excluded.isEmpty() ? List.of() : Arrays.asList(excluded.split(",")));
     }
 
     private byte[] key(String id) {

@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class EligibilityView {
 
     /** A campaign as the hot path reads it (see CampaignStore#rule for the packed form). */
-    record Rule(long startsMs, long endsMs, int purpose, String audienceKey, List<String> segmentKeys) {
+    record Rule(long startsMs, long endsMs, int purpose, String audienceKey, List<String> segmentKeys,
+                List<String> excludedKeys) {
 
         boolean activeAt(long nowMs) {
             return nowMs >= startsMs && nowMs < endsMs;
@@ -28,6 +29,7 @@ final class EligibilityView {
 
         Set<String> bitmapKeys() {
             Set<String> keys = new HashSet<>(segmentKeys);
+            keys.addAll(excludedKeys);
             keys.add(audienceKey);
             return keys;
         }
@@ -240,15 +242,19 @@ final class EligibilityView {
         };
         int audienceLength = in.get() & 0xff;
         String audience = new String(packed, 18, audienceLength, StandardCharsets.UTF_8);
-        String segmentIds = new String(packed, 18 + audienceLength, packed.length - 18 - audienceLength,
+        String rest = new String(packed, 18 + audienceLength, packed.length - 18 - audienceLength,
                 StandardCharsets.UTF_8);
+        int newline = rest.indexOf('\n');
+        String segmentIds = newline < 0 ? rest : rest.substring(0, newline);
+        List<String> excluded = newline < 0 || newline == rest.length() - 1 ? List.of()
+                : List.of(rest.substring(newline + 1).split(","));
         List<String> segments = new ArrayList<>();
         if (!segmentIds.isEmpty()) {
             for (String s : segmentIds.split(",")) {
                 segments.add(segmentPrefix + s);
             }
         }
-        return new Rule(starts, ends, purpose, audience, List.copyOf(segments));
+        return new Rule(starts, ends, purpose, audience, List.copyOf(segments), excluded);
     }
 
     // ---- the hot path ---------------------------------------------------------------------------------------
@@ -285,7 +291,18 @@ final class EligibilityView {
         byte[] purpose = consents[rule.purpose()];
         byte[] audience = bitmaps.getOrDefault(rule.audienceKey(), NONE);
         for (int m : members) {
-            if (isSet(tv, m) && isSet(purpose, m) && isSet(audience, m) && inSegments(rule, m)) {
+            if (isSet(tv, m) && isSet(purpose, m) && isSet(audience, m) && inSegments(rule, m)
+                    && !excluded(rule, m)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** In an audience the campaign excludes (a missing bitmap excludes nobody, as in the script). */
+    private boolean excluded(Rule rule, int member) {
+        for (String key : rule.excludedKeys()) {
+            if (isSet(bitmaps.getOrDefault(key, NONE), member)) {
                 return true;
             }
         }
