@@ -21,17 +21,22 @@ public final class AudienceApi {
             @Schema(enumeration = {"tv", "web"}, example = "tv") String channel,
             @JsonProperty("ttl_days") @Schema(defaultValue = "30", minimum = "1",
                     description = "days the audience lives, 1 to the configured cap (audience-match.audience.max-ttl, "
-                            + "396 by default: about 13 months)") Integer ttlDays) {
+                            + "396 by default: about 13 months)") Integer ttlDays,
+            @JsonProperty("identifier_types") @Schema(description = "instead of identifier_type, for rows of several "
+                    + "identifiers (text/csv uploads whose header names email_sha256 and phone_sha256 columns): "
+                    + "a row matches when any of its identifiers does, and counts once",
+                    example = "[\"email_sha256\", \"phone_sha256\"]") List<String> identifierTypes) {
     }
 
     @Schema(description = "An audience without its counts")
     public record AudienceSummary(String id, String name, String channel,
                                   @JsonProperty("identifier_type") String identifierType,
                                   @JsonProperty("created_at") String createdAt,
-                                  @JsonProperty("expires_at") String expiresAt) {
+                                  @JsonProperty("expires_at") String expiresAt,
+                                  @JsonProperty("identifier_types") List<String> identifierTypes) {
         static AudienceSummary of(Audience a) {
-            return new AudienceSummary(a.id(), a.name(), a.channel().wireName(), a.identifierType().wireName(),
-                    a.createdAt().toString(), a.expiresAt().toString());
+            return new AudienceSummary(a.id(), a.name(), a.channel().wireName(), wire(a.identifierType()),
+                    a.createdAt().toString(), a.expiresAt().toString(), wire(a.identifierTypes()));
         }
     }
 
@@ -66,16 +71,26 @@ public final class AudienceApi {
                          Double budgetRemaining,
                          @Schema(description = "true when this answer spent epsilon; false when the same question "
                                  + "was asked before and is answered again at no cost")
-                         @JsonInclude(JsonInclude.Include.NON_NULL) Boolean fresh) {
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Boolean fresh,
+                         @JsonProperty("identifier_types") List<String> identifierTypes) {
 
         /** The report of {@code a} with what privacy allowed to be shown. */
         static Report of(Audience a, List<String> segments, AggregateDisclosure.Disclosed shown) {
             AggregateDisclosure.Privacy p = shown.privacy();
-            return new Report(a.id(), a.name(), a.channel().wireName(), a.identifierType().wireName(), a.received(),
+            return new Report(a.id(), a.name(), a.channel().wireName(), wire(a.identifierType()), a.received(),
                     a.valid(), a.invalid(), a.plaintextRejected(), shown.count(), shown.belowThreshold(),
                     shown.threshold(), shown.roundedTo(), a.expiresAt().toString(), segments,
                     p == null ? null : p.noise(), p == null ? null : p.epsilon(),
-                    p == null ? null : p.budgetRemaining(), p == null ? null : p.fresh());
+                    p == null ? null : p.budgetRemaining(), p == null ? null : p.fresh(), wire(a.identifierTypes()));
         }
+    }
+
+    /** An audience's one identifier type, or null when it takes several (its identifier_types say which). */
+    static List<String> wire(List<be.audiencematch.identity.IdentifierType> types) {
+        return types.stream().map(be.audiencematch.identity.IdentifierType::wireName).toList();
+    }
+
+    static String wire(be.audiencematch.identity.IdentifierType type) {
+        return type == null ? null : type.wireName();
     }
 }

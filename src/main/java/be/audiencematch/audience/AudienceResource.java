@@ -66,10 +66,12 @@ public class AudienceResource {
 
     @POST
     @Path("{id}/members")
-    @Consumes(Uploads.TEXT)
+    @Consumes({Uploads.TEXT, Uploads.CSV})
     @Blocking
     @Operation(summary = "Upload hashed identifiers",
-            description = "One SHA-256 hex digest per line (blank lines skipped; Content-Encoding: gzip accepted). "
+            description = "One SHA-256 hex digest per line (blank lines skipped; Content-Encoding: gzip accepted); "
+                    + "or text/csv whose header names the columns email_sha256 and/or phone_sha256, for an audience "
+                    + "made with identifier_types: a row matches when any of its identifiers does, and counts once. "
                     + "May be called several times; rows add up. Clear-text e-mail addresses or phone numbers are "
                     + "rejected and counted as plaintext_rejected. Identifiers that match no consenting subscriber "
                     + "are dropped at once. With an Idempotency-Key, a repeat of the same key (same advertiser, "
@@ -81,41 +83,48 @@ public class AudienceResource {
                                        + "still runs answers 409 (send it again later); a key used for another "
                                        + "audience answers 422.")
                                @HeaderParam(UploadIdempotency.HEADER) String idempotencyKey,
+                               @HeaderParam("Content-Type") String contentType,
                                InputStream body) {
         String advertiser = caller.subject();
-        return idempotency.once(advertiser, id, idempotencyKey, body, () -> service.upload(advertiser, id, body));
+        boolean csv = Uploads.isCsv(contentType);
+        return idempotency.once(advertiser, id, idempotencyKey, body, () -> service.upload(advertiser, id, body, csv));
     }
 
     @POST
     @Path("{id}/members:remove")
-    @Consumes(Uploads.TEXT)
+    @Consumes({Uploads.TEXT, Uploads.CSV})
     @Blocking
     @Operation(summary = "Remove hashed identifiers (an opt-out list)",
             description = "Same format as the upload. Subscribers behind the listed identifiers leave the audience "
                     + "(and so its campaigns, at the next eligibility answer); the campaigns stay. The answer counts "
                     + "the list's rows only, never how many were removed.")
-    public UploadReport remove(@PathParam("id") String id, InputStream body) {
-        return service.changeMembers(caller.subject(), id, body, AudienceService.MembersChange.REMOVE);
+    public UploadReport remove(@PathParam("id") String id, @HeaderParam("Content-Type") String contentType,
+                               InputStream body) {
+        return service.changeMembers(caller.subject(), id, body, AudienceService.MembersChange.REMOVE,
+                Uploads.isCsv(contentType));
     }
 
     @DELETE
     @Path("{id}/members")
-    @Consumes(Uploads.TEXT)
+    @Consumes({Uploads.TEXT, Uploads.CSV})
     @Blocking
     @Operation(summary = "Remove hashed identifiers (the same as POST …/members:remove)")
-    public UploadReport removeByDelete(@PathParam("id") String id, InputStream body) {
-        return remove(id, body);
+    public UploadReport removeByDelete(@PathParam("id") String id, @HeaderParam("Content-Type") String contentType,
+                                       InputStream body) {
+        return remove(id, contentType, body);
     }
 
     @PUT
     @Path("{id}/members")
-    @Consumes(Uploads.TEXT)
+    @Consumes({Uploads.TEXT, Uploads.CSV})
     @Blocking
     @Operation(summary = "Replace every member",
             description = "Same format as the upload. The audience's members and upload counts become this list's, "
                     + "in one atomic step: a report or an eligibility answer sees the old list or the new one.")
-    public UploadReport replace(@PathParam("id") String id, InputStream body) {
-        return service.changeMembers(caller.subject(), id, body, AudienceService.MembersChange.REPLACE);
+    public UploadReport replace(@PathParam("id") String id, @HeaderParam("Content-Type") String contentType,
+                                InputStream body) {
+        return service.changeMembers(caller.subject(), id, body, AudienceService.MembersChange.REPLACE,
+                Uploads.isCsv(contentType));
     }
 
     @GET

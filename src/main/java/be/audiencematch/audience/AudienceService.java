@@ -61,6 +61,9 @@ public class AudienceService {
     private final SubscriberStore base;
     private final SegmentStore segments;
     private final MatchingUpload upload;
+    /** Rows of several identifiers (text/csv). */
+    @jakarta.inject.Inject
+    be.audiencematch.consent.MultiIdentifierUpload rows;
     private final AggregateDisclosure disclosure;
     private final int maxAudiences;
     private final Timer uploadTimer;
@@ -87,7 +90,8 @@ public class AudienceService {
         if (name.isEmpty() || name.length() > MAX_NAME) {
             throw ProblemException.badRequest("field 'name' is required, at most " + MAX_NAME + " characters");
         }
-        IdentifierType type = Uploads.identifierType(request.identifierType(), "identifier_type");
+        List<IdentifierType> types = identifierTypes(request);
+        IdentifierType type = types.size() == 1 ? types.get(0) : null;
         Channel channel = Channel.parse(request.channel(), "channel");
         int ttl = request.ttlDays() == null ? DEFAULT_TTL_DAYS : request.ttlDays();
         long maxTtlDays = maxTtl.toDays();
@@ -97,7 +101,7 @@ public class AudienceService {
         }
         Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Audience audience = new Audience(RandomIds.next("aud_"), advertiser, name, channel, type, 0, 0, 0, 0, now,
-                now.plus(Duration.ofDays(ttl)), 0);
+                now.plus(Duration.ofDays(ttl)), 0, types);
         // Fresh audiences are no way around the budget (it is the advertiser's), but each holds members and answers:
         // the cap bounds what one advertiser keeps (docs/privacy.md, "Caps").
         return store.listOf(advertiser).flatMap(live -> {
@@ -109,6 +113,25 @@ public class AudienceService {
                     Map.of("advertiser", advertiser, "audience", audience.id(), "channel", channel.wireName())))
                     .replaceWith(audience);
         });
+    }
+
+    /** identifier_type (one, e-mail by default) or identifier_types (rows of several), not both. */
+    private static List<IdentifierType> identifierTypes(CreateAudience request) {
+        if (request.identifierTypes() == null) {
+            return List.of(Uploads.identifierType(request.identifierType(), "identifier_type"));
+        }
+        if (request.identifierType() != null) {
+            throw ProblemException.badRequest("give 'identifier_type' or 'identifier_types', not both");
+        }
+        java.util.Set<IdentifierType> types = java.util.EnumSet.noneOf(IdentifierType.class);
+        for (int i = 0; i < request.identifierTypes().size(); i++) {
+            String name = request.identifierTypes().get(i);
+            types.add(Uploads.identifierType(name == null ? "" : name, "identifier_types[" + i + "]"));
+        }
+        if (types.isEmpty()) {
+            throw ProblemException.badRequest("field 'identifier_types' names no type");
+        }
+        return List.copyOf(types);
     }
 
     public Uni<Audience> find(String advertiser, String id) {
@@ -141,7 +164,12 @@ public class AudienceService {
 
     /** Streams one upload (worker thread): matches are kept as numbers, consenting now; every digest is dropped. */
     public UploadReport upload(String advertiser, String id, InputStream body) {
-        return changeMembers(advertiser, id, body, MembersChange.ADD);
+        return changeMembers(advertiser, id, body, MembersChange.ADD, false);
+    }
+
+    /** As {@link #upload}; {@code csv}: rows of several identifiers under a header (docs/identifiers.md). */
+    public UploadReport upload(String advertiser, String id, InputStream body, boolean csv) {
+        return changeMembers(advertiser, id, body, MembersChange.ADD, csv);
     }
 
     /**
@@ -149,12 +177,20 @@ public class AudienceService {
      * never how many matched or were removed. Every accepted change moves the audience's version, so the next
      * report is a new question for the privacy budget (docs/privacy.md).
      */
-    public UploadReport changeMembers(String advertiser, String id, InputStream body, MembersChange change) {
+    public UploadReport changeMembers(String advertiser, String id, InputStream body, MembersChange change,
+                                      boolean csv) {
         Audience audience = find(advertiser, id).await().indefinitely();
         long started = System.nanoTime();
         MatchingUpload.Outcome outcome;
         try {
-            outcome = upload.read(body, audience.identifierType());
+            if (csv) {
+                outcome = rows.read(body, java.util.Set.copyOf(audience.identifierTypes()));
+            } else if (audience.identifierType() == null) {
+                throw new ProblemException(415, "Unsupported Media Type", "this audience takes rows of several "
+                        + "identifiers: send text/csv with a header naming its columns");
+            } else {
+                outcome = upload.read(body, audience.identifierType());
+            }
         } catch (LineReader.TooLargeException e) {
             throw Uploads.tooLarge(e);
         } catch (IOException e) {

@@ -60,7 +60,11 @@ public class AudienceStore implements MemberEraser {
         fields.put("advertiser", a.advertiser());
         fields.put("name", a.name());
         fields.put("channel", a.channel().wireName());
-        fields.put("identifier_type", a.identifierType().wireName());
+        if (a.identifierType() != null) {
+            fields.put("identifier_type", a.identifierType().wireName());
+        }
+        fields.put("identifier_types", String.join(",", a.identifierTypes().stream()
+                .map(IdentifierType::wireName).toList()));
         fields.put("received", "0");
         fields.put("valid", "0");
         fields.put("invalid", "0");
@@ -185,12 +189,15 @@ public class AudienceStore implements MemberEraser {
     private static Audience parse(String id, Map<byte[], byte[]> raw) {
         Map<String, String> f = new HashMap<>();
         raw.forEach((k, v) -> f.put(str(k), str(v)));
+        // Audiences made before several types existed name their one type only.
+        List<IdentifierType> types = java.util.Arrays.stream(f.getOrDefault("identifier_types",
+                f.get("identifier_type")).split(",")).map(t -> IdentifierType.fromWireName(t).orElseThrow()).toList();
         return new Audience(id, f.get("advertiser"), f.get("name"),
                 Channel.fromWireName(f.get("channel")).orElseThrow(),
-                IdentifierType.fromWireName(f.get("identifier_type")).orElseThrow(),
+                types.size() == 1 ? types.get(0) : null,
                 Long.parseLong(f.get("received")), Long.parseLong(f.get("valid")), Long.parseLong(f.get("invalid")),
                 Long.parseLong(f.get("plaintext_rejected")), Instant.parse(f.get("created_at")),
-                Instant.parse(f.get("expires_at")), Long.parseLong(f.getOrDefault("version", "0")));
+                Instant.parse(f.get("expires_at")), Long.parseLong(f.getOrDefault("version", "0")), types);
     }
 
     private byte[] metaKey(String id) {

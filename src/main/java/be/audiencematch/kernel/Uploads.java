@@ -7,6 +7,13 @@ import be.audiencematch.identity.LineReader;
 public final class Uploads {
 
     public static final String TEXT = "text/plain";
+    /** Rows of several identifiers, a header naming the columns (docs/identifiers.md). */
+    public static final String CSV = "text/csv";
+
+    /** Whether a request's Content-Type is CSV (parameters such as charset ignored). */
+    public static boolean isCsv(String contentType) {
+        return contentType != null && contentType.strip().toLowerCase(java.util.Locale.ROOT).startsWith(CSV);
+    }
 
     private Uploads() {
     }
