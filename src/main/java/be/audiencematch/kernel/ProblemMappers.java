@@ -107,7 +107,7 @@ public class ProblemMappers {
             case 405 -> "method not allowed on this resource";
             case 406 -> "cannot produce the requested media type";
             case 413 -> "request body is larger than allowed";
-            case 415 -> "unsupported content type; see the API description at /q/openapi";
+            case 415 -> "unsupported content type; the API description (OpenAPI) lists what each endpoint takes";
             default -> status < 500 ? "the request cannot be processed" : "the server failed to answer";
         };
         return response(Problem.of(status, title, detail));
