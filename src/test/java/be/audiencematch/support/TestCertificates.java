@@ -23,7 +23,6 @@ import java.security.KeyPairGenerator;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Date;
 
 /**
@@ -58,10 +57,9 @@ public record TestCertificates(Path ca, Path serverCertificate, Path serverKey) 
                     dir.resolve("server.key"));
             Files.writeString(files.ca(), pem(caCert), StandardCharsets.US_ASCII);
             Files.writeString(files.serverCertificate(), pem(serverCert), StandardCharsets.US_ASCII);
-            // PKCS#8, which every OpenSSL reads.
-            Files.writeString(files.serverKey(), "-----BEGIN PRIVATE KEY-----\n"
-                    + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
-                    .encodeToString(serverKeys.getPrivate().getEncoded()) + "\n-----END PRIVATE KEY-----\n",
+            // PKCS#8, which every OpenSSL reads; made at test time, never committed.
+            Files.writeString(files.serverKey(),
+                    pem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(serverKeys.getPrivate(), null)),
                     StandardCharsets.US_ASCII);
             return files;
         } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
