@@ -2,7 +2,7 @@
 -- consent AND TV consent, less the members of every excluded audience.
 -- KEYS[1] scratch, KEYS[2 .. ARGV[1] + 1] the bitmaps to AND, then KEYS[ARGV[1] + 2] a second scratch and the
 -- excluded audiences' member bitmaps (a missing one excludes nobody). Returns the bitmap (empty when any of the
--- ANDed ones is missing).
+-- ANDed ones is missing). bitmap_lib.lua is prepended.
 local anded = tonumber(ARGV[1])
 for i = 2, anded + 1 do
   if redis.call('EXISTS', KEYS[i]) == 0 then return '' end
@@ -11,17 +11,7 @@ local others = {}
 for i = 2, anded + 1 do others[#others + 1] = KEYS[i] end
 redis.call('BITOP', 'AND', KEYS[1], unpack(others))
 local spare = KEYS[anded + 2]
-for i = anded + 3, #KEYS do
-  local length = redis.call('STRLEN', KEYS[1])
-  if length > 0 and redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('SET', spare, redis.call('GET', KEYS[i]))
-    -- NOT of a shorter string would clear every target past its end: pad it with zeros to the target's length.
-    if redis.call('STRLEN', spare) < length then redis.call('SETRANGE', spare, length - 1, '\0') end
-    redis.call('BITOP', 'NOT', spare, spare)
-    redis.call('BITOP', 'AND', KEYS[1], KEYS[1], spare)
-    redis.call('DEL', spare)
-  end
-end
+for i = anded + 3, #KEYS do bitmap_and_not(KEYS[1], KEYS[i], spare) end
 local bits = redis.call('GET', KEYS[1]) or ''
 redis.call('DEL', KEYS[1])
 return bits

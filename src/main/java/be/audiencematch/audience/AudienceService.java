@@ -126,7 +126,9 @@ public class AudienceService {
         java.util.Set<IdentifierType> types = java.util.EnumSet.noneOf(IdentifierType.class);
         for (int i = 0; i < request.identifierTypes().size(); i++) {
             String name = request.identifierTypes().get(i);
-            types.add(Uploads.identifierType(name == null ? "" : name, "identifier_types[" + i + "]"));
+            // A blank entry is an error here, not the e-mail default that a missing identifier_type gets.
+            types.add(Uploads.identifierType(name == null || name.isBlank() ? "-" : name,
+                    "identifier_types[" + i + "]"));
         }
         if (types.isEmpty()) {
             throw ProblemException.badRequest("field 'identifier_types' names no type");

@@ -38,7 +38,7 @@ import java.util.UUID;
 public class AudienceStore implements MemberEraser {
 
     private static final RedisScript MERGE = RedisScript.load("audience_merge", "view_lib");
-    private static final RedisScript REMOVE = RedisScript.load("audience_remove", "view_lib");
+    private static final RedisScript REMOVE = RedisScript.load("audience_remove", "view_lib", "bitmap_lib");
     private static final RedisScript REPLACE = RedisScript.load("audience_replace", "view_lib");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript DELETE = RedisScript.load("audience_delete", "view_lib");

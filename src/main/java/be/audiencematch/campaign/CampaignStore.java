@@ -51,7 +51,7 @@ import java.util.concurrent.CompletableFuture;
 public class CampaignStore {
 
     private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
-    private static final RedisScript TARGET = RedisScript.load("campaign_target");
+    private static final RedisScript TARGET = RedisScript.load("campaign_target", "bitmap_lib");
     private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib");
     private static final RedisScript DELETE = RedisScript.load("campaign_delete", "view_lib");
     private static final int TAG_BATCH = 1024;

@@ -30,7 +30,8 @@ import java.util.concurrent.CompletableFuture;
 public class MatchingUpload {
 
     public static final int MAX_LISTED_LINES = 20;
-    private static final int BATCH = 2_048;
+    /** Rows a resolve call takes (MultiIdentifierUpload resolves the same way). */
+    static final int BATCH = 2_048;
     /**
      * Valid rows are gathered at least this many at a time and sorted by index bucket before they are looked up: a
      * bucket then serves several rows in a row while its listpack is in the CPU cache, which halves Redis' time per
@@ -40,7 +41,7 @@ public class MatchingUpload {
     private static final int MIN_CHUNK = 262_144;
     private static final int MAX_CHUNK = 1_048_576;
     /** The digest's first three bytes: every bucket size (8 to 20 bits) is a prefix of them. */
-    private static final Comparator<byte[]> BY_BUCKET =
+    static final Comparator<byte[]> BY_BUCKET =
             Comparator.comparingInt(d -> ((d[0] & 0xff) << 16) | ((d[1] & 0xff) << 8) | (d[2] & 0xff));
 
     /** The result of one upload. {@code matched} holds subscriber numbers only. */

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -36,9 +35,6 @@ public class MultiIdentifierUpload {
 
     /** Rows gathered before their digests are sorted by bucket and resolved. */
     private static final int CHUNK_ROWS = 131_072;
-    private static final int BATCH = 2_048;
-    private static final Comparator<byte[]> BY_BUCKET =
-            Comparator.comparingInt(d -> ((d[0] & 0xff) << 16) | ((d[1] & 0xff) << 8) | (d[2] & 0xff));
 
     private final SubscriberStore store;
     private final RedisConnections redis;
@@ -200,11 +196,11 @@ public class MultiIdentifierUpload {
                 for (int i = 0; i < order.length; i++) {
                     order[i] = i;
                 }
-                Arrays.sort(order, (a, b) -> BY_BUCKET.compare(list.get(a), list.get(b)));
+                Arrays.sort(order, (a, b) -> MatchingUpload.BY_BUCKET.compare(list.get(a), list.get(b)));
                 List<CompletableFuture<int[]>> answers = new ArrayList<>();
-                for (int from = 0; from < order.length; from += BATCH) {
+                for (int from = 0; from < order.length; from += MatchingUpload.BATCH) {
                     List<byte[]> batch = new ArrayList<>();
-                    for (int k = from; k < Math.min(order.length, from + BATCH); k++) {
+                    for (int k = from; k < Math.min(order.length, from + MatchingUpload.BATCH); k++) {
                         batch.add(list.get(order[k]));
                     }
                     answers.add(store.resolve(connection.async(), type, batch).toCompletableFuture());
@@ -213,7 +209,7 @@ public class MultiIdentifierUpload {
                 for (int b = 0; b < answers.size(); b++) {
                     int[] numbers = RedisConnections.awaitOnWorker(answers.get(b));
                     for (int k = 0; k < numbers.length; k++) {
-                        int row = rowList.get(order[b * BATCH + k]);
+                        int row = rowList.get(order[b * MatchingUpload.BATCH + k]);
                         if (numbers[k] >= 0 && chosen[row] < 0) {
                             chosen[row] = numbers[k];
                         }

@@ -83,10 +83,6 @@ public class AggregateDisclosure {
         }
     }
 
-    public boolean enabled() {
-        return epsilon != null;
-    }
-
     /**
      * The answer to {@code question} for {@code advertiser}: repeated, fresh (ε spent) or refused with 429 when the
      * budget is spent. Every answer is audited.
