@@ -122,7 +122,9 @@ public class AggregateDisclosure {
     }
 
     private Disclosed shown(long count, Privacy privacy) {
-        if (count < threshold) {
+        // With a threshold of 1 the only count under it is 0, which withholding would not hide: it is shown as 0
+        // (docs/privacy.md, "The mechanism").
+        if (count < threshold && threshold > 1) {
             return new Disclosed(null, true, threshold, roundedTo, privacy);
         }
         return new Disclosed(count / roundedTo * roundedTo, false, threshold, roundedTo, privacy);

@@ -8,6 +8,7 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 import io.smallrye.mutiny.Uni;
@@ -17,8 +18,10 @@ import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
+import reactor.core.Disposable;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.CompletionException;
@@ -55,6 +58,13 @@ public class RedisConnections {
     private volatile RedisURI target;
     private final AtomicBoolean checkingTopology = new AtomicBoolean();
     private static final long TOPOLOGY_CHECK_MILLIS = 5_000;
+    private static final long FAST_TOPOLOGY_CHECK_MILLIS = 500;
+    private static final long FAST_TOPOLOGY_WINDOW_NANOS = 30_000_000_000L;
+    private volatile long lastTopologyCheck = System.nanoTime();
+    /** Until when the topology is checked at the fast rate: set by a lost connection (System.nanoTime()). */
+    private volatile long fastTopologyChecksUntil = System.nanoTime();
+    /** The subscription to Lettuce's connection events on a cluster; null on a standalone Redis. */
+    private final Disposable disconnects;
     /** Counts topology changes, so a connection opened to the old primary during one is not kept. */
     private volatile int topologyGeneration;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> shared =
@@ -74,7 +84,8 @@ public class RedisConnections {
                             Duration bulkTimeout,
                             RedisTransport transport,
                             Vertx vertx) {
-        this.configured = RedisURI.create(url);
+        List<RedisURI> seeds = cluster ? ClusterSlotOwner.seeds(url, timeout) : List.of(RedisURI.create(url));
+        this.configured = seeds.get(0);
         this.configured.setTimeout(timeout);
         this.vertx = vertx;
         this.resources = ClientResources.builder()
@@ -90,12 +101,24 @@ public class RedisConnections {
         this.bulkClient = RedisClient.create(resources);
         this.bulkClient.setOptions(options(bulkTimeout, transport));
         if (cluster) {
-            this.slotOwner = new ClusterSlotOwner(client, configured, keyPrefix);
-            // A failover or a resharding moves the slot: look every few seconds, reconnect when it moved. Meanwhile
-            // commands fail (MOVED, or the old node is gone) and callers get 503 with Retry-After.
-            this.topologyTimer = vertx.setPeriodic(TOPOLOGY_CHECK_MILLIS, id -> checkTopology());
+            this.slotOwner = new ClusterSlotOwner(client, seeds, keyPrefix);
+            // A failover or a resharding moves the slot: look every few seconds, and twice a second while a
+            // connection was lost lately (the promoted replica takes over a few seconds after its primary died);
+            // reconnect when it moved. Meanwhile commands fail (MOVED, or the old node is gone) and callers get 503
+            // with Retry-After.
+            this.topologyTimer = vertx.setPeriodic(FAST_TOPOLOGY_CHECK_MILLIS, id -> {
+                long now = System.nanoTime();
+                if (now - fastTopologyChecksUntil < 0 || now - lastTopologyCheck >= TOPOLOGY_CHECK_MILLIS * 1_000_000L) {
+                    lastTopologyCheck = now;
+                    checkTopology();
+                }
+            });
+            this.disconnects = resources.eventBus().get()
+                    .filter(event -> event instanceof DisconnectedEvent)
+                    .subscribe(event -> fastTopologyChecksUntil = System.nanoTime() + FAST_TOPOLOGY_WINDOW_NANOS);
         } else {
             this.topologyTimer = -1;
+            this.disconnects = null;
             this.slotOwner = null;
             this.target = configured;
         }
@@ -159,6 +182,7 @@ public class RedisConnections {
                 LOG.infof("Redis Cluster: slot %d moved to %s:%d; reconnecting", slotOwner.slot(), owner.getHost(),
                         owner.getPort());
                 target = owner;
+                fastTopologyChecksUntil = System.nanoTime();
                 dropConnections();
             }
         });
@@ -319,6 +343,9 @@ public class RedisConnections {
         }
         if (topologyTimer >= 0) {
             vertx.cancelTimer(topologyTimer);
+        }
+        if (disconnects != null) {
+            disconnects.dispose();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         bulkClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));

@@ -10,6 +10,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -34,7 +35,8 @@ public class RedisTransport {
                           @ConfigProperty(name = "audience-match.redis.ca-file") Optional<String> caFile) {
         RedisURI uri;
         try {
-            uri = RedisURI.create(url);
+            // The first of a cluster's seeds (a comma-separated list) carries the scheme for all of them.
+            uri = ClusterSlotOwner.seeds(url, Duration.ofSeconds(5)).get(0);
         } catch (RuntimeException e) {
             throw new IllegalStateException("AUDIENCE_MATCH_REDIS_URL is not a Redis URL (redis:// or rediss://)");
         }

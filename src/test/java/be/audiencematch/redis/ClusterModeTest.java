@@ -11,7 +11,9 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 import static be.audiencematch.support.Fixtures.advertiser;
@@ -96,6 +98,41 @@ class ClusterModeTest {
     }
 
     @Test
+    void seedsAreACommaSeparatedListSharingTheFirstOnesSchemeAndCredentials() {
+        List<RedisURI> seeds = ClusterSlotOwner.seeds("rediss://svc:secret@node-a:7001,node-b:7002,node-c/0",
+                Duration.ofSeconds(3));
+        assertEquals(3, seeds.size());
+        assertEquals("node-a", seeds.get(0).getHost());
+        assertEquals(7001, seeds.get(0).getPort());
+        assertEquals("node-b", seeds.get(1).getHost());
+        assertEquals(7002, seeds.get(1).getPort());
+        assertEquals("node-c", seeds.get(2).getHost());
+        assertEquals(7001, seeds.get(2).getPort(), "a port left out is the first's");
+        for (RedisURI seed : seeds) {
+            assertTrue(seed.isSsl());
+            assertEquals("svc", seed.getUsername());
+            assertEquals("secret", new String(seed.getPassword()));
+            assertEquals(Duration.ofSeconds(3), seed.getTimeout());
+        }
+        assertEquals(List.of("n:1"), ClusterSlotOwner.seeds("redis://n:1", Duration.ofSeconds(1)).stream()
+                .map(u -> u.getHost() + ":" + u.getPort()).toList());
+    }
+
+    @Test
+    void aDeadOwnerIsAskedLastAndTheSeedsAfterTheNodesOfTheLastAnswer() {
+        RedisClient client = RedisClient.create();
+        try {
+            List<RedisURI> seeds = ClusterSlotOwner.seeds("redis://a:1,b:2", Duration.ofSeconds(1));
+            ClusterSlotOwner owner = new ClusterSlotOwner(client, seeds, "{am}:");
+            RedisURI a = seeds.get(0);
+            assertEquals(List.of("b:2", "a:1"), owner.candidates(a).stream()
+                    .map(u -> u.getHost() + ":" + u.getPort()).toList(), "the dead owner last");
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
     void aPrefixWithoutAHashTagIsRefusedOnACluster() {
         assertTrue(ClusterSlotOwner.hasHashTag("{am}:"));
         assertTrue(ClusterSlotOwner.hasHashTag("prod:{am}:"));
@@ -105,7 +142,7 @@ class ClusterModeTest {
         RedisClient client = RedisClient.create();
         try {
             IllegalStateException refused = assertThrows(IllegalStateException.class,
-                    () -> new ClusterSlotOwner(client, RedisURI.create("redis://127.0.0.1:1"), "am:"));
+                    () -> new ClusterSlotOwner(client, List.of(RedisURI.create("redis://127.0.0.1:1")), "am:"));
             assertTrue(refused.getMessage().contains("hash tag"));
         } finally {
             client.shutdown();

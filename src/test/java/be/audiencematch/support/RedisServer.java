@@ -32,6 +32,8 @@ public final class RedisServer implements AutoCloseable {
     private int port;
     private boolean started;
     private Process process;
+    /** More redis-server options, given after the defaults (so they win). */
+    private final List<String> extraArgs = new java.util.ArrayList<>();
 
     public RedisServer() throws IOException {
         this(false);
@@ -77,6 +79,7 @@ public final class RedisServer implements AutoCloseable {
                 command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file",
                         dir.resolve("nodes.conf").toString()));
             }
+            command.addAll(extraArgs);
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
             if (awaitPing()) {
@@ -90,12 +93,32 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** More redis-server options (e.g. {@code --cluster-node-timeout 2000}) for the next start. */
+    public RedisServer withArgs(String... args) {
+        extraArgs.addAll(List.of(args));
+        return this;
+    }
+
+    /** {@code kill -9}: the process dies at once, with nothing flushed or handed over. */
+    public void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly();
+            process.waitFor();
+            process = null;
+        }
+    }
+
     public void stop() throws InterruptedException {
         if (process != null) {
             process.destroy();
             process.waitFor();
             process = null;
         }
+    }
+
+    /** True while the process runs (false after {@link #kill()} or {@link #stop()}). */
+    public boolean running() {
+        return process != null && process.isAlive();
     }
 
     public String url() {
