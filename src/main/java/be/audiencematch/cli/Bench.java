@@ -5,6 +5,9 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.slots.ClusterSlotRange;
+import io.lettuce.core.cluster.models.slots.ClusterSlotsParser;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
 
@@ -22,7 +25,9 @@ import java.util.stream.IntStream;
 /**
  * {@code bin/audience-match bench}: seeds N subscribers and 50 segments through the API of a running service, then
  * measures bulk load, a 1M-row upload-to-report, report latency, Redis memory per subscriber and, in the same run,
- * the raw Redis round-trip floor. Prints one JSON line on stdout; progress goes to stderr.
+ * the raw Redis round-trip floor. Prints one JSON line on stdout; progress goes to stderr. On a Redis Cluster
+ * ({@code --redis-url} naming every primary, comma-separated) memory is read per primary, and
+ * {@code max_primary_share} says how much of the base's memory the fullest one holds (docs/scaling.md).
  */
 final class Bench {
 
@@ -46,13 +51,14 @@ final class Bench {
         // Without Lettuce's per-command latency recording, as the service runs: the baseline is a floor, not a handicap.
         ClientResources resources = ClientResources.builder()
                 .commandLatencyRecorder(CommandLatencyRecorder.disabled()).build();
-        RedisClient client = RedisClient.create(resources, redisUrl);
+        List<String> nodes = Arrays.stream(redisUrl.split(",")).map(String::trim).filter(u -> !u.isEmpty()).toList();
+        RedisClient client = RedisClient.create(resources, nodes.get(0));
         Map<String, Object> result = new LinkedHashMap<>();
 
         try (StatefulRedisConnection<String, String> redis = client.connect()) {
             progress("hashing %d synthetic subscribers", n);
             String[] emails = IntStream.range(0, n).parallel().mapToObj(SyntheticBase::emailHash).toArray(String[]::new);
-            long memoryBefore = usedMemory(redis);
+            long[] nodesBefore = usedMemory(resources, nodes);
 
             progress("bulk load of %d subscribers through POST /v1/subscribers/bulk (curl, from a file)", n);
             double bulkSeconds = CurlPost.bulkLoad(baseUrl, feed, n, SyntheticBase::ndjsonLine);
@@ -63,10 +69,13 @@ final class Bench {
                 byte[] rows = render(n, i -> SyntheticBase.inSegment(segment, i) ? emails[i] + "\n" : "");
                 api.send("PUT", "/v1/segments/seg-" + s + "?channel=tv", feed, "text/plain", rows);
             }
-            long memoryAfter = usedMemory(redis);
+            long[] nodesAfter = usedMemory(resources, nodes);
+            long memoryBefore = Arrays.stream(nodesBefore).sum();
+            long memoryAfter = Arrays.stream(nodesAfter).sum();
 
             progress("raw baseline: 1M pipelined GETs on one Lettuce connection");
-            double rawPerSecond = rawGets(client, 1_000_000);
+            // On a cluster the raw keys carry a hash tag the first node serves, so it answers them itself.
+            double rawPerSecond = rawGets(client, 1_000_000, nodes.size() > 1 ? ownTag(redis) : "");
 
             byte[] audience = render(audienceRows, i -> (i % 2 == 0 ? emails[(i / 2) % n]
                     : SyntheticBase.emailHash(n + 1_000_000 + i)) + "\n");
@@ -95,6 +104,18 @@ final class Bench {
             result.put("list_call_p99_ms", round(baseline[(int) Math.ceil(reports * 0.99) - 1], 2));
             result.put("redis_bytes_per_subscriber", round((double) (memoryAfter - memoryBefore) / n, 1));
             result.put("segments", segmentCount);
+            if (nodes.size() > 1) {
+                List<Long> grown = new ArrayList<>();
+                long largest = 0;
+                for (int i = 0; i < nodes.size(); i++) {
+                    long g = Math.max(0, nodesAfter[i] - nodesBefore[i]);
+                    grown.add(g);
+                    largest = Math.max(largest, g);
+                }
+                long total = grown.stream().mapToLong(Long::longValue).sum();
+                result.put("primary_bytes", grown);
+                result.put("max_primary_share", total == 0 ? 0 : round((double) largest / total, 3));
+            }
         } finally {
             client.shutdown();
             resources.shutdown();
@@ -129,12 +150,13 @@ final class Bench {
         return id;
     }
 
-    private static double rawGets(RedisClient client, int count) throws Exception {
+    private static double rawGets(RedisClient client, int count, String tag) throws Exception {
         try (StatefulRedisConnection<String, String> connection = client.connect()) {
             RedisAsyncCommands<String, String> async = connection.async();
             int distinct = 1000;
+            String prefix = "bench:raw:" + tag;
             for (int i = 0; i < distinct; i++) {
-                connection.sync().set("bench:raw:" + i, "v" + i);
+                connection.sync().set(prefix + i, "v" + i);
             }
             connection.setAutoFlushCommands(false);
             int batch = 10_000;
@@ -142,7 +164,7 @@ final class Bench {
             for (int sent = 0; sent < count; sent += batch) {
                 List<RedisFuture<String>> futures = new ArrayList<>(batch);
                 for (int i = 0; i < batch; i++) {
-                    futures.add(async.get("bench:raw:" + ((sent + i) % distinct)));
+                    futures.add(async.get(prefix + ((sent + i) % distinct)));
                 }
                 connection.flushCommands();
                 for (RedisFuture<String> f : futures) {
@@ -152,10 +174,38 @@ final class Bench {
             double rate = count / seconds(t0);
             connection.setAutoFlushCommands(true);
             for (int i = 0; i < distinct; i++) {
-                connection.sync().del("bench:raw:" + i);
+                connection.sync().del(prefix + i);
             }
             return rate;
         }
+    }
+
+    /** A hash tag whose slot the connected cluster node serves: {@code {t<k>}:} for the first such k. */
+    private static String ownTag(StatefulRedisConnection<String, String> redis) {
+        String myId = redis.sync().clusterMyId();
+        List<ClusterSlotRange> ranges = ClusterSlotsParser.parse(redis.sync().clusterSlots());
+        for (int k = 0; k < 100_000; k++) {
+            int slot = SlotHash.getSlot("{t" + k + "}");
+            for (ClusterSlotRange range : ranges) {
+                if (range.getFrom() <= slot && slot <= range.getTo() && myId.equals(range.getUpstream().getNodeId())) {
+                    return "{t" + k + "}:";
+                }
+            }
+        }
+        throw new IllegalStateException("the first node serves no slot");
+    }
+
+    private static long[] usedMemory(ClientResources resources, List<String> nodes) {
+        long[] used = new long[nodes.size()];
+        for (int i = 0; i < nodes.size(); i++) {
+            RedisClient node = RedisClient.create(resources, nodes.get(i));
+            try (StatefulRedisConnection<String, String> c = node.connect()) {
+                used[i] = usedMemory(c);
+            } finally {
+                node.shutdown();
+            }
+        }
+        return used;
     }
 
     private static long usedMemory(StatefulRedisConnection<String, String> redis) {

@@ -20,7 +20,8 @@ import java.util.List;
                 UploadCommand.class, AdvertiserCommands.Audiences.class, AdvertiserCommands.Report.class,
                 AdvertiserCommands.Delete.class,
                 DriverCommands.DemoSeed.class, DriverCommands.BenchCore.class, DriverCommands.BenchExport.class,
-                DriverCommands.BenchBulk.class, DriverCommands.SeedLoad.class, DriverCommands.BenchEligibility.class})
+                DriverCommands.BenchBulk.class, DriverCommands.SeedLoad.class, DriverCommands.BenchEligibility.class,
+                BenchComparison.class})
 public final class Cli implements Runnable {
 
     @CommandLine.Spec
