@@ -6,7 +6,6 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
 import jakarta.ws.rs.ext.ReaderInterceptor;
 import jakarta.ws.rs.ext.ReaderInterceptorContext;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.io.FilterInputStream;
@@ -32,8 +31,8 @@ public class JsonBodyLimit implements ReaderInterceptor {
 
     private final long maxBytes;
 
-    public JsonBodyLimit(@ConfigProperty(name = "audience-match.json.max-bytes") long maxBytes) {
-        this.maxBytes = maxBytes;
+    public JsonBodyLimit(AudienceMatchConfig config) {
+        this.maxBytes = config.json().maxBytes();
     }
 
     @Override

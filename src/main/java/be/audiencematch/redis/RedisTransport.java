@@ -1,11 +1,12 @@
 package be.audiencematch.redis;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -28,10 +29,12 @@ public class RedisTransport {
     private final boolean tls;
     private final Optional<Path> caFile;
 
-    public RedisTransport(@ConfigProperty(name = "audience-match.redis.url") String url,
-                          @ConfigProperty(name = "audience-match.redis.allow-plaintext", defaultValue = "false")
-                          boolean allowPlaintext,
-                          @ConfigProperty(name = "audience-match.redis.ca-file") Optional<String> caFile) {
+    @Inject
+    public RedisTransport(AudienceMatchConfig.Redis settings) {
+        this(settings.url(), settings.allowPlaintext(), settings.caFile());
+    }
+
+    RedisTransport(String url, boolean allowPlaintext, Optional<String> caFile) {
         RedisURI uri;
         try {
             uri = RedisURI.create(url);
