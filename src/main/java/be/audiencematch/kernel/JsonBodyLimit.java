@@ -1,6 +1,7 @@
 package be.audiencematch.kernel;
 
 import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.inject.Instance;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
@@ -29,16 +30,26 @@ public class JsonBodyLimit implements ReaderInterceptor {
         }
     }
 
-    private final long maxBytes;
+    /**
+     * Looked up at the first request: Quarkus REST makes its interceptors at static init, before the runtime
+     * configuration (and so the mapping) exists.
+     */
+    private final Instance<AudienceMatchConfig> config;
+    private volatile long maxBytes = -1;
 
-    public JsonBodyLimit(AudienceMatchConfig config) {
-        this.maxBytes = config.json().maxBytes();
+    public JsonBodyLimit(Instance<AudienceMatchConfig> config) {
+        this.config = config;
     }
 
     @Override
     public Object aroundReadFrom(ReaderInterceptorContext context) throws IOException {
         if (isJson(context.getMediaType())) {
-            context.setInputStream(new Counted(context.getInputStream(), maxBytes));
+            long limit = maxBytes;
+            if (limit < 0) {
+                limit = config.get().json().maxBytes();
+                maxBytes = limit;
+            }
+            context.setInputStream(new Counted(context.getInputStream(), limit));
         }
         return context.proceed();
     }
