@@ -100,7 +100,8 @@ public class ConfigCheck {
 
         AudienceMatchConfig.Security security = am.security();
         check.positive(p + "security.token-max-age", security.tokenMaxAge());
-        check.positive(p + "security.token-cache.size", security.tokenCache().size());
+        // 0 turns the cache off (README, "Configuration").
+        check.notNegative(p + "security.token-cache.size", security.tokenCache().size());
         check.positive(p + "security.token-cache.max-age", security.tokenCache().maxAge());
 
         AudienceMatchConfig.Pseudonym pseudonym = am.pseudonym();
@@ -184,6 +185,12 @@ public class ConfigCheck {
         void positive(String key, long value) {
             if (value < 1) {
                 refuse(key, "must be positive");
+            }
+        }
+
+        void notNegative(String key, long value) {
+            if (value < 0) {
+                refuse(key, "must not be negative");
             }
         }
 

@@ -73,8 +73,12 @@ class ConfigCheckTest {
                 "AUDIENCE_MATCH_UPLOADS_IN_FLIGHT (audience-match.rate-limit.in-flight.advertiser)");
         assertRefused(Map.of("AUDIENCE_MATCH_RATE_LIMIT_ADVERTISER_RATE", "-2"),
                 "AUDIENCE_MATCH_RATE_LIMIT_ADVERTISER_RATE (audience-match.rate-limit.advertiser.rate)");
-        assertRefused(Map.of("AUDIENCE_MATCH_SECURITY_TOKEN_CACHE_SIZE", "0"),
-                "AUDIENCE_MATCH_SECURITY_TOKEN_CACHE_SIZE (audience-match.security.token-cache.size)");
+        assertRefused(Map.of("AUDIENCE_MATCH_SECURITY_TOKEN_CACHE_SIZE", "-1"),
+                "AUDIENCE_MATCH_SECURITY_TOKEN_CACHE_SIZE (audience-match.security.token-cache.size) = \"-1\": must "
+                        + "not be negative");
+        // 0 turns the token cache off.
+        assertEquals(List.of(), ConfigCheck.problems(config("prod",
+                Map.of("AUDIENCE_MATCH_SECURITY_TOKEN_CACHE_SIZE", "0"))));
         assertRefused(Map.of("AUDIENCE_MATCH_BULK_CHUNK_SIZE", "0"),
                 "AUDIENCE_MATCH_BULK_CHUNK_SIZE (audience-match.bulk.chunk-size) = \"0\": must be between 1 and");
     }
