@@ -210,7 +210,7 @@ public class ConfigCheck {
             problems.add(named(key) + " = " + shown(key) + ": " + why);
         }
 
-        /** The environment variable and the key, e.g. {@code AUDIENCE_MATCH_THRESHOLD (audience-match.privacy.threshold)}. */
+        /** Variable and key: {@code AUDIENCE_MATCH_THRESHOLD (audience-match.privacy.threshold)}. */
         String named(String key) {
             return variable(key) + " (" + key + ")";
         }

@@ -39,6 +39,26 @@ class ConfigCheckTest {
     }
 
     @Test
+    void everyAudienceMatchKeyOfApplicationPropertiesBelongsToTheOneMapping() {
+        // A key the mapping does not know (a typo, or a setting kept elsewhere) is refused by name.
+        URL properties = ConfigCheckTest.class.getClassLoader().getResource("application.properties");
+        for (String profile : List.of("prod", "dev", "test")) {
+            assertDoesNotThrow(() -> new SmallRyeConfigBuilder().addDefaultInterceptors().withProfile(profile)
+                    .withConverter(Duration.class, 200, new DurationConverter())
+                    .withSources(new PropertiesConfigSource(properties, 250))
+                    .withMapping(AudienceMatchConfig.class).withValidateUnknown(true).build(), profile);
+        }
+        ConfigValidationException unknown = assertThrows(ConfigValidationException.class,
+                () -> new SmallRyeConfigBuilder().addDefaultInterceptors()
+                        .withConverter(Duration.class, 200, new DurationConverter())
+                        .withSources(new PropertiesConfigSource(properties, 250))
+                        .withSources(new PropertiesConfigSource(Map.of("audience-match.privacy.treshold", "5"),
+                                "typo", 300))
+                        .withMapping(AudienceMatchConfig.class).withValidateUnknown(true).build());
+        assertTrue(unknown.getMessage().contains("audience-match.privacy.treshold"), unknown.getMessage());
+    }
+
+    @Test
     void everyKeyHasADefaultOfItsOwnWithoutApplicationProperties() {
         // The mapping alone (no application.properties) still starts, bar the rate limits' per-role numbers.
         SmallRyeConfig config = new SmallRyeConfigBuilder().addDefaultInterceptors()
@@ -128,7 +148,8 @@ class ConfigCheckTest {
 
     @Test
     void aBadRedisUrlIsNamedButNeverShown() {
-        String problem = single(config("prod", Map.of("AUDIENCE_MATCH_REDIS_URL", "http://svc:s3cret-pass@redis:6379")));
+        String problem = single(config("prod",
+                Map.of("AUDIENCE_MATCH_REDIS_URL", "http://svc:s3cret-pass@redis:6379")));
         assertTrue(problem.startsWith("AUDIENCE_MATCH_REDIS_URL (audience-match.redis.url)"), problem);
         assertFalse(problem.contains("s3cret"), problem);
     }
