@@ -47,8 +47,9 @@ public class AudienceService {
 
     public static final int DEFAULT_TTL_DAYS = 30;
     /**
-     * The longest an audience may live: the DPO's call (default 396 days, about 13 months; the privacy policy's
-     * retention for advertiser lists). Field-injected so that the constructor stays as it is.
+     * Read for {@code audience.max-ttl}, the longest an audience may live: the DPO's call (default 396 days, about 13
+     * months; the privacy policy's retention for advertiser lists). Field-injected so that the constructor stays as
+     * it is.
      */
     @Inject
     AudienceMatchConfig config;

@@ -35,18 +35,23 @@ public class ExportKeys {
     private volatile PseudonymKeyRing ring;
     private volatile byte[] partnerPublicKey;
 
-    /** Key-age thresholds (KeyAge): only the start checks them, not the unit tests' instances. */
-    private KeyAge keyAge = new KeyAge(KeyAge.DEFAULT_WARN, KeyAge.DEFAULT_REFUSE);
+    /** Key-age thresholds: only the start checks them, not the unit tests' instances. */
+    private final KeyAge keyAge;
 
     @Inject
     public ExportKeys(AudienceMatchConfig config) {
         this(config.pseudonym().keysFile(), config.adsdata().publicKeyFile(), config.keys().generateMissing(),
-                config.keys().devDir());
-        this.keyAge = new KeyAge(config.pseudonym().keyWarnAge(), config.pseudonym().keyMaxAge());
+                config.keys().devDir(), new KeyAge(config.pseudonym().keyWarnAge(), config.pseudonym().keyMaxAge()));
     }
 
     public ExportKeys(Optional<String> ringFile, Optional<String> partnerKeyFile, boolean generateMissing,
                       String devDir) {
+        this(ringFile, partnerKeyFile, generateMissing, devDir, new KeyAge(KeyAge.DEFAULT_WARN, KeyAge.DEFAULT_REFUSE));
+    }
+
+    private ExportKeys(Optional<String> ringFile, Optional<String> partnerKeyFile, boolean generateMissing,
+                       String devDir, KeyAge keyAge) {
+        this.keyAge = keyAge;
         this.ringFile = ringFile.filter(s -> !s.isBlank());
         this.partnerKeyFile = partnerKeyFile.filter(s -> !s.isBlank());
         this.generateMissing = generateMissing;
