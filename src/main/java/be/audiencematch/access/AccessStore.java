@@ -6,12 +6,12 @@ import be.audiencematch.access.AccessApi.SubscriberHeld;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +36,7 @@ public class AccessStore {
     private final byte[] prefix;
 
     public AccessStore(RedisConnections redis, SubscriberStore base,
-                       @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                       @KeyPrefix String prefix) {
         this.redis = redis;
         this.base = base;
         this.prefix = prefix.getBytes(StandardCharsets.UTF_8);

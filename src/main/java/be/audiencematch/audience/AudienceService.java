@@ -9,6 +9,7 @@ import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
@@ -22,7 +23,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import jakarta.inject.Inject;
 
 import java.io.IOException;
@@ -47,11 +47,12 @@ public class AudienceService {
 
     public static final int DEFAULT_TTL_DAYS = 30;
     /**
-     * The longest an audience may live: the DPO's call (default 396 days, about 13 months; the privacy policy's
-     * retention for advertiser lists). Field-injected so that the constructor stays as it is.
+     * Read for {@code audience.max-ttl}, the longest an audience may live: the DPO's call (default 396 days, about 13
+     * months; the privacy policy's retention for advertiser lists). Field-injected so that the constructor stays as
+     * it is.
      */
-    @ConfigProperty(name = "audience-match.audience.max-ttl", defaultValue = "396d")
-    Duration maxTtl;
+    @Inject
+    AudienceMatchConfig config;
     private static final int MAX_NAME = 200;
 
     @Inject
@@ -94,7 +95,7 @@ public class AudienceService {
         IdentifierType type = types.size() == 1 ? types.get(0) : null;
         Channel channel = Channel.parse(request.channel(), "channel");
         int ttl = request.ttlDays() == null ? DEFAULT_TTL_DAYS : request.ttlDays();
-        long maxTtlDays = maxTtl.toDays();
+        long maxTtlDays = config.audience().maxTtl().toDays();
         if (ttl < 1 || ttl > maxTtlDays) {
             throw ProblemException.badRequest("field 'ttl_days' must be between 1 and " + maxTtlDays
                     + " (the configured cap, audience-match.audience.max-ttl)");

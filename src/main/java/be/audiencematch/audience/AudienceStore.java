@@ -5,6 +5,7 @@ import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -14,7 +15,6 @@ import static be.audiencematch.redis.OwnedRecords.str;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Instant;
 import java.util.HashMap;
@@ -49,7 +49,7 @@ public class AudienceStore implements MemberEraser {
     private final ChangeKeys changes;
 
     public AudienceStore(RedisConnections redis,
-                         @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                         @KeyPrefix String prefix) {
         this.redis = redis;
         this.prefix = prefix;
         this.changes = ChangeKeys.of(prefix);

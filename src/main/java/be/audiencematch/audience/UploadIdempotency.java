@@ -1,13 +1,13 @@
 package be.audiencematch.audience;
 
 import be.audiencematch.audience.AudienceApi.UploadReport;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.SetArgs;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -45,7 +45,7 @@ public class UploadIdempotency {
     private final ObjectMapper json;
 
     public UploadIdempotency(RedisConnections redis, ObjectMapper json,
-                             @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                             @KeyPrefix String prefix) {
         this.redis = redis;
         this.json = json;
         this.prefix = prefix;

@@ -1,5 +1,7 @@
 package be.audiencematch.audit;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -9,7 +11,6 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -51,8 +52,9 @@ public class AuditLog {
     private final long trimTimer;
 
     public AuditLog(RedisConnections redis, Vertx vertx,
-                    @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
-                    @ConfigProperty(name = "audience-match.audit.retention", defaultValue = "396d") Duration retention) {
+                    @KeyPrefix String prefix,
+                    AudienceMatchConfig config) {
+        Duration retention = config.audit().retention();
         if (retention.isNegative() || retention.isZero()) {
             throw new IllegalArgumentException("audience-match.audit.retention must be positive");
         }

@@ -5,6 +5,7 @@ import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -19,7 +20,6 @@ import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -68,7 +68,7 @@ public class CampaignStore {
     private static final byte[][] NO_KEYS = new byte[0][];
 
     public CampaignStore(RedisConnections redis, SubscriberStore base, AudienceStore audiences, SegmentStore segments,
-                         @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                         @KeyPrefix String prefix) {
         this.redis = redis;
         this.base = base;
         this.audiences = audiences;

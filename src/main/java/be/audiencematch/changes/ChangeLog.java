@@ -1,5 +1,7 @@
 package be.audiencematch.changes;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -9,7 +11,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,11 +45,10 @@ public class ChangeLog {
     private boolean polling;
 
     public ChangeLog(RedisConnections redis, Vertx vertx,
-                     @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
-                     @ConfigProperty(name = "audience-match.eligibility.view.confirm-timeout", defaultValue = "15s")
-                     Duration most) {
+                     @KeyPrefix String prefix,
+                     AudienceMatchConfig.Eligibility.View view) {
         this.redis = redis;
-        this.most = most;
+        this.most = view.confirmTimeout();
         this.vertx = vertx;
         this.keys = ChangeKeys.of(prefix);
     }

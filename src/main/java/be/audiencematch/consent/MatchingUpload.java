@@ -4,13 +4,13 @@ import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
 import be.audiencematch.identity.RowKind;
 import be.audiencematch.redis.RedisConnections;
 import io.lettuce.core.api.StatefulRedisConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.roaringbitmap.RoaringBitmap;
 
 import java.io.IOException;
@@ -61,11 +61,10 @@ public class MatchingUpload {
      */
     private final int chunkRows;
 
-    public MatchingUpload(SubscriberStore store, RedisConnections redis,
-                          @ConfigProperty(name = "audience-match.upload.max-bytes") long maxBytes) {
+    public MatchingUpload(SubscriberStore store, RedisConnections redis, AudienceMatchConfig config) {
         this.store = store;
         this.redis = redis;
-        this.maxBytes = maxBytes;
+        this.maxBytes = config.upload().maxBytes();
         this.chunkRows = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, 8 << store.buckets().bits()));
     }
 

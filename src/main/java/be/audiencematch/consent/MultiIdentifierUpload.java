@@ -5,12 +5,12 @@ import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
 import be.audiencematch.identity.RowKind;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import io.lettuce.core.api.StatefulRedisConnection;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.roaringbitmap.RoaringBitmap;
 
 import java.io.IOException;
@@ -41,12 +41,11 @@ public class MultiIdentifierUpload {
     private final long maxBytes;
     private final Limits limits;
 
-    public MultiIdentifierUpload(SubscriberStore store, RedisConnections redis, Limits limits,
-                                 @ConfigProperty(name = "audience-match.upload.max-bytes") long maxBytes) {
+    public MultiIdentifierUpload(SubscriberStore store, RedisConnections redis, AudienceMatchConfig config) {
         this.store = store;
         this.redis = redis;
-        this.limits = limits;
-        this.maxBytes = maxBytes;
+        this.limits = config.limits();
+        this.maxBytes = config.upload().maxBytes();
     }
 
     /** Blocks the calling worker thread while it streams; {@code allowed}: the audience's identifier types. */

@@ -5,6 +5,7 @@ import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.LineError;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.JsonProblems;
 import be.audiencematch.kernel.ProblemException;
@@ -21,7 +22,6 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -58,10 +58,9 @@ public class SubscriberService {
     private final Counter bulkRejected;
 
     public SubscriberService(SubscriberStore store, ChangeLog changeLog, PendingErasures erasing, RedisConnections redis,
-                             ObjectMapper mapper, MeterRegistry metrics,
-                             @ConfigProperty(name = "audience-match.upload.max-bytes") long maxUploadBytes,
-                             @ConfigProperty(name = "audience-match.bulk.chunk-size")
-                             java.util.Optional<Integer> configuredChunkSize) {
+                             ObjectMapper mapper, MeterRegistry metrics, AudienceMatchConfig config) {
+        long maxUploadBytes = config.upload().maxBytes();
+        java.util.Optional<Integer> configuredChunkSize = config.bulk().chunkSize();
         this.store = store;
         this.changeLog = changeLog;
         this.erasing = erasing;

@@ -1,7 +1,9 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Buckets;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -9,7 +11,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -67,10 +69,12 @@ public class SubscriberStore {
     private final AtomicReferenceArray<byte[]> householdKeys;
     private final IndexFormat indexFormat;
 
-    public SubscriberStore(RedisConnections redis,
-                           @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
-                           @ConfigProperty(name = "audience-match.layout.bucket-bits",
-                                   defaultValue = "" + Buckets.DEFAULT_BITS) int bucketBits) {
+    @Inject
+    public SubscriberStore(RedisConnections redis, @KeyPrefix String prefix, AudienceMatchConfig config) {
+        this(redis, prefix, config.layout().bucketBits());
+    }
+
+    public SubscriberStore(RedisConnections redis, String prefix, int bucketBits) {
         this.redis = redis;
         this.prefix = prefix;
         this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);

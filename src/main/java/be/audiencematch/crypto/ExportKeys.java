@@ -1,18 +1,18 @@
 package be.audiencematch.crypto;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigUtils;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Optional;
@@ -35,17 +35,23 @@ public class ExportKeys {
     private volatile PseudonymKeyRing ring;
     private volatile byte[] partnerPublicKey;
 
-    /** Key-age thresholds (KeyAge), field-injected: only the start checks them, not the unit tests' instances. */
-    @ConfigProperty(name = "audience-match.pseudonym.key-warn-age", defaultValue = "365d")
-    Duration keyWarnAge;
-    @ConfigProperty(name = "audience-match.pseudonym.key-max-age", defaultValue = "396d")
-    Duration keyMaxAge;
+    /** Key-age thresholds: only the start checks them, not the unit tests' instances. */
+    private final KeyAge keyAge;
 
-    public ExportKeys(@ConfigProperty(name = "audience-match.pseudonym.keys-file") Optional<String> ringFile,
-                      @ConfigProperty(name = "audience-match.adsdata.public-key-file") Optional<String> partnerKeyFile,
-                      @ConfigProperty(name = "audience-match.keys.generate-missing", defaultValue = "false")
-                      boolean generateMissing,
-                      @ConfigProperty(name = "audience-match.keys.dev-dir", defaultValue = ".local/keys") String devDir) {
+    @Inject
+    public ExportKeys(AudienceMatchConfig config) {
+        this(config.pseudonym().keysFile(), config.adsdata().publicKeyFile(), config.keys().generateMissing(),
+                config.keys().devDir(), new KeyAge(config.pseudonym().keyWarnAge(), config.pseudonym().keyMaxAge()));
+    }
+
+    public ExportKeys(Optional<String> ringFile, Optional<String> partnerKeyFile, boolean generateMissing,
+                      String devDir) {
+        this(ringFile, partnerKeyFile, generateMissing, devDir, new KeyAge(KeyAge.DEFAULT_WARN, KeyAge.DEFAULT_REFUSE));
+    }
+
+    private ExportKeys(Optional<String> ringFile, Optional<String> partnerKeyFile, boolean generateMissing,
+                       String devDir, KeyAge keyAge) {
+        this.keyAge = keyAge;
         this.ringFile = ringFile.filter(s -> !s.isBlank());
         this.partnerKeyFile = partnerKeyFile.filter(s -> !s.isBlank());
         this.generateMissing = generateMissing;
@@ -54,7 +60,7 @@ public class ExportKeys {
 
     void onStart(@Observes StartupEvent event) throws IOException {
         load();
-        checkAge(new KeyAge(keyWarnAge, keyMaxAge), Instant.now(),
+        checkAge(keyAge, Instant.now(),
                 ConfigUtils.getProfiles().contains(LaunchMode.NORMAL.getDefaultProfile()));
     }
 

@@ -6,6 +6,7 @@ import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.eligibility.EligibilityView.Rule;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -24,7 +25,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -83,12 +84,16 @@ public class ViewFollower {
     private long retryMillis = RETRY_MILLIS;
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
 
+    @Inject
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
                         SegmentStore segments, Vertx vertx, MeterRegistry metrics,
-                        @ConfigProperty(name = "audience-match.eligibility.view.enabled", defaultValue = "true")
-                        boolean enabled,
-                        @ConfigProperty(name = "audience-match.eligibility.view.lease", defaultValue = "2s") Duration lease,
-                        @ConfigProperty(name = "audience-match.eligibility.view.max-households", defaultValue = "2000000")
+                        AudienceMatchConfig.Eligibility.View view) {
+        this(redis, changes, base, campaigns, segments, vertx, metrics, view.enabled(), view.lease(),
+                view.maxHouseholds());
+    }
+
+    public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
+                        SegmentStore segments, Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease,
                         int maxHouseholds) {
         if (lease.toMillis() < 200) {
             throw new IllegalArgumentException("audience-match.eligibility.view.lease must be at least 200ms");

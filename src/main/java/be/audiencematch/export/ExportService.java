@@ -3,6 +3,7 @@ package be.audiencematch.export;
 import be.audiencematch.crypto.AdsDataCipher;
 import be.audiencematch.crypto.ExportKeys;
 import be.audiencematch.crypto.Pseudonymizer;
+import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
@@ -13,7 +14,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import jakarta.annotation.PreDestroy;
@@ -77,9 +77,8 @@ public class ExportService {
             });
 
     public ExportService(SegmentStore segments, ExportStore store, ExportKeys keys, AggregateDisclosure disclosure,
-                         MeterRegistry metrics,
-                         @ConfigProperty(name = "audience-match.export.cursor-retention", defaultValue = "30d")
-                         Duration retention) {
+                         MeterRegistry metrics, AudienceMatchConfig config) {
+        Duration retention = config.export().cursorRetention();
         this.segments = segments;
         this.store = store;
         this.keys = keys;

@@ -3,6 +3,7 @@ package be.audiencematch.export;
 import be.audiencematch.audit.AuditLog;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
@@ -12,7 +13,6 @@ import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +48,7 @@ public class ExportStore {
     private final AuditLog auditLog;
 
     public ExportStore(RedisConnections redis, SubscriberStore base, SegmentStore segments, AuditLog auditLog,
-                       @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                       @KeyPrefix String prefix) {
         this.redis = redis;
         this.auditLog = auditLog;
         this.base = base;

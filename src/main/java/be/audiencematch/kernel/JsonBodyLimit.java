@@ -1,12 +1,12 @@
 package be.audiencematch.kernel;
 
 import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.inject.Instance;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.Provider;
 import jakarta.ws.rs.ext.ReaderInterceptor;
 import jakarta.ws.rs.ext.ReaderInterceptorContext;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.io.FilterInputStream;
@@ -30,16 +30,26 @@ public class JsonBodyLimit implements ReaderInterceptor {
         }
     }
 
-    private final long maxBytes;
+    /**
+     * Looked up at the first request: Quarkus REST makes its interceptors at static init, before the runtime
+     * configuration (and so the mapping) exists.
+     */
+    private final Instance<AudienceMatchConfig> config;
+    private volatile long maxBytes = -1;
 
-    public JsonBodyLimit(@ConfigProperty(name = "audience-match.json.max-bytes") long maxBytes) {
-        this.maxBytes = maxBytes;
+    public JsonBodyLimit(Instance<AudienceMatchConfig> config) {
+        this.config = config;
     }
 
     @Override
     public Object aroundReadFrom(ReaderInterceptorContext context) throws IOException {
         if (isJson(context.getMediaType())) {
-            context.setInputStream(new Counted(context.getInputStream(), maxBytes));
+            long limit = maxBytes;
+            if (limit < 0) {
+                limit = config.get().json().maxBytes();
+                maxBytes = limit;
+            }
+            context.setInputStream(new Counted(context.getInputStream(), limit));
         }
         return context.proceed();
     }

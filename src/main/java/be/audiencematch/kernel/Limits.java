@@ -1,13 +1,12 @@
 package be.audiencematch.kernel;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 /**
  * Bounds on what one request may ask of the service, as configuration (README, "Configuration"). Body sizes keep
- * their own keys ({@code audience-match.json.max-bytes}, {@code audience-match.upload.max-bytes}).
+ * their own keys ({@code audience-match.json.max-bytes}, {@code audience-match.upload.max-bytes}). The
+ * {@code audience-match.limits} group of {@link AudienceMatchConfig}, injectable on its own ({@link ConfigGroups}).
  */
-@ConfigMapping(prefix = "audience-match.limits")
 public interface Limits {
 
     /** Longest line of an upload (audience list, segment, bulk NDJSON), in bytes: a digest line is 64, a bulk line a few hundred. */

@@ -7,7 +7,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * Checks that need no routing, done first: an API call without a bearer token is 401 whatever else is wrong with
@@ -22,10 +21,9 @@ public class RequestGuards {
     private final long jsonMaxBytes;
     private final long uploadMaxBytes;
 
-    public RequestGuards(@ConfigProperty(name = "audience-match.json.max-bytes") long jsonMaxBytes,
-                      @ConfigProperty(name = "audience-match.upload.max-bytes") long uploadMaxBytes) {
-        this.jsonMaxBytes = jsonMaxBytes;
-        this.uploadMaxBytes = uploadMaxBytes;
+    public RequestGuards(AudienceMatchConfig config) {
+        this.jsonMaxBytes = config.json().maxBytes();
+        this.uploadMaxBytes = config.upload().maxBytes();
     }
 
     void install(@Observes Router router) {

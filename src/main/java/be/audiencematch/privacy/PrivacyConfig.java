@@ -1,12 +1,13 @@
 package be.audiencematch.privacy;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
-/** What an advertiser may see and at what cost (docs/privacy.md, "Defaults and why"). */
-@ConfigMapping(prefix = "audience-match.privacy")
+/**
+ * What an advertiser may see and at what cost (docs/privacy.md, "Defaults and why"): the {@code audience-match.privacy}
+ * group of kernel/AudienceMatchConfig, injectable on its own (kernel/ConfigGroups).
+ */
 public interface PrivacyConfig {
 
     /** Smallest count shown (AUDIENCE_MATCH_THRESHOLD); applied to the noised count. */

@@ -1,15 +1,14 @@
 package be.audiencematch.ratelimit;
 
-import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 
 /**
  * How fast and how often each role may call (README "Rate limits and fuzzing"; the defaults are in
- * application.properties, each with its environment variable).
+ * application.properties, each with its environment variable). The {@code audience-match.rate-limit} group of
+ * kernel/AudienceMatchConfig, injectable on its own (kernel/ConfigGroups).
  */
-@ConfigMapping(prefix = "audience-match.rate-limit")
 public interface RateLimitConfig {
 
     /** Off only for benchmarks and load tests, which measure the service rather than its callers. */

@@ -1,11 +1,11 @@
 package be.audiencematch.ratelimit;
 
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -29,7 +29,7 @@ public class RateLimitStore {
     private final String prefix;
 
     public RateLimitStore(RedisConnections redis,
-                          @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                          @KeyPrefix String prefix) {
         this.redis = redis;
         this.prefix = prefix;
     }

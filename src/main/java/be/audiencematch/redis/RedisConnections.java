@@ -1,5 +1,7 @@
 package be.audiencematch.redis;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
+import be.audiencematch.kernel.RedisUrls;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
@@ -16,7 +18,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import reactor.core.Disposable;
 
@@ -76,15 +77,13 @@ public class RedisConnections {
     private static final long AFFINITY_RETRY_NANOS = 1_000_000_000L;
     private volatile long lastAffinityFailure = System.nanoTime() - AFFINITY_RETRY_NANOS;
 
-    public RedisConnections(@ConfigProperty(name = "audience-match.redis.url") String url,
-                            @ConfigProperty(name = "audience-match.redis.timeout", defaultValue = "5s") Duration timeout,
-                            @ConfigProperty(name = "audience-match.redis.cluster", defaultValue = "false") boolean cluster,
-                            @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String keyPrefix,
-                            @ConfigProperty(name = "audience-match.redis.bulk-timeout", defaultValue = "60s")
-                            Duration bulkTimeout,
-                            RedisTransport transport,
-                            Vertx vertx) {
-        List<RedisURI> seeds = cluster ? ClusterSlotOwner.seeds(url, timeout) : List.of(RedisURI.create(url));
+    public RedisConnections(AudienceMatchConfig.Redis settings, RedisTransport transport, Vertx vertx) {
+        Duration timeout = settings.timeout();
+        Duration bulkTimeout = settings.bulkTimeout();
+        String keyPrefix = settings.keyPrefix();
+        boolean cluster = settings.cluster();
+        String url = settings.url();
+        List<RedisURI> seeds = cluster ? RedisUrls.seeds(url, timeout) : List.of(RedisURI.create(url));
         this.configured = seeds.get(0);
         this.configured.setTimeout(timeout);
         this.vertx = vertx;

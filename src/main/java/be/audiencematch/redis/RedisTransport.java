@@ -1,11 +1,13 @@
 package be.audiencematch.redis;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
+import be.audiencematch.kernel.RedisUrls;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslOptions;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.File;
 import java.nio.file.Files;
@@ -29,14 +31,16 @@ public class RedisTransport {
     private final boolean tls;
     private final Optional<Path> caFile;
 
-    public RedisTransport(@ConfigProperty(name = "audience-match.redis.url") String url,
-                          @ConfigProperty(name = "audience-match.redis.allow-plaintext", defaultValue = "false")
-                          boolean allowPlaintext,
-                          @ConfigProperty(name = "audience-match.redis.ca-file") Optional<String> caFile) {
+    @Inject
+    public RedisTransport(AudienceMatchConfig.Redis settings) {
+        this(settings.url(), settings.allowPlaintext(), settings.caFile());
+    }
+
+    RedisTransport(String url, boolean allowPlaintext, Optional<String> caFile) {
         RedisURI uri;
         try {
             // The first of a cluster's seeds (a comma-separated list) carries the scheme for all of them.
-            uri = ClusterSlotOwner.seeds(url, Duration.ofSeconds(5)).get(0);
+            uri = RedisUrls.seeds(url, Duration.ofSeconds(5)).get(0);
         } catch (RuntimeException e) {
             throw new IllegalStateException("AUDIENCE_MATCH_REDIS_URL is not a Redis URL (redis:// or rediss://)");
         }

@@ -1,5 +1,6 @@
 package be.audiencematch.security;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
@@ -77,11 +78,10 @@ public class VerifiedTokens implements JWTParser {
 
     @Inject
     public VerifiedTokens(DefaultJWTParser verifier, MeterRegistry metrics,
-                          @ConfigProperty(name = "audience-match.security.token-cache.size", defaultValue = "10000") int maxEntries,
-                          @ConfigProperty(name = "audience-match.security.token-cache.max-age", defaultValue = "5m") Duration maxAge,
-                          @ConfigProperty(name = "audience-match.security.token-max-age", defaultValue = "24h") Duration tokenMaxAge,
+                          AudienceMatchConfig.Security settings,
                           @ConfigProperty(name = "mp.jwt.verify.clock.skew", defaultValue = "60") int skewSeconds) {
-        this(verifier, metrics, maxEntries, maxAge, tokenMaxAge, Duration.ofSeconds(skewSeconds), Clock.systemUTC());
+        this(verifier, metrics, settings.tokenCache().size(), settings.tokenCache().maxAge(), settings.tokenMaxAge(),
+                Duration.ofSeconds(skewSeconds), Clock.systemUTC());
     }
 
     VerifiedTokens(DefaultJWTParser verifier, MeterRegistry metrics, int maxEntries, Duration maxAge,

@@ -5,6 +5,7 @@ import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
@@ -14,7 +15,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +48,7 @@ public class SegmentStore implements MemberEraser {
     private final ChangeKeys changes;
 
     public SegmentStore(RedisConnections redis, SubscriberStore base, ObjectMapper json,
-                        @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
+                        @KeyPrefix String prefix) {
         this.redis = redis;
         this.base = base;
         this.json = json;

@@ -1,6 +1,7 @@
 package be.audiencematch.redis;
 
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.kernel.RedisUrls;
 import be.audiencematch.support.ClusterEnvironment;
 import be.audiencematch.support.RedisServer;
 import io.lettuce.core.RedisClient;
@@ -99,7 +100,7 @@ class ClusterModeTest {
 
     @Test
     void seedsAreACommaSeparatedListSharingTheFirstOnesSchemeAndCredentials() {
-        List<RedisURI> seeds = ClusterSlotOwner.seeds("rediss://svc:secret@node-a:7001,node-b:7002,node-c/0",
+        List<RedisURI> seeds = RedisUrls.seeds("rediss://svc:secret@node-a:7001,node-b:7002,node-c/0",
                 Duration.ofSeconds(3));
         assertEquals(3, seeds.size());
         assertEquals("node-a", seeds.get(0).getHost());
@@ -114,7 +115,7 @@ class ClusterModeTest {
             assertEquals("secret", new String(seed.getPassword()));
             assertEquals(Duration.ofSeconds(3), seed.getTimeout());
         }
-        assertEquals(List.of("n:1"), ClusterSlotOwner.seeds("redis://n:1", Duration.ofSeconds(1)).stream()
+        assertEquals(List.of("n:1"), RedisUrls.seeds("redis://n:1", Duration.ofSeconds(1)).stream()
                 .map(u -> u.getHost() + ":" + u.getPort()).toList());
     }
 
@@ -122,7 +123,7 @@ class ClusterModeTest {
     void aDeadOwnerIsAskedLastAndTheSeedsAfterTheNodesOfTheLastAnswer() {
         RedisClient client = RedisClient.create();
         try {
-            List<RedisURI> seeds = ClusterSlotOwner.seeds("redis://a:1,b:2", Duration.ofSeconds(1));
+            List<RedisURI> seeds = RedisUrls.seeds("redis://a:1,b:2", Duration.ofSeconds(1));
             ClusterSlotOwner owner = new ClusterSlotOwner(client, seeds, "{am}:");
             RedisURI a = seeds.get(0);
             assertEquals(List.of("b:2", "a:1"), owner.candidates(a).stream()
