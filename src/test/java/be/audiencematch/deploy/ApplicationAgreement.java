@@ -113,7 +113,8 @@ final class ApplicationAgreement {
             problems.add(kind + " path " + get.getPath() + " is not SmallRye Health's " + path);
         }
         if (number == null || number != port) {
-            problems.add(kind + " port " + get.getPort() + " is not the management port " + port);
+            String named = get.getPort().getIntVal() != null ? String.valueOf(get.getPort().getIntVal()) : get.getPort().getStrVal();
+            problems.add(kind + " port " + named + " is not the management port " + port);
         }
     }
 

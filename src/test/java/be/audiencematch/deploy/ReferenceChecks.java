@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -52,7 +53,7 @@ final class ReferenceChecks {
                         && o.getMetadata().getName().equals(target.getName()))) {
                     problems.add(name + ": scaleTargetRef " + target.getKind() + "/" + target.getName() + " is not rendered");
                 }
-            } else if (object instanceof GenericKubernetesResource monitor) {
+            } else if (object instanceof GenericKubernetesResource monitor && "ServiceMonitor".equals(monitor.getKind())) {
                 checkServiceMonitor(name, monitor, objects, problems);
             }
         }
@@ -107,8 +108,13 @@ final class ReferenceChecks {
     @SuppressWarnings("unchecked")
     private static void checkServiceMonitor(String name, GenericKubernetesResource monitor, List<HasMetadata> objects,
                                             List<String> problems) {
-        Map<String, Object> spec = (Map<String, Object>) monitor.getAdditionalProperties().get("spec");
-        Map<String, String> labels = (Map<String, String>) ((Map<String, Object>) spec.get("selector")).get("matchLabels");
+        // Its shape is ModelValidator's to check; here only what it points at.
+        if (!(monitor.getAdditionalProperties().get("spec") instanceof Map<?, ?> raw)
+                || !(raw.get("selector") instanceof Map<?, ?> selector) || !(raw.get("endpoints") instanceof List<?>)) {
+            return;
+        }
+        Map<String, Object> spec = (Map<String, Object>) raw;
+        Map<String, String> labels = (Map<String, String>) selector.get("matchLabels");
         List<Service> services = objects.stream().filter(Service.class::isInstance).map(Service.class::cast)
                 .filter(s -> Selectors.matches(labels, s.getMetadata().getLabels())).toList();
         if (services.isEmpty()) {
@@ -155,9 +161,15 @@ final class ReferenceChecks {
             if (resources == null || resources.getLimits() == null || !resources.getLimits().containsKey("memory")
                     || resources.getRequests() == null || !resources.getRequests().containsKey("memory")) {
                 problems.add(where + ": memory request and limit are required");
-            } else if (io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(resources.getRequests().get("memory"))
-                    .compareTo(io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(resources.getLimits().get("memory"))) > 0) {
-                problems.add(where + ": memory request above its limit");
+            } else {
+                try {
+                    if (Quantity.getAmountInBytes(resources.getRequests().get("memory"))
+                            .compareTo(Quantity.getAmountInBytes(resources.getLimits().get("memory"))) > 0) {
+                        problems.add(where + ": memory request above its limit");
+                    }
+                } catch (IllegalArgumentException unparsable) {
+                    // ModelValidator reports the quantity itself.
+                }
             }
         }
     }
