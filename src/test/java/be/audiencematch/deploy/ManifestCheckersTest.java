@@ -59,6 +59,8 @@ class ManifestCheckersTest {
             an image the build does not make                         | 'audiencematch/audience-match:0.1.0-SNAPSHOT' | 'audiencematch/audience-match:latest' | is not the build's image
             a termination grace shorter than the shutdown            | 'terminationGracePeriodSeconds: 30'      | 'terminationGracePeriodSeconds: 20'        | does not exceed preStop 5 s + QUARKUS_SHUTDOWN_TIMEOUT 20 s
             Redis without AOF                                        | 'appendonly yes'                         | 'appendonly no'                            | redis.conf lacks "appendonly yes"
+            an alert rule with a field its CRD does not have          | '      for: 2m'                           | '      during: 2m'                         | not a PrometheusRule spec
+            an alert on a metric the service does not have            | 'expr: audience_match_eligibility_view_serving == 0' | 'expr: audience_match_eligibility_view_up == 0' | reads audience_match_eligibility_view_up
             a Redis maxmemory above its memory limit                  | '- --maxmemory\\n        - 3gb'          | '- --maxmemory\\n        - 7gb'             | is not under its memory limit
             """)
     void aBrokenManifestIsFound(String mistake, String from, String to, String expected) {
@@ -82,6 +84,7 @@ class ManifestCheckersTest {
         problems.addAll(ReferenceChecks.check(objects, app.operationsDoc()));
         problems.addAll(ApplicationAgreement.check(objects, app));
         problems.addAll(ManifestsTest.redisCluster(objects));
+        problems.addAll(ReferenceChecks.alertMetrics(objects, ManifestsTest.architectureDoc()));
         return problems;
     }
 

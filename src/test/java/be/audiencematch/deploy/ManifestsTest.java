@@ -42,7 +42,16 @@ class ManifestsTest {
         problems.addAll(ReferenceChecks.check(objects, app.operationsDoc()));
         problems.addAll(ApplicationAgreement.check(objects, app));
         problems.addAll(redisCluster(objects));
+        problems.addAll(ReferenceChecks.alertMetrics(objects, architectureDoc()));
         assertEquals(List.of(), problems, overlay + ": " + String.join("\n", problems));
+    }
+
+    static String architectureDoc() {
+        try {
+            return java.nio.file.Files.readString(PROJECT.resolve("docs/architecture.md"));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Six nodes formed into three primaries with a replica each, AOF on, maxmemory under the memory limit. */

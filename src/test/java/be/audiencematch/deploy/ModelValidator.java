@@ -126,11 +126,16 @@ final class ModelValidator {
                 + (probe.getTcpSocket() != null ? 1 : 0) + (probe.getGrpc() != null ? 1 : 0);
     }
 
-    /** The one custom resource the manifests use; anything else unknown to the model is a mistake. */
+    /** The custom resources the manifests use; anything else unknown to the model is a mistake. */
     private static void checkCustomResource(String name, GenericKubernetesResource resource, List<String> problems) {
-        if (!"monitoring.coreos.com/v1".equals(resource.getApiVersion()) || !"ServiceMonitor".equals(resource.getKind())) {
+        boolean monitoring = "monitoring.coreos.com/v1".equals(resource.getApiVersion());
+        if (monitoring && "PrometheusRule".equals(resource.getKind())) {
+            checkPrometheusRule(name, resource, problems);
+            return;
+        }
+        if (!monitoring || !"ServiceMonitor".equals(resource.getKind())) {
             problems.add(name + ": apiVersion " + resource.getApiVersion() + " kind " + resource.getKind()
-                    + " is not a Kubernetes kind the model knows, nor the ServiceMonitor CRD");
+                    + " is not a Kubernetes kind the model knows, nor a Prometheus Operator CRD the manifests use");
             return;
         }
         Map<String, Object> fields = resource.getAdditionalProperties();
@@ -152,6 +157,32 @@ final class ModelValidator {
         }
     }
 
+    private static void checkPrometheusRule(String name, GenericKubernetesResource resource, List<String> problems) {
+        var unknownTop = new ArrayList<>(resource.getAdditionalProperties().keySet());
+        unknownTop.remove("spec");
+        if (!unknownTop.isEmpty()) {
+            problems.add(name + ": unknown field(s) " + unknownTop);
+        }
+        try {
+            PrometheusRuleSpec typed = STRICT.convertValue(resource.getAdditionalProperties().get("spec"),
+                    PrometheusRuleSpec.class);
+            if (typed == null || typed.groups() == null || typed.groups().isEmpty()) {
+                problems.add(name + ": spec.groups is required");
+                return;
+            }
+            for (RuleGroup group : typed.groups()) {
+                if (blank(group.name()) || group.rules() == null || group.rules().isEmpty()) {
+                    problems.add(name + ": every group needs a name and rules");
+                    continue;
+                }
+                group.rules().stream().filter(rule -> blank(rule.expr()) || blank(rule.alert()) == blank(rule.record()))
+                        .forEach(rule -> problems.add(name + ": a rule needs expr and exactly one of alert, record"));
+            }
+        } catch (IllegalArgumentException e) {
+            problems.add(name + ": not a PrometheusRule spec: " + e.getMessage().lines().findFirst().orElse(""));
+        }
+    }
+
     static boolean blank(String value) {
         return value == null || value.isBlank();
     }
@@ -165,6 +196,17 @@ final class ModelValidator {
     }
 
     record NamespaceSelector(Boolean any, List<String> matchNames) {
+    }
+
+    /** The part of monitoring.coreos.com/v1 PrometheusRule's spec these manifests may use. */
+    record PrometheusRuleSpec(List<RuleGroup> groups) {
+    }
+
+    record RuleGroup(String name, String interval, List<Rule> rules) {
+    }
+
+    record Rule(String alert, String record, String expr, @com.fasterxml.jackson.annotation.JsonProperty("for") String pending,
+                Map<String, String> labels, Map<String, String> annotations) {
     }
 
     record Endpoint(String port, String path, String scheme, String interval, String scrapeTimeout,

@@ -192,6 +192,35 @@ final class ReferenceChecks {
         }
     }
 
+    /**
+     * Every metric of the service's own that an alert rule reads is one docs/architecture.md ("Metrics") lists, so
+     * that a renamed metric cannot leave an alert that never fires.
+     */
+    @SuppressWarnings("unchecked")
+    static List<String> alertMetrics(List<HasMetadata> objects, String architectureDoc) {
+        List<String> problems = new ArrayList<>();
+        var metric = Pattern.compile("\\baudience_match_[a-z_]+");
+        for (HasMetadata object : objects) {
+            if (object instanceof GenericKubernetesResource rule && "PrometheusRule".equals(rule.getKind())
+                    && rule.getAdditionalProperties().get("spec") instanceof Map<?, ?> spec
+                    && spec.get("groups") instanceof List<?> groups) {
+                for (Object group : groups) {
+                    for (Map<String, Object> each : (List<Map<String, Object>>) ((Map<String, Object>) group).get("rules")) {
+                        var used = metric.matcher(String.valueOf(each.get("expr")));
+                        while (used.find()) {
+                            if (!architectureDoc.contains("`" + used.group())
+                                    && !architectureDoc.contains(used.group().replaceAll("_total$", "") + "_total`")) {
+                                problems.add("PrometheusRule rule " + each.get("alert") + " reads " + used.group()
+                                        + ", which docs/architecture.md's metrics do not list");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return problems;
+    }
+
     static boolean hasPort(Container container, String name, int number) {
         return container.getPorts().stream().anyMatch(p -> name.equals(p.getName()) && p.getContainerPort() == number);
     }
