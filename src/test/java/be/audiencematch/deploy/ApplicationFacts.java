@@ -1,5 +1,7 @@
 package be.audiencematch.deploy;
 
+import be.audiencematch.kernel.AudienceMatchConfig;
+import io.smallrye.config.ConfigMappings;
 import org.w3c.dom.Element;
 import org.w3c.dom.NodeList;
 
@@ -63,6 +65,12 @@ record ApplicationFacts(Set<String> envNamesRead, Set<String> envPrefixesRead, S
             for (Path source : (Iterable<Path>) sources.filter(p -> p.toString().endsWith(".java"))::iterator) {
                 Matcher name = CONFIG_NAME.matcher(Files.readString(source));
                 while (name.find()) {
+                    // The one mapping's root prefix (audience-match) would let any AUDIENCE_MATCH_ name pass: its keys
+                    // are named one by one in application.properties instead.
+                    if (name.group(1).equals("prefix") && name.group(2).equals("audience-match")) {
+                        mappingKeys().forEach(key -> envNames.add(envName(key)));
+                        continue;
+                    }
                     (name.group(1).equals("prefix") ? prefixes : envNames).add(envName(name.group(2)));
                 }
             }
@@ -88,6 +96,16 @@ record ApplicationFacts(Set<String> envNamesRead, Set<String> envPrefixesRead, S
                 root + properties.getProperty("quarkus.smallrye-health.startup-path", health.getProperty("startup-path")),
                 group == null || name == null ? null : group + "/" + name, tag,
                 Files.readString(project.resolve("docs/operations.md")));
+    }
+
+    /** Every key of the one mapping, as SmallRye Config itself lists them (a map's key shows as {@code *}). */
+    private static Set<String> mappingKeys() {
+        Set<String> keys = new TreeSet<>();
+        for (String key : ConfigMappings.getProperties(ConfigMappings.ConfigClass.configClass(AudienceMatchConfig.class,
+                "audience-match")).keySet()) {
+            keys.add(key);
+        }
+        return keys;
     }
 
     /** A default that only makes sense on a developer's machine (none, localhost, a .local file, a local issuer). */
