@@ -1,7 +1,7 @@
 package be.audiencematch.campaign;
 
 import be.audiencematch.audience.AudienceStore;
-import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
@@ -62,12 +62,13 @@ public class CampaignStore {
     private final SegmentStore segments;
     private final String prefix;
     private final byte[] rulesKey;
-    private final ChangeKeys changes;
+    private final SettledWrites settled;
     private final byte[] consentPrefix;
     private final byte[] segmentPrefix;
     private static final byte[][] NO_KEYS = new byte[0][];
 
-    public CampaignStore(RedisConnections redis, SubscriberStore base, AudienceStore audiences, SegmentStore segments,
+    public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, AudienceStore audiences,
+                         SegmentStore segments,
                          @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix) {
         this.redis = redis;
         this.base = base;
@@ -75,7 +76,7 @@ public class CampaignStore {
         this.segments = segments;
         this.prefix = prefix;
         this.rulesKey = bytes(prefix + "campaign-rules");
-        this.changes = ChangeKeys.of(prefix);
+        this.settled = settled;
         this.consentPrefix = bytes(base.consentKeyPrefix());
         this.segmentPrefix = bytes(segments.bitmapKeyPrefix());
     }
@@ -85,7 +86,10 @@ public class CampaignStore {
         return rulesKey;
     }
 
-    /** Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then. */
+    /**
+     * Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then;
+     * completes once every eligibility view has its rule (as every write here: changes/SettledWrites).
+     */
     public Uni<Void> create(Campaign c, Instant keepUntil) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("advertiser", c.advertiser());
@@ -97,8 +101,9 @@ public class CampaignStore {
         fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
-        return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(),
-                rulesKey, rule(c), changes, c.id(), keepUntil, fields)).replaceWithVoid();
+        return settled.write(changes -> redis.withShared(r -> OwnedRecords.create(r, key(c.id()),
+                advertiserKey(c.advertiser()), allKey(), rulesKey, rule(c), changes, c.id(), keepUntil, fields)))
+                .replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {
@@ -113,8 +118,9 @@ public class CampaignStore {
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
     public Uni<Void> delete(Campaign c) {
-        return redis.withShared(r -> DELETE.run(r, ScriptOutputType.INTEGER, new byte[][] {rulesKey,
-                advertiserKey(c.advertiser()), allKey(), key(c.id()), changes.seq(), changes.stream()}, bytes(c.id())))
+        return settled.write(changes -> redis.withShared(r -> DELETE.run(r, ScriptOutputType.INTEGER,
+                new byte[][] {rulesKey, advertiserKey(c.advertiser()), allKey(), key(c.id()), changes.seq(),
+                    changes.stream()}, bytes(c.id()))))
                 .replaceWithVoid();
     }
 
@@ -169,7 +175,7 @@ public class CampaignStore {
      * answering for them; until then they are not eligible (fail closed). Returns how many rules were written.
      */
     public Uni<Integer> backfillRules() {
-        return redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
+        return settled.write(changes -> redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
             List<CompletableFuture<Long>> writes = new ArrayList<>();
             for (byte[] id : ids) {
                 writes.add(r.hexists(rulesKey, id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
@@ -182,7 +188,7 @@ public class CampaignStore {
             }
             return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0]))
                     .thenApply(done -> writes.stream().mapToInt(w -> w.join().intValue()).sum());
-        }));
+        })));
     }
 
     /**

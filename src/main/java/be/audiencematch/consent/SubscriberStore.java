@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.Buckets;
 import be.audiencematch.redis.RedisConnections;
@@ -66,6 +67,9 @@ public class SubscriberStore {
     private final AtomicReferenceArray<byte[]> phoneIndexKeys;
     private final AtomicReferenceArray<byte[]> householdKeys;
     private final IndexFormat indexFormat;
+    /** Every write below is acknowledged once every eligibility view has it (docs/architecture.md, "Leases"). */
+    @jakarta.inject.Inject
+    SettledWrites settled;
 
     public SubscriberStore(RedisConnections redis,
                            @ConfigProperty(name = "audience-match.redis.key-prefix", defaultValue = "am:") String prefix,
@@ -160,12 +164,20 @@ public class SubscriberStore {
         return hash == 0 ? 1 : hash;
     }
 
-    /** Creates or replaces one subscriber; true when it was new. */
+    /** Creates or replaces one subscriber, once every eligibility view has it; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
         byte[] id = subscriber.id().getBytes(StandardCharsets.UTF_8);
-        return indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER,
-                new byte[0][], prefixBytes, recordKey(subscriber.id()), id, recordTail(subscriber), meta(subscriber))
-                .thenApply(created -> created == 1L)));
+        return settled.of(indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r,
+                ScriptOutputType.INTEGER, new byte[0][], prefixBytes, recordKey(subscriber.id()), id,
+                recordTail(subscriber), meta(subscriber)).thenApply(created -> created == 1L))));
+    }
+
+    /**
+     * Runs a bulk load's chunks (on a worker thread), then waits until every eligibility view has them, also when the
+     * load ends with a problem after writing part of it ({@link SettledWrites#blocking}).
+     */
+    <T> T bulkLoad(java.util.function.Supplier<T> chunks) {
+        return settled.blocking(chunks);
     }
 
     /** An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}). */
@@ -173,7 +185,7 @@ public class SubscriberStore {
         return new BulkChunk(this, capacity);
     }
 
-    /** Sets the given purposes; false when the subscriber is unknown. */
+    /** Sets the given purposes, once every eligibility view has them; false when the subscriber is unknown. */
     public Uni<Boolean> updateConsents(String subscriberId, Map<Purpose, Boolean> changes) {
         List<byte[]> args = new ArrayList<>();
         args.add(prefixBytes);
@@ -183,12 +195,15 @@ public class SubscriberStore {
             args.add(purpose.wireName().getBytes(StandardCharsets.US_ASCII));
             args.add(allowed ? new byte[] {'1'} : new byte[] {'0'});
         });
-        return redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][],
-                args.toArray(new byte[0][])).thenApply(found -> found == 1L));
+        return settled.of(redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][],
+                args.toArray(new byte[0][])).thenApply(found -> found == 1L)));
     }
 
-    /** Removes the subscriber from the base; its former number, or -1 when it was unknown. */
-    public Uni<Long> erase(String subscriberId) {
+    /**
+     * Removes the subscriber from the base; its former number, or -1 when it was unknown. The first half of an
+     * erasure only: {@link PendingErasures#erase} finishes it and answers once every eligibility view has it.
+     */
+    Uni<Long> erase(String subscriberId) {
         return indexFormat.whenCurrent(() -> redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER,
                 new byte[0][], prefixBytes, recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8))));
     }
