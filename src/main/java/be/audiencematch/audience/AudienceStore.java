@@ -5,12 +5,12 @@ import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.identity.IdentifierType;
-import be.audiencematch.redis.OwnedRecords;
+import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

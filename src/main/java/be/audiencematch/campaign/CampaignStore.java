@@ -5,13 +5,13 @@ import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
-import be.audiencematch.redis.OwnedRecords;
+import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 import io.lettuce.core.BitFieldArgs;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
@@ -137,7 +137,7 @@ public class CampaignStore {
             args[6 + i] = bytes(candidates.get(i));
         }
         return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, NO_KEYS, args))
-                .map(ids -> ids.stream().map(OwnedRecords::str).toList());
+                .map(ids -> ids.stream().map(be.audiencematch.redis.Bytes::str).toList());
     }
 
     /**

@@ -1,6 +1,6 @@
 package be.audiencematch.changes;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.Bytes.bytes;
 
 /**
  * Where the change stream lives (see docs/architecture.md, "Eligibility view"): every write that changes what

@@ -15,8 +15,8 @@ import jakarta.enterprise.inject.Instance;
 import java.util.ArrayList;
 import java.util.List;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 
 /**
  * The second half of an erasure, made resumable. {@code subscriber_erase.lua} removes the subscriber from the base

@@ -37,8 +37,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 
 /**
  * Keeps this replica's {@link EligibilityView} in step with the change stream and holds its lease: after every

@@ -8,7 +8,7 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.Bytes.bytes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
