@@ -21,7 +21,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,9 +49,9 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class CampaignStore {
 
-    private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
+    private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility", "rule_lib");
     private static final RedisScript TARGET = RedisScript.load("campaign_target", "bitmap_lib");
-    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib");
+    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib", "rule_lib");
     private static final RedisScript DELETE = RedisScript.load("campaign_delete", "view_lib");
     private static final int TAG_BATCH = 1024;
 
@@ -140,29 +139,11 @@ public class CampaignStore {
                 .map(ids -> ids.stream().map(be.audiencematch.redis.Bytes::str).toList());
     }
 
-    /**
-     * The rule the eligibility script reads, packed so that Lua unpacks it in one call: starts and ends in ms as
-     * big-endian doubles (exact for any instant of this era), the purpose's initial, the audience bitmap's key with
-     * its length, then the segment ids separated by commas (ids never contain one), and, when the campaign excludes
-     * audiences, a newline and their member bitmaps' keys separated by commas (keys never contain either). A rule
-     * written before exclusions existed has no newline and reads the same.
-     */
+    /** The rule the eligibility script and the replicas' views read (CampaignRuleFormat). */
     byte[] rule(Campaign c) {
-        byte[] audience = audiences.membersKey(c.audienceId());
-        String excluded = c.excludedAudienceIds().isEmpty() ? "" : "\n" + String.join(",",
+        return CampaignRuleFormat.encode(c.startsAt().toEpochMilli(), c.endsAt().toEpochMilli(),
+                c.channel().purpose(), audiences.membersKey(c.audienceId()), c.segments(),
                 c.excludedAudienceIds().stream().map(id -> str(audiences.membersKey(id))).toList());
-        byte[] segmentIds = bytes(String.join(",", c.segments()) + excluded);
-        if (audience.length > 255) {
-            throw new IllegalStateException("audience key longer than a rule can hold");
-        }
-        return ByteBuffer.allocate(18 + audience.length + segmentIds.length)
-                .putDouble(c.startsAt().toEpochMilli())
-                .putDouble(c.endsAt().toEpochMilli())
-                .put((byte) c.channel().purpose().wireName().charAt(0))
-                .put((byte) audience.length)
-                .put(audience)
-                .put(segmentIds)
-                .array();
     }
 
     void onStart(@Observes StartupEvent started) {

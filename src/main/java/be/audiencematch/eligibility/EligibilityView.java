@@ -1,5 +1,7 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.campaign.CampaignRuleFormat;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class EligibilityView {
 
-    /** A campaign as the hot path reads it (see CampaignStore#rule for the packed form). */
+    /** A campaign as the hot path reads it (the packed form: campaign/CampaignRuleFormat). */
     record Rule(long startsMs, long endsMs, int purpose, String audienceKey, List<String> segmentKeys,
                 List<String> excludedKeys) {
 
@@ -232,29 +234,18 @@ final class EligibilityView {
     }
 
     Rule parseRule(byte[] packed) {
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        long starts = (long) in.getDouble();
-        long ends = (long) in.getDouble();
-        int purpose = switch (in.get()) {
+        CampaignRuleFormat.Rule stored = CampaignRuleFormat.decode(packed);
+        int purpose = switch (stored.purpose()) {
             case 't' -> 0;
             case 'w' -> 1;
             default -> 2;
         };
-        int audienceLength = in.get() & 0xff;
-        String audience = new String(packed, 18, audienceLength, StandardCharsets.UTF_8);
-        String rest = new String(packed, 18 + audienceLength, packed.length - 18 - audienceLength,
-                StandardCharsets.UTF_8);
-        int newline = rest.indexOf('\n');
-        String segmentIds = newline < 0 ? rest : rest.substring(0, newline);
-        List<String> excluded = newline < 0 || newline == rest.length() - 1 ? List.of()
-                : List.of(rest.substring(newline + 1).split(","));
-        List<String> segments = new ArrayList<>();
-        if (!segmentIds.isEmpty()) {
-            for (String s : segmentIds.split(",")) {
-                segments.add(segmentPrefix + s);
-            }
+        List<String> segments = new ArrayList<>(stored.segmentIds().size());
+        for (String s : stored.segmentIds()) {
+            segments.add(segmentPrefix + s);
         }
-        return new Rule(starts, ends, purpose, audience, List.copyOf(segments), excluded);
+        return new Rule(stored.startsMs(), stored.endsMs(), purpose, stored.audienceKey(), List.copyOf(segments),
+                stored.excludedKeys());
     }
 
     // ---- the hot path ---------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import static be.audiencematch.redis.Bytes.str;
  */
 public final class OwnedRecords {
 
-    private static final RedisScript CREATE = RedisScript.load("owned_record_create", "view_lib");
+    private static final RedisScript CREATE = RedisScript.load("owned_record_create", "view_lib", "rule_lib");
 
     private OwnedRecords() {
     }
