@@ -95,7 +95,7 @@ if added == n then
   end
   redis.call('SETRANGE', p .. 'hhof', base * 4, tags)
   -- The views take the new numbers' consents as they came: first number, count, then the three word strings.
-  note_published({ 'r', struct.pack('>I4I4', base, added) .. ARGV[5] .. ARGV[6] .. ARGV[7] })
+  note_published({ 'r', view_consent_range(base, added, ARGV[5], ARGV[6], ARGV[7]) })
   return { base, string.rep('1', n) }
 end
 

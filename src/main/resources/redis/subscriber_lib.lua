@@ -9,8 +9,7 @@ local byte, sub = string.byte, string.sub
 -- list changed (by keyed tag: view_lib.lua), published as one change entry by note_published() at the end of the call.
 local noted_consents, noted_households = {}, {}
 local function note_consent(num, mask)
-  noted_consents[#noted_consents + 1] = struct.pack('>I4B', num,
-    (byte(mask, 1) - 48) + 2 * (byte(mask, 2) - 48) + 4 * (byte(mask, 3) - 48))
+  noted_consents[#noted_consents + 1] = view_consent(num, byte(mask, 1) - 48, byte(mask, 2) - 48, byte(mask, 3) - 48)
 end
 -- Beyond this many households one entry says "every household" instead of naming them (a bulk chunk).
 local NOTE_HOUSEHOLDS_MAX = 512

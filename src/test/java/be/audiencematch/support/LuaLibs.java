@@ -36,13 +36,14 @@ public final class LuaLibs implements AutoCloseable {
     public <T> T eval(String body, ScriptOutputType type, byte[][] keys, byte[][] args, String... libs) {
         StringBuilder text = new StringBuilder();
         for (String lib : libs) {
-            text.append(read(lib)).append('\n');
+            text.append(source(lib)).append('\n');
         }
         text.append(body);
         return redis().eval(text.toString().getBytes(StandardCharsets.UTF_8), type, keys, args);
     }
 
-    private static String read(String name) {
+    /** The text of the service's {@code name}.lua. */
+    public static String source(String name) {
         try (InputStream in = LuaLibs.class.getResourceAsStream("/redis/" + name + ".lua")) {
             if (in == null) {
                 throw new IllegalStateException("missing script " + name);
