@@ -42,14 +42,14 @@ import java.util.concurrent.CompletableFuture;
 final class BulkChunk {
 
     private static final RedisScript RECORDS =
-            RedisScript.load("bulk_records", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_records", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript IDENTIFIERS =
-            RedisScript.load("bulk_identifiers", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_identifiers", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript HOUSEHOLDS =
-            RedisScript.load("bulk_households", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_households", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib", "bulk_lib");
     private static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
     private static final RedisScript LOADED =
-            RedisScript.load("bulk_loaded", "view_lib", "audit_lib", "index_lib", "subscriber_lib", "bulk_lib");
+            RedisScript.load("bulk_loaded", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib", "bulk_lib");
 
     /** Loads the bulk scripts on the load's connection first, so that its pipelined calls never meet NOSCRIPT. */
     static void preloadScripts(StatefulRedisConnection<byte[], byte[]> connection) {
@@ -62,7 +62,7 @@ final class BulkChunk {
     /** Lua's unpack() takes about 8,000 values; a run of one bucket is split well before. */
     private static final int MAX_RUN = 1000;
     /** Per identifier: type ordinal, then digest bytes 0..9 (bucket bits, then the index field). */
-    private static final int IDENTIFIER_BYTES = 1 + 2 + SubscriberStore.INDEX_FIELD_BYTES;
+    private static final int IDENTIFIER_BYTES = 1 + 2 + IndexEntryFormat.FIELD_BYTES;
     private static final IdentifierType[] TYPES = IdentifierType.values();
 
     private final SubscriberStore store;
@@ -385,17 +385,16 @@ final class BulkChunk {
         args.end();
     }
 
-    /** Largest record tail: household bucket and length, a 128-byte id, a count, 16 identifiers. */
-    private final byte[] tail = new byte[3 + 128 + 1 + SubscriberStore.MAX_IDENTIFIERS * IDENTIFIER_BYTES];
+    /** Room for the largest record tail (SubscriberRecordFormat), reused for every line. */
+    private final byte[] tail = new byte[SubscriberRecordFormat.MAX_TAIL_BYTES];
 
-    /** Line p's record with the given number (u32, then the tail). */
+    /** Line p's record with the given number (SubscriberRecordFormat: u32, then the tail). */
     private void writeRecord(PackedArgs args, int p, long number) {
         int length = tailInto(p);
-        int num = (int) number;
-        args.begin(4 + length).putInt(num).put(tail, 0, length).end();
+        args.begin(SubscriberRecordFormat.NUMBER_BYTES + length).putInt((int) number).put(tail, 0, length).end();
     }
 
-    /** Line p's record without its number, as subscriber_upsert.lua describes it (the single upsert uses it too). */
+    /** Line p's record without its number (SubscriberRecordFormat; the single upsert uses it too). */
     byte[] recordTail(int p) {
         return Arrays.copyOf(tail, tailInto(p));
     }
@@ -405,22 +404,13 @@ final class BulkChunk {
         int hhFrom = householdStart(p);
         int hhLength = householdEnd(p) - hhFrom;
         int bucket = hhLength == 0 ? 0 : householdBuckets.ofHash(householdHash[p]);
-        tail[0] = (byte) (bucket >> 8);
-        tail[1] = (byte) bucket;
-        tail[2] = (byte) hhLength;
-        System.arraycopy(households, hhFrom, tail, 3, hhLength);
-        int at = 3 + hhLength;
         int idFrom = identifierStart(p);
-        // The count's top three bits say how many bucket bits the scripts take from the field (Buckets.name).
-        tail[at++] = (byte) ((identifierEnd(p) - idFrom) | buckets.extraBits() << 5);
+        int at = SubscriberRecordFormat.head(tail, bucket, households, hhFrom, hhLength, identifierEnd(p) - idFrom,
+                buckets.extraBits());
         for (int k = idFrom; k < identifierEnd(p); k++) {
             int from = k * IDENTIFIER_BYTES;
-            int indexBucket = buckets.stored(digestBucket(from));
-            tail[at] = TYPES[identifiers[from]].code();
-            tail[at + 1] = (byte) (indexBucket >> 8);
-            tail[at + 2] = (byte) indexBucket;
-            System.arraycopy(identifiers, from + 3, tail, at + 3, SubscriberStore.INDEX_FIELD_BYTES);
-            at += IDENTIFIER_BYTES;
+            at = SubscriberRecordFormat.identifier(tail, at, TYPES[identifiers[from]].code(),
+                    buckets.stored(digestBucket(from)), identifiers, from + 3);
         }
         return at;
     }
@@ -587,7 +577,7 @@ final class BulkChunk {
         for (int f = 1; f < next.length; f++) {
             next[f] += next[f - 1];
         }
-        Entries entries = new Entries(new byte[count * SubscriberStore.INDEX_FIELD_BYTES], new int[count],
+        Entries entries = new Entries(new byte[count * IndexEntryFormat.FIELD_BYTES], new int[count],
                 new int[count]);
         for (int i = 0; i < size; i++) {
             if (number[i] >= 0) {
@@ -595,8 +585,8 @@ final class BulkChunk {
                     int at = k * IDENTIFIER_BYTES;
                     int f = family(at, bits);
                     int to = next[f]++;
-                    System.arraycopy(identifiers, at + 3, entries.fields(), to * SubscriberStore.INDEX_FIELD_BYTES,
-                            SubscriberStore.INDEX_FIELD_BYTES);
+                    System.arraycopy(identifiers, at + 3, entries.fields(), to * IndexEntryFormat.FIELD_BYTES,
+                            IndexEntryFormat.FIELD_BYTES);
                     entries.owners()[to] = number[i];
                     entries.families()[to] = f;
                 }
@@ -696,10 +686,9 @@ final class BulkChunk {
         for (int start = from; start < to; ) {
             int end = familyRunEnd(entries.families(), start, to);
             PackedArgs run = quiet.command(3).add(APPEND).add(entryKey(entries.families()[start]))
-                    .begin((end - start) * SubscriberStore.INDEX_ENTRY_BYTES);
+                    .begin((end - start) * IndexEntryFormat.ENTRY_BYTES);
             for (int e = start; e < end; e++) {
-                run.put(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
-                        .putInt(entries.owners()[e]);
+                IndexEntryFormat.put(run, entries.fields(), e * IndexEntryFormat.FIELD_BYTES, entries.owners()[e]);
             }
             run.end();
             start = end;
@@ -744,7 +733,7 @@ final class BulkChunk {
     /** Entries [start, end) as index field and subscriber number pairs. */
     private static PackedArgs addPairs(PackedArgs args, Entries entries, int start, int end) {
         for (int e = start; e < end; e++) {
-            args.add(entries.fields(), e * SubscriberStore.INDEX_FIELD_BYTES, SubscriberStore.INDEX_FIELD_BYTES)
+            args.add(entries.fields(), e * IndexEntryFormat.FIELD_BYTES, IndexEntryFormat.FIELD_BYTES)
                     .addDecimal(entries.owners()[e]);
         }
         return args;

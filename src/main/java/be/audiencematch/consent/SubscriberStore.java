@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The only code that knows these keys (layout in docs/architecture.md):
  * <pre>
  *   {p}sub:{bucket}            hash  subscriber id → record (number, household, truncated identifiers)
- *   {p}ix:{e|p}:{bucket}       string  12-byte entries: digest bytes 2..9, u32 subscriber number (index_lib.lua)
+ *   {p}ix:{e|p}:{bucket}       string  12-byte entries: digest bytes 2..9, u32 subscriber number (IndexEntryFormat)
  *   {p}hh:{bucket}             hash  household id → packed u32 subscriber numbers
  *   {p}seq                     string  the next subscriber number
  *   {p}live                    bitmap  bit n set while subscriber n exists
@@ -39,23 +39,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 @ApplicationScoped
 public class SubscriberStore {
 
-    /**
-     * Digest bytes kept in the index field, after the bucket bits: 8 + up to 16 = up to 80 bits. For a 10M base the
-     * chance that two people share them is about 1e-10, and an advertiser's row hits a wrong person far less often.
-     */
-    static final int INDEX_FIELD_BYTES = 8;
-    /** An index entry: the field, then the subscriber number (u32, most significant byte first; index_lib.lua). */
-    static final int INDEX_ENTRY_BYTES = INDEX_FIELD_BYTES + 4;
     public static final int MAX_IDENTIFIERS = 16;
 
     // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
     private static final RedisScript UPSERT =
-            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
-            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
     private static final RedisScript ERASE =
-            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -221,18 +214,18 @@ public class SubscriberStore {
     public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
                                           List<byte[]> digests) {
         int nameLength = buckets.nameLength();
-        byte[] rows = new byte[digests.size() * (nameLength + INDEX_FIELD_BYTES)];
+        byte[] rows = new byte[digests.size() * (nameLength + IndexEntryFormat.FIELD_BYTES)];
         int at = 0;
         for (byte[] digest : digests) {
             String bucket = buckets.name(buckets.ofDigest(digest));
             for (int k = 0; k < nameLength; k++) {
                 rows[at++] = (byte) bucket.charAt(k);
             }
-            System.arraycopy(digest, 2, rows, at, INDEX_FIELD_BYTES);
-            at += INDEX_FIELD_BYTES;
+            IndexEntryFormat.field(digest, rows, at);
+            at += IndexEntryFormat.FIELD_BYTES;
         }
         byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
-        byte[] rowLength = Integer.toString(nameLength + INDEX_FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
+        byte[] rowLength = Integer.toString(nameLength + IndexEntryFormat.FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
         return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, new byte[0][], indexPrefix, rows, rowLength)
                 .thenApply(SubscriberStore::numbers);
     }
