@@ -5,14 +5,13 @@
 -- of field (digest bytes 2..9) and subscriber number (decimal).
 -- (helpers from index_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
 local intact, i = ranges_intact(2)
-local pack = struct.pack
 while i <= #ARGV do
   local key, k = ARGV[i], tonumber(ARGV[i + 1])
   local first, last = i + 2, i + 1 + 2 * k
   local entries = {}
   for j = first, last, 2 do
     local num = tonumber(ARGV[j + 1])
-    if intact or still_loading(num) then entries[#entries + 1] = ARGV[j] .. pack('>I4', num) end
+    if intact or still_loading(num) then entries[#entries + 1] = index_entry(ARGV[j], index_number4(num)) end
   end
   if #entries > 0 then redis.call('APPEND', key, table.concat(entries)) end
   i = last + 1

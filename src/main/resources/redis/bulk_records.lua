@@ -3,7 +3,7 @@
 -- ARGV[3] consent masks (a byte '0' + 1 tv + 2 web + 4 ads_and_data), ARGV[4] household tags (4 bytes),
 -- ARGV[5..7] the tv, web and ads_and_data bits as u32 words (the last as wide as what is left);
 -- ARGV[8] the first number the caller expects this call to give ({p}seq, if every earlier call created everyone);
--- then per run: record key, k, k pairs of subscriber id and record (subscriber_upsert.lua) holding the number the
+-- then per run: record key, k, k pairs of subscriber id and record (record_lib.lua) holding the number the
 -- caller expects: the first number plus the subscriber's position. Ids in one call are distinct.
 -- New subscribers get consecutive numbers in argument order, their bits, household tags and a bit in {p}loading
 -- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
@@ -13,13 +13,13 @@
 -- replaced subscriber on, records get their numbers here.
 -- New subscribers' consent change times are stamped in one write (audit_lib.lua); a replaced subscriber whose
 -- consents changed gets a 'subscriber.consents' audit entry (replace_record).
--- (helpers from view_lib.lua, audit_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
+-- (helpers from view_lib.lua, audit_lib.lua, index_lib.lua, record_lib.lua, subscriber_lib.lua and bulk_lib.lua are
+-- prepended)
 local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local base = tonumber(redis.call('GET', p .. 'seq') or '0')
 local as_sent = base == tonumber(ARGV[8])
 local next_num = base
 local replaced = {}
-local pack = struct.pack
 local position = 0
 local i = 9
 while i <= #ARGV do
@@ -46,11 +46,11 @@ while i <= #ARGV do
         local mask = byte(masks, at) - 48
         local meta = string.char(48 + mask % 2, 48 + math.floor(mask / 2) % 2, 48 + math.floor(mask / 4) % 2)
           .. sub(tags, 4 * at - 3, 4 * at)
-        replace_record(key, ids[j], old, sub(record, 5), meta)
+        replace_record(key, ids[j], old, record_tail(record), meta)
         replaced[at] = true
       else
         fresh[f + 1] = ids[j]
-        fresh[f + 2] = pack('>I4', next_num) .. sub(record, 5)
+        fresh[f + 2] = record_new(next_num, record_tail(record))
         f = f + 2
         next_num = next_num + 1
       end
@@ -95,7 +95,7 @@ if added == n then
   end
   redis.call('SETRANGE', p .. 'hhof', base * 4, tags)
   -- The views take the new numbers' consents as they came: first number, count, then the three word strings.
-  note_published({ 'r', struct.pack('>I4I4', base, added) .. ARGV[5] .. ARGV[6] .. ARGV[7] })
+  note_published({ 'r', view_consent_range(base, added, ARGV[5], ARGV[6], ARGV[7]) })
   return { base, string.rep('1', n) }
 end
 

@@ -3,10 +3,9 @@
 -- to TV now, consents to the campaign's own purpose now, is in its audience and in every one of its segments.
 -- ARGV[1] household bucket key, ARGV[2] household id, ARGV[3] now (ms), ARGV[4] consent key prefix,
 -- ARGV[5] campaign rules hash, ARGV[6] segment key prefix, ARGV[7..] candidate campaign ids (none: every campaign).
--- A rule (written by CampaignStore) is: starts and ends (ms, big-endian doubles), purpose ('t' tv, 'w' web,
--- 'a' ads_and_data), u8 length and the audience members key, then the segment ids separated by commas, then, when
--- the campaign excludes audiences, a newline and their members keys separated by commas (a missing one excludes
--- nobody).
+-- A rule is read by rule_lib.lua (prepended; packed by campaign/CampaignRuleFormat.java): its window, its purpose
+-- ('t' tv, 'w' web, 'a' ads_and_data), its audience's members key, its segment ids and the members keys of the
+-- audiences it excludes (a missing one excludes nobody).
 -- Returns the eligible ids, in the order given.
 --
 -- Written for speed (every TV ad slot asks): the members' bits are read with one BITFIELD per bitmap, shared by
@@ -15,7 +14,7 @@
 local members = redis.call('HGET', ARGV[1], ARGV[2])
 if not members then return {} end
 local consent = ARGV[4]
-local unpack_struct, sub, find, band, bnot = struct.unpack, string.sub, string.find, bit.band, bit.bnot
+local unpack_struct, band, bnot = struct.unpack, bit.band, bit.bnot
 
 local count = #members / 4
 local all = {}
@@ -65,27 +64,18 @@ local eligible = {}
 for c = 1, #ids do
   local rule = rules[c]
   if rule then
-    local starts, ends, purpose, audience_len = unpack_struct('>ddc1B', rule)
+    local starts, ends, purpose, audience_key, segments, excluded = rule_read(rule)
     if now >= starts and now < ends then
-      local purpose_key, audience_key = consent .. PURPOSE[purpose], sub(rule, 19, 18 + audience_len)
-      local newline = find(rule, '\n', 19 + audience_len, true)
-      local segments_end = newline and (newline - 1) or #rule
+      local purpose_key = consent .. PURPOSE[purpose]
       for g = 1, #groups do
         local acc = band(mask(g, purpose_key), mask(g, audience_key))
-        local pos = 19 + audience_len
-        while acc ~= 0 and pos <= segments_end do
-          local comma = find(rule, ',', pos, true)
-          if not comma or comma > segments_end then comma = segments_end + 1 end
-          acc = band(acc, mask(g, segment_prefix .. sub(rule, pos, comma - 1)))
-          pos = comma + 1
+        for s = 1, #segments do
+          if acc == 0 then break end
+          acc = band(acc, mask(g, segment_prefix .. segments[s]))
         end
-        if newline then
-          pos = newline + 1
-          while acc ~= 0 and pos <= #rule do
-            local comma = find(rule, ',', pos, true) or (#rule + 1)
-            acc = band(acc, bnot(mask(g, sub(rule, pos, comma - 1))))
-            pos = comma + 1
-          end
+        for x = 1, #excluded do
+          if acc == 0 then break end
+          acc = band(acc, bnot(mask(g, excluded[x])))
         end
         if acc ~= 0 then eligible[#eligible + 1] = ids[c]; break end
       end

@@ -6,5 +6,5 @@
 -- Returns 1 when this call ended the erasure, 0 when another had already.
 -- (view_lib.lua is prepended)
 if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-view_note(KEYS[2], KEYS[3], { 'e', struct.pack('>I4', tonumber(ARGV[1])) })
+view_note(KEYS[2], KEYS[3], { 'e', view_erased(tonumber(ARGV[1])) })
 return 1

@@ -1,10 +1,22 @@
 -- The identifier index: one string per bucket, a run of 12-byte entries (8 digest bytes, the field; the subscriber
 -- number as u32, most significant byte first). Bulk loads append to it (APPEND, no search: docs/architecture.md);
 -- everything else rewrites a bucket whole. A field may appear more than once after a bulk load gave one identifier
--- to two subscribers: the last entry answers. Prepended to every script that reads or writes the index.
+-- to two subscribers: the last entry answers. Prepended to every script that reads or writes the index, and the one
+-- Lua code that makes or reads an entry; the one Java code is consent/IndexEntryFormat.java (IndexEntryFormatTest
+-- runs each against the other's bytes).
 local INDEX_ENTRY = 12
 local NO_NUMBER = '\255\255\255\255'
 local index_find, index_sub = string.find, string.sub
+
+-- A subscriber number as an entry holds it (u32, most significant byte first).
+local function index_number4(num)
+  return struct.pack('>I4', num)
+end
+
+-- One entry: the field (8 digest bytes), then the number as index_number4 gives it.
+local function index_entry(field, number4)
+  return field .. number4
+end
 
 -- How many entries `field` has in a bucket's entries, and where the last one starts (a match counts only at an
 -- entry's start: 8 digest bytes may also appear across two entries).
@@ -67,10 +79,10 @@ end
 local function index_put(key, field, number4)
   local entries = redis.call('GET', key)
   if not entries then
-    redis.call('SET', key, field .. number4)
+    redis.call('SET', key, index_entry(field, number4))
     return
   end
   local count, last = index_scan(entries, field)
   if count == 1 and index_sub(entries, last + 8, last + 11) == number4 then return end
-  index_store(key, (count > 0 and index_without(entries, field, nil) or entries) .. field .. number4)
+  index_store(key, (count > 0 and index_without(entries, field, nil) or entries) .. index_entry(field, number4))
 end

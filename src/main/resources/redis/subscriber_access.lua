@@ -8,19 +8,15 @@
 local p = ARGV[1]
 local rec = redis.call('HGET', ARGV[2], ARGV[3])
 if not rec then return false end
-local byte, sub = string.byte, string.sub
-local num = struct.unpack('>I4', rec)
+local num = record_number(rec)
 if redis.call('GETBIT', p .. 'live', num) == 0 then return false end
 
--- Record: u32 number, u16 household bucket, u8 household length, household id, u8 identifier count (low 5 bits),
--- then 11 bytes an identifier of which the first is its type (subscriber_upsert.lua).
-local hh_len = byte(rec, 7)
-local household = sub(rec, 8, 7 + hh_len)
-local pos = 8 + hh_len
-local count = byte(rec, pos) % 32
+-- The record's household and identifier types (record_lib.lua, prepended).
+local _, _, household = record_household(rec)
+local count, _, first = record_identifiers(rec)
 local types = ''
 for k = 1, count do
-  local t = sub(rec, pos + 1 + (k - 1) * 11, pos + 1 + (k - 1) * 11)
+  local t = record_identifier(rec, first, k)
   if not string.find(types, t, 1, true) then types = types .. t end
 end
 

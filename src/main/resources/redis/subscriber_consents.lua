@@ -3,7 +3,7 @@
 -- (helpers from view_lib.lua, audit_lib.lua and subscriber_lib.lua are prepended)
 local rec = redis.call('HGET', ARGV[2], ARGV[3])
 if not rec then return 0 end
-local num = struct.unpack('>I4', rec)
+local num = record_number(rec)
 local was, now, at = {}, {}, { tv = 1, web = 2, ads_and_data = 3 }
 for i = 4, #ARGV, 2 do
   local bit = tonumber(ARGV[i + 1])

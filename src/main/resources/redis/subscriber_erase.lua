@@ -7,7 +7,7 @@
 -- (helpers from view_lib.lua, audit_lib.lua and subscriber_lib.lua are prepended)
 local rec = redis.call('HGET', ARGV[2], ARGV[3])
 if not rec then return -1 end
-local num = struct.unpack('>I4', rec)
+local num = record_number(rec)
 redis.call('SADD', p .. 'erasing', num)
 for _, purpose in ipairs(purposes) do
   redis.call('SETBIT', p .. 'consent:' .. purpose, num, 0)

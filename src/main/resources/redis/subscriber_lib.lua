@@ -1,5 +1,6 @@
 -- Helpers shared by the subscriber scripts; prepended to each of them when they are loaded (after audit_lib.lua,
--- whose audit_consents() records consent changes in the audit trail).
+-- whose audit_consents() records consent changes in the audit trail, index_lib.lua and record_lib.lua, which reads
+-- records).
 -- ARGV[1] is always the key prefix. Written for speed: a bulk load runs these for every subscriber.
 local p = ARGV[1]
 local purposes = { 'tv', 'web', 'ads_and_data' }
@@ -9,8 +10,7 @@ local byte, sub = string.byte, string.sub
 -- list changed (by keyed tag: view_lib.lua), published as one change entry by note_published() at the end of the call.
 local noted_consents, noted_households = {}, {}
 local function note_consent(num, mask)
-  noted_consents[#noted_consents + 1] = struct.pack('>I4B', num,
-    (byte(mask, 1) - 48) + 2 * (byte(mask, 2) - 48) + 4 * (byte(mask, 3) - 48))
+  noted_consents[#noted_consents + 1] = view_consent(num, byte(mask, 1) - 48, byte(mask, 2) - 48, byte(mask, 3) - 48)
 end
 -- Beyond this many households one entry says "every household" instead of naming them (a bulk chunk).
 local NOTE_HOUSEHOLDS_MAX = 512
@@ -36,46 +36,33 @@ end
 local HEX = {}
 for i = 0, 255 do HEX[i] = string.format('%02x', i) end
 
-local function bucket_hex(s, i)
-  return HEX[byte(s, i)] .. HEX[byte(s, i + 1)]
-end
-
--- A record's identifier count, and how many bucket bits beyond the 16 it keeps the index keys have (the count
--- byte's top three bits; kernel/Buckets.java).
-local function identifier_count(rec, pos)
-  local c = byte(rec, pos)
-  local count = c % 32
-  return count, (c - count) / 32
-end
-
--- The index key of the identifier at `at` in a record (type byte, top 16 bucket bits, field): beyond 16 bucket bits
--- the key's fifth hex digit is the field's leading `extra` bits.
+-- The index key of an identifier (record_identifier: its type, top 16 bucket bits as two bytes, field): beyond 16
+-- bucket bits the key's fifth hex digit is the field's leading `extra` bits.
 local EXTRA_DIVISOR = { 128, 64, 32, 16 }
-local function index_key(rec, at, extra)
-  local key = p .. 'ix:' .. sub(rec, at, at) .. ':' .. HEX[byte(rec, at + 1)] .. HEX[byte(rec, at + 2)]
+local function index_key(kind, high, low, field, extra)
+  local key = p .. 'ix:' .. kind .. ':' .. HEX[high] .. HEX[low]
   if extra == 0 then return key end
-  return key .. string.format('%x', math.floor(byte(rec, at + 3) / EXTRA_DIVISOR[extra]))
+  return key .. string.format('%x', math.floor(byte(field, 1) / EXTRA_DIVISOR[extra]))
 end
 
--- Identifier index keys and fields of a record (u32 number .. tail), plus its household key, id and length.
+-- Identifier index keys and fields of a record, plus its household key, id and length.
 local function traces(rec)
-  local hh_len = byte(rec, 7)
-  local pos = 8 + hh_len
   local keys, fields = {}, {}
-  local count, extra = identifier_count(rec, pos)
+  local count, extra, first = record_identifiers(rec)
   for k = 1, count do
-    local at = pos + 1 + (k - 1) * 11
-    keys[k] = index_key(rec, at, extra)
-    fields[k] = sub(rec, at + 3, at + 10)
+    local kind, high, low, field = record_identifier(rec, first, k)
+    keys[k] = index_key(kind, high, low, field, extra)
+    fields[k] = field
   end
-  return keys, fields, p .. 'hh:' .. bucket_hex(rec, 5), sub(rec, 8, 7 + hh_len), hh_len
+  local hh_high, hh_low, hh, hh_len = record_household(rec)
+  return keys, fields, p .. 'hh:' .. HEX[hh_high] .. HEX[hh_low], hh, hh_len
 end
 
 -- Drops a record's identifier index entries (only those still pointing at it, and not those in `keep`: identifiers
 -- the record's replacement keeps, by key and field) and its household membership.
 local function remove_traces(old, num, keep)
   local keys, fields, hh_key, hh, hh_len = traces(old)
-  local number4 = sub(old, 1, 4)
+  local number4 = record_number4(old)
   for k = 1, #keys do
     if not (keep and keep[keys[k] .. '\0' .. fields[k]]) then index_drop(keys[k], fields[k], number4) end
   end
@@ -104,21 +91,20 @@ end
 
 -- Makes a record's identifiers its own in the index (index_put: writes nothing where they already are).
 local function own_identifiers(rec)
-  local pos = 8 + byte(rec, 7)
-  local count, extra = identifier_count(rec, pos)
-  local number4 = sub(rec, 1, 4)
-  for _ = 1, count do
-    index_put(index_key(rec, pos + 1, extra), sub(rec, pos + 4, pos + 11), number4)
-    pos = pos + 11
+  local count, extra, first = record_identifiers(rec)
+  local number4 = record_number4(rec)
+  for k = 1, count do
+    local kind, high, low, field = record_identifier(rec, first, k)
+    index_put(index_key(kind, high, low, field, extra), field, number4)
   end
 end
 
 -- Index entries and household membership of a new (PUT) or replaced record.
 local function add_traces(rec, num)
   own_identifiers(rec)
-  local hh_len = byte(rec, 7)
+  local hh_high, hh_low, hh, hh_len = record_household(rec)
   if hh_len == 0 then return end
-  local hh_key, hh, packed = p .. 'hh:' .. HEX[byte(rec, 5)] .. HEX[byte(rec, 6)], sub(rec, 8, 7 + hh_len), sub(rec, 1, 4)
+  local hh_key, packed = p .. 'hh:' .. HEX[hh_high] .. HEX[hh_low], record_number4(rec)
   note_household(hh)
   if hh_key ~= pending_key or hh ~= pending_field then
     flush_household()
@@ -134,9 +120,9 @@ end
 -- consent mask ('0'/'1' for tv, web, ads_and_data) followed by the 4-byte household tag. Clears the number's
 -- 'loading' bit, so a bulk load still linking the old identifiers leaves them out (see bulk_records.lua).
 local function replace_record(key, sid, old, tail, meta)
-  local num = struct.unpack('>I4', old)
+  local num = record_number(old)
   flush_household()
-  if sub(old, 5) == tail and redis.call('GETBIT', p .. 'loading', num) == 0 then
+  if record_tail(old) == tail and redis.call('GETBIT', p .. 'loading', num) == 0 then
     -- The same identifiers and household (a feed sent again): record, household list and tag stay as they are;
     -- identifiers another subscriber took since become this one's again, as a full replacement would make them,
     -- and only consents that changed are noted. A number still loading takes the full path, which links it.
@@ -153,7 +139,7 @@ local function replace_record(key, sid, old, tail, meta)
     end
     return
   end
-  local rec = sub(old, 1, 4) .. tail
+  local rec = record_new(num, tail)
   local keys, fields = traces(rec)
   local keep = {}
   for k = 1, #keys do keep[keys[k] .. '\0' .. fields[k]] = true end

@@ -3,10 +3,29 @@
 -- entry, in the same atomic step as the change itself, numbered by {p}view:seq without gaps in its field 'n' (a gap
 -- tells a replica that it fell behind the trimmed stream and must reload). The entry id is Redis' own ('*'), so the
 -- append cannot fail half-way through a write. fields: a flat list of field, value.
+-- This file is the one Lua writer of change entries: view_note and the value encoders below. The entry's layout,
+-- and the one Java reader, is changes/ChangeEntryFormat.java (ChangeEntryFormatTest runs the one against the other).
 local function view_note(seq_key, stream_key, fields)
   local seq = redis.call('INCR', seq_key)
   redis.call('XADD', stream_key, 'MAXLEN', '~', 10000, '*', 'n', seq, unpack(fields))
   return seq
+end
+
+-- 'c': one subscriber's consent mask (tv, web, ads_and_data: 0 or 1 each); an entry's 'c' is these concatenated.
+local function view_consent(num, tv, web, ads)
+  return struct.pack('>I4B', num, tv + 2 * web + 4 * ads)
+end
+
+-- 'r': a bulk chunk's new subscribers' consents: count numbers from first, then for tv, web and ads_and_data the
+-- bits as u32 words (the first bit of a word its highest, the last word as wide as what is left), as the service
+-- computed them.
+local function view_consent_range(first, count, tv_words, web_words, ads_words)
+  return struct.pack('>I4I4', first, count) .. tv_words .. web_words .. ads_words
+end
+
+-- 'e': an erased subscriber number; an entry's 'e' is these concatenated.
+local function view_erased(num)
+  return struct.pack('>I4', num)
 end
 
 -- Households whose member list changed are named in the change stream by a keyed tag, never by id: the first 8

@@ -1,6 +1,5 @@
 package be.audiencematch.audience;
 
-import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.audience.AudienceApi.CreateAudience;
 import be.audiencematch.audience.AudienceApi.Report;
 import be.audiencematch.audience.AudienceApi.UploadReport;
@@ -11,11 +10,11 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
+import be.audiencematch.kernel.PrivacyConfig;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.kernel.Uploads;
 import be.audiencematch.privacy.AggregateDisclosure;
-import be.audiencematch.privacy.PrivacyConfig;
 import be.audiencematch.privacy.Question;
 import be.audiencematch.segment.SegmentService;
 import be.audiencematch.segment.SegmentStore;
@@ -58,7 +57,6 @@ public class AudienceService {
     @Inject
     Limits limits;
     private final AudienceStore store;
-    private final ChangeLog changes;
     private final SubscriberStore base;
     private final SegmentStore segments;
     private final MatchingUpload upload;
@@ -70,10 +68,9 @@ public class AudienceService {
     private final Timer uploadTimer;
     private final Timer reportTimer;
 
-    public AudienceService(AudienceStore store, ChangeLog changes, SubscriberStore base, SegmentStore segments, MatchingUpload upload,
+    public AudienceService(AudienceStore store, SubscriberStore base, SegmentStore segments, MatchingUpload upload,
                            AggregateDisclosure disclosure, PrivacyConfig privacy, MeterRegistry metrics) {
         this.store = store;
-        this.changes = changes;
         this.base = base;
         this.segments = segments;
         this.upload = upload;
@@ -151,7 +148,7 @@ public class AudienceService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled())
+        return find(advertiser, id).flatMap(store::delete)
                 .call(() -> audit.record("audience.deleted", Map.of("advertiser", advertiser, "audience", id)));
     }
 
@@ -205,7 +202,7 @@ public class AudienceService {
             case REMOVE -> store.remove(audience, outcome);
             case REPLACE -> store.replace(audience, consent, outcome);
         };
-        boolean done = applied.call(ok -> changes.settled()).await().indefinitely();
+        boolean done = applied.await().indefinitely();
         if (!done) {
             throw ProblemException.notFound("the audience was deleted or expired during the upload");
         }

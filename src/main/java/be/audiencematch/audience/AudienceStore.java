@@ -1,17 +1,17 @@
 package be.audiencematch.audience;
 
-import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
-import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.MatchingUpload;
+import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.KeyPrefix;
-import be.audiencematch.redis.OwnedRecords;
+import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -46,13 +46,12 @@ public class AudienceStore implements MemberEraser {
 
     private final RedisConnections redis;
     private final String prefix;
-    private final ChangeKeys changes;
+    private final SettledWrites settled;
 
-    public AudienceStore(RedisConnections redis,
-                         @KeyPrefix String prefix) {
+    public AudienceStore(RedisConnections redis, SettledWrites settled, @KeyPrefix String prefix) {
         this.redis = redis;
         this.prefix = prefix;
-        this.changes = ChangeKeys.of(prefix);
+        this.settled = settled;
     }
 
     public Uni<Void> create(Audience a) {
@@ -87,30 +86,39 @@ public class AudienceStore implements MemberEraser {
                 AudienceStore::parse));
     }
 
-    /** Adds an upload's matches; false when the audience vanished meanwhile. */
+    /**
+     * Adds an upload's matches; false when the audience vanished meanwhile. Like every change of members here, it
+     * completes once every eligibility view has it (changes/SettledWrites).
+     */
     public Uni<Boolean> merge(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
-        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID()),
-            changes.seq(), changes.stream()};
-        return redis.withShared(r -> MERGE.<Long>run(r, ScriptOutputType.INTEGER, keys,
-                MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
-                num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
+        return settled.write(changes -> {
+            byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey,
+                bytes(prefix + "staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
+            return redis.withShared(r -> MERGE.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                    MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
+                    num(upload.invalid()), num(upload.plaintextRejected())));
+        }).map(ok -> ok == 1L);
     }
 
     /** Removes an upload's matches from the members; false when the audience vanished meanwhile. */
     public Uni<Boolean> remove(Audience a, MatchingUpload.Outcome upload) {
-        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), bytes(prefix + "staging:" + UUID.randomUUID()),
-            changes.seq(), changes.stream()};
-        return redis.withShared(r -> REMOVE.<Long>run(r, ScriptOutputType.INTEGER, keys,
-                MatchingUpload.toRedisBitmap(upload.matched()))).map(ok -> ok == 1L);
+        return settled.write(changes -> {
+            byte[][] keys = {metaKey(a.id()), membersKey(a.id()), bytes(prefix + "staging:" + UUID.randomUUID()),
+                changes.seq(), changes.stream()};
+            return redis.withShared(r -> REMOVE.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                    MatchingUpload.toRedisBitmap(upload.matched())));
+        }).map(ok -> ok == 1L);
     }
 
     /** Replaces the members and upload counts by one upload's, atomically; false when the audience vanished. */
     public Uni<Boolean> replace(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
-        byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey, bytes(prefix + "staging:" + UUID.randomUUID()),
-            changes.seq(), changes.stream()};
-        return redis.withShared(r -> REPLACE.<Long>run(r, ScriptOutputType.INTEGER, keys,
-                MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
-                num(upload.invalid()), num(upload.plaintextRejected()))).map(ok -> ok == 1L);
+        return settled.write(changes -> {
+            byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey,
+                bytes(prefix + "staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
+            return redis.withShared(r -> REPLACE.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                    MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
+                    num(upload.invalid()), num(upload.plaintextRejected())));
+        }).map(ok -> ok == 1L);
     }
 
     /** What one report call found. */
@@ -169,13 +177,14 @@ public class AudienceStore implements MemberEraser {
                 });
     }
 
+    /** Deletes the audience, once every eligibility view has dropped its members. */
     public Uni<Void> delete(Audience a) {
-        return redis.withShared(r -> {
+        return settled.write(changes -> redis.withShared(r -> {
             r.srem(advertiserKey(a.advertiser()), bytes(a.id()));
             r.srem(allKey(), bytes(a.id()));
             return DELETE.run(r, ScriptOutputType.INTEGER, new byte[][] {metaKey(a.id()), membersKey(a.id()),
                 changes.seq(), changes.stream()});
-        }).replaceWithVoid();
+        })).replaceWithVoid();
     }
 
     @Override

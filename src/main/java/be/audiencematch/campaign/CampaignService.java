@@ -1,16 +1,15 @@
 package be.audiencematch.campaign;
 
-import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.audience.Audience;
 import be.audiencematch.audience.AudienceService;
 import be.audiencematch.campaign.CampaignApi.CampaignView;
 import be.audiencematch.campaign.CampaignApi.CreateCampaign;
 import be.audiencematch.campaign.CampaignApi.Reach;
 import be.audiencematch.kernel.Limits;
+import be.audiencematch.kernel.PrivacyConfig;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
-import be.audiencematch.privacy.PrivacyConfig;
 import be.audiencematch.privacy.Question;
 import be.audiencematch.segment.Segment;
 import be.audiencematch.segment.SegmentService;
@@ -38,7 +37,6 @@ public class CampaignService {
     @Inject
     Limits limits;
     private final CampaignStore store;
-    private final ChangeLog changes;
     private final AudienceService audiences;
     private final SegmentStore segments;
     private final AggregateDisclosure disclosure;
@@ -46,10 +44,9 @@ public class CampaignService {
     /** Excluded audiences a campaign may name: each is one more bitmap on the ad server's hot path. */
     private static final int MAX_EXCLUDED = 10;
 
-    public CampaignService(CampaignStore store, ChangeLog changes, AudienceService audiences, SegmentStore segments,
+    public CampaignService(CampaignStore store, AudienceService audiences, SegmentStore segments,
                            AggregateDisclosure disclosure, PrivacyConfig privacy) {
         this.store = store;
-        this.changes = changes;
         this.audiences = audiences;
         this.segments = segments;
         this.disclosure = disclosure;
@@ -108,7 +105,7 @@ public class CampaignService {
                     Instant end = ends.isAfter(audience.expiresAt()) ? audience.expiresAt() : ends;
                     Campaign campaign = new Campaign(RandomIds.next("cmp_"), advertiser, audience.id(), audience.channel(), segmentIds,
                             starts, end, Instant.now().truncatedTo(ChronoUnit.SECONDS), excluded);
-                    return store.create(campaign, audience.expiresAt()).call(() -> changes.settled())
+                    return store.create(campaign, audience.expiresAt())
                             .call(() -> audit.record("campaign.created", java.util.Map.of("advertiser", advertiser,
                                     "campaign", campaign.id(), "audience", audience.id())))
                             .replaceWith(campaign);
@@ -169,7 +166,7 @@ public class CampaignService {
     }
 
     public Uni<Void> delete(String advertiser, String id) {
-        return find(advertiser, id).flatMap(store::delete).call(() -> changes.settled())
+        return find(advertiser, id).flatMap(store::delete)
                 .call(() -> audit.record("campaign.deleted", java.util.Map.of("advertiser", advertiser, "campaign", id)));
     }
 

@@ -1,18 +1,18 @@
 package be.audiencematch.campaign;
 
 import be.audiencematch.audience.AudienceStore;
-import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.kernel.KeyPrefix;
-import be.audiencematch.redis.OwnedRecords;
+import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 import io.lettuce.core.BitFieldArgs;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
@@ -21,7 +21,6 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,9 +49,9 @@ import java.util.concurrent.CompletableFuture;
 @ApplicationScoped
 public class CampaignStore {
 
-    private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility");
+    private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility", "rule_lib");
     private static final RedisScript TARGET = RedisScript.load("campaign_target", "bitmap_lib");
-    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib");
+    private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib", "rule_lib");
     private static final RedisScript DELETE = RedisScript.load("campaign_delete", "view_lib");
     private static final int TAG_BATCH = 1024;
 
@@ -62,20 +61,20 @@ public class CampaignStore {
     private final SegmentStore segments;
     private final String prefix;
     private final byte[] rulesKey;
-    private final ChangeKeys changes;
+    private final SettledWrites settled;
     private final byte[] consentPrefix;
     private final byte[] segmentPrefix;
     private static final byte[][] NO_KEYS = new byte[0][];
 
-    public CampaignStore(RedisConnections redis, SubscriberStore base, AudienceStore audiences, SegmentStore segments,
-                         @KeyPrefix String prefix) {
+    public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, AudienceStore audiences,
+                         SegmentStore segments, @KeyPrefix String prefix) {
         this.redis = redis;
         this.base = base;
         this.audiences = audiences;
         this.segments = segments;
         this.prefix = prefix;
         this.rulesKey = bytes(prefix + "campaign-rules");
-        this.changes = ChangeKeys.of(prefix);
+        this.settled = settled;
         this.consentPrefix = bytes(base.consentKeyPrefix());
         this.segmentPrefix = bytes(segments.bitmapKeyPrefix());
     }
@@ -85,7 +84,10 @@ public class CampaignStore {
         return rulesKey;
     }
 
-    /** Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then. */
+    /**
+     * Stores the campaign until {@code keepUntil} (its audience's expiry), so "ended" stays visible till then;
+     * completes once every eligibility view has its rule (as every write here: changes/SettledWrites).
+     */
     public Uni<Void> create(Campaign c, Instant keepUntil) {
         Map<String, String> fields = new LinkedHashMap<>();
         fields.put("advertiser", c.advertiser());
@@ -97,8 +99,9 @@ public class CampaignStore {
         fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
-        return redis.withShared(r -> OwnedRecords.create(r, key(c.id()), advertiserKey(c.advertiser()), allKey(),
-                rulesKey, rule(c), changes, c.id(), keepUntil, fields)).replaceWithVoid();
+        return settled.write(changes -> redis.withShared(r -> OwnedRecords.create(r, key(c.id()),
+                advertiserKey(c.advertiser()), allKey(), rulesKey, rule(c), changes, c.id(), keepUntil, fields)))
+                .replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {
@@ -113,8 +116,9 @@ public class CampaignStore {
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
     public Uni<Void> delete(Campaign c) {
-        return redis.withShared(r -> DELETE.run(r, ScriptOutputType.INTEGER, new byte[][] {rulesKey,
-                advertiserKey(c.advertiser()), allKey(), key(c.id()), changes.seq(), changes.stream()}, bytes(c.id())))
+        return settled.write(changes -> redis.withShared(r -> DELETE.run(r, ScriptOutputType.INTEGER,
+                new byte[][] {rulesKey, advertiserKey(c.advertiser()), allKey(), key(c.id()), changes.seq(),
+                    changes.stream()}, bytes(c.id()))))
                 .replaceWithVoid();
     }
 
@@ -131,32 +135,14 @@ public class CampaignStore {
             args[6 + i] = bytes(candidates.get(i));
         }
         return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, NO_KEYS, args))
-                .map(ids -> ids.stream().map(OwnedRecords::str).toList());
+                .map(ids -> ids.stream().map(be.audiencematch.redis.Bytes::str).toList());
     }
 
-    /**
-     * The rule the eligibility script reads, packed so that Lua unpacks it in one call: starts and ends in ms as
-     * big-endian doubles (exact for any instant of this era), the purpose's initial, the audience bitmap's key with
-     * its length, then the segment ids separated by commas (ids never contain one), and, when the campaign excludes
-     * audiences, a newline and their member bitmaps' keys separated by commas (keys never contain either). A rule
-     * written before exclusions existed has no newline and reads the same.
-     */
+    /** The rule the eligibility script and the replicas' views read (CampaignRuleFormat). */
     byte[] rule(Campaign c) {
-        byte[] audience = audiences.membersKey(c.audienceId());
-        String excluded = c.excludedAudienceIds().isEmpty() ? "" : "\n" + String.join(",",
+        return CampaignRuleFormat.encode(c.startsAt().toEpochMilli(), c.endsAt().toEpochMilli(),
+                c.channel().purpose(), audiences.membersKey(c.audienceId()), c.segments(),
                 c.excludedAudienceIds().stream().map(id -> str(audiences.membersKey(id))).toList());
-        byte[] segmentIds = bytes(String.join(",", c.segments()) + excluded);
-        if (audience.length > 255) {
-            throw new IllegalStateException("audience key longer than a rule can hold");
-        }
-        return ByteBuffer.allocate(18 + audience.length + segmentIds.length)
-                .putDouble(c.startsAt().toEpochMilli())
-                .putDouble(c.endsAt().toEpochMilli())
-                .put((byte) c.channel().purpose().wireName().charAt(0))
-                .put((byte) audience.length)
-                .put(audience)
-                .put(segmentIds)
-                .array();
     }
 
     void onStart(@Observes StartupEvent started) {
@@ -169,7 +155,7 @@ public class CampaignStore {
      * answering for them; until then they are not eligible (fail closed). Returns how many rules were written.
      */
     public Uni<Integer> backfillRules() {
-        return redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
+        return settled.write(changes -> redis.withShared(r -> r.smembers(allKey()).thenCompose(ids -> {
             List<CompletableFuture<Long>> writes = new ArrayList<>();
             for (byte[] id : ids) {
                 writes.add(r.hexists(rulesKey, id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
@@ -182,7 +168,7 @@ public class CampaignStore {
             }
             return CompletableFuture.allOf(writes.toArray(new CompletableFuture[0]))
                     .thenApply(done -> writes.stream().mapToInt(w -> w.join().intValue()).sum());
-        }));
+        })));
     }
 
     /**

@@ -1,6 +1,6 @@
 package be.audiencematch.changes;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.Bytes.bytes;
 
 /**
  * Where the change stream lives (see docs/architecture.md, "Eligibility view"): every write that changes what
@@ -15,7 +15,8 @@ import static be.audiencematch.redis.OwnedRecords.bytes;
  */
 public record ChangeKeys(byte[] seq, byte[] stream, byte[] leases, byte[] applied, byte[] viewKey) {
 
-    public static ChangeKeys of(String prefix) {
+    /** Made by {@link ChangeLog} only: writers get the keys from {@link SettledWrites#write}, readers from the log. */
+    static ChangeKeys of(String prefix) {
         return new ChangeKeys(bytes(prefix + "view:seq"), bytes(prefix + "view:changes"), bytes(prefix + "view:leases"),
                 bytes(prefix + "view:applied"), bytes(prefix + "view:key"));
     }

@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.Bytes.bytes;
 
 /**
  * The writers' side of the eligibility views: a write that changes what eligibility reads is acknowledged only once

@@ -33,7 +33,7 @@ final class IndexFormat {
     private static final Logger LOG = Logger.getLogger(IndexFormat.class);
     private static final byte[] FIELD = "index_format".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] ENTRIES = "entries".getBytes(StandardCharsets.US_ASCII);
-    private static final RedisScript COMPACT = RedisScript.load("index_compact");
+    private static final RedisScript COMPACT = RedisScript.load("index_compact", "index_lib");
     /** Buckets per script call: a few milliseconds of Redis at most for a 10M base's buckets of ~76 entries. */
     private static final int KEYS_PER_CALL = 512;
 

@@ -1,7 +1,6 @@
 package be.audiencematch.consent;
 
-import be.audiencematch.changes.ChangeKeys;
-import be.audiencematch.changes.ChangeLog;
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -16,8 +15,8 @@ import jakarta.enterprise.inject.Instance;
 import java.util.ArrayList;
 import java.util.List;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 
 /**
  * The second half of an erasure, made resumable. {@code subscriber_erase.lua} removes the subscriber from the base
@@ -36,32 +35,55 @@ public class PendingErasures {
 
     private final RedisConnections redis;
     private final Instance<MemberEraser> erasers;
-    private final ChangeKeys changes;
+    private final SettledWrites settled;
+    private final SubscriberStore base;
     private final byte[] pendingKey;
     private final Vertx vertx;
 
-    public PendingErasures(RedisConnections redis, Instance<MemberEraser> erasers, ChangeLog changeLog,
+    public PendingErasures(RedisConnections redis, Instance<MemberEraser> erasers, SettledWrites settled,
                            SubscriberStore base, Vertx vertx) {
         this.redis = redis;
         this.erasers = erasers;
-        this.changes = changeLog.keys();
+        this.settled = settled;
+        this.base = base;
         this.pendingKey = base.pendingErasuresKey();
         this.vertx = vertx;
     }
 
-    /** Clears the number's bit in every member store, then ends its erasure; fails (and it stays pending) otherwise. */
-    public Uni<Void> finish(long number) {
+    /**
+     * Erases the subscriber everywhere and answers once every eligibility view has it: the base first (consents with
+     * it, in one atomic step), then every member store, then the end of the erasure ({@link #finish}, which waits
+     * for the views: its change entry comes after the base's). {@code erased} runs when the subscriber existed, as
+     * soon as the base no longer holds it. An unknown id finishes every pending erasure instead (a retry of an
+     * erasure that failed half-way no longer finds the subscriber).
+     */
+    public Uni<Void> erase(String subscriberId, Runnable erased) {
+        return base.erase(subscriberId).flatMap(number -> {
+            if (number < 0) {
+                return settled.of(finishAll()).replaceWithVoid();
+            }
+            erased.run();
+            return finish(number);
+        });
+    }
+
+    /**
+     * Clears the number's bit in every member store, then ends its erasure, once every eligibility view cleared its
+     * copies; fails (and it stays pending) otherwise.
+     */
+    private Uni<Void> finish(long number) {
         List<Uni<Void>> all = new ArrayList<>();
         erasers.forEach(e -> all.add(e.eraseMember(number)));
         Uni<Void> cleared = all.isEmpty() ? Uni.createFrom().voidItem()
                 : Uni.join().all(all).andFailFast().replaceWithVoid();
         byte[] n = bytes(Long.toString(number));
-        return cleared.flatMap(done -> redis.withShared(r -> FINISH.<Long>run(r, ScriptOutputType.INTEGER,
-                new byte[][] {pendingKey, changes.seq(), changes.stream()}, n))).replaceWithVoid();
+        return cleared.flatMap(done -> settled.write(changes -> redis.withShared(r -> FINISH.<Long>run(r,
+                ScriptOutputType.INTEGER, new byte[][] {pendingKey, changes.seq(), changes.stream()}, n))))
+                .replaceWithVoid();
     }
 
     /** Finishes every erasure still pending (there are few: only those a failure interrupted); how many. */
-    public Uni<Integer> finishAll() {
+    Uni<Integer> finishAll() {
         return redis.withShared(r -> r.smembers(pendingKey)).flatMap(pending -> finishEach(List.copyOf(pending), 0));
     }
 

@@ -1,13 +1,12 @@
 package be.audiencematch.consent;
 
-import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.LineError;
 import be.audiencematch.identity.LineReader;
 import be.audiencematch.kernel.AudienceMatchConfig;
-import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.JsonProblems;
+import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.QuietCommands;
 import be.audiencematch.redis.RedisConnections;
@@ -43,7 +42,6 @@ public class SubscriberService {
     static final int MAX_LISTED_ERRORS = 20;
 
     private final SubscriberStore store;
-    private final ChangeLog changeLog;
     private final PendingErasures erasing;
     private final RedisConnections redis;
     private final ObjectReader lineReader;
@@ -57,12 +55,11 @@ public class SubscriberService {
     private final Counter bulkAccepted;
     private final Counter bulkRejected;
 
-    public SubscriberService(SubscriberStore store, ChangeLog changeLog, PendingErasures erasing, RedisConnections redis,
+    public SubscriberService(SubscriberStore store, PendingErasures erasing, RedisConnections redis,
                              ObjectMapper mapper, MeterRegistry metrics, AudienceMatchConfig config) {
         long maxUploadBytes = config.upload().maxBytes();
         java.util.Optional<Integer> configuredChunkSize = config.bulk().chunkSize();
         this.store = store;
-        this.changeLog = changeLog;
         this.erasing = erasing;
         this.redis = redis;
         this.lineReader = bulkLineReader(mapper);
@@ -90,9 +87,12 @@ public class SubscriberService {
         return Math.min(1 << 20, Math.max(1 << 19, 8 << bucketBits));
     }
 
-    /** Every write below answers only once every replica's eligibility view has it ({@link ChangeLog}). */
+    /**
+     * Every write below answers only once every replica's eligibility view has it: the store's writes complete
+     * then (changes/SettledWrites).
+     */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        return store.upsert(subscriber).call(created -> changeLog.settled());
+        return store.upsert(subscriber);
     }
 
     public Uni<Void> updateConsents(String subscriberId, Map<Purpose, Boolean> changes) {
@@ -102,7 +102,7 @@ public class SubscriberService {
                 throw ProblemException.notFound("no subscriber with that id");
             }
             withdrawals.increment(withdrawn);
-        }).call(found -> changeLog.settled()).replaceWithVoid();
+        }).replaceWithVoid();
     }
 
     /**
@@ -112,13 +112,7 @@ public class SubscriberService {
      * DELETE of an unknown id finishes every pending erasure before its 204.
      */
     public Uni<Void> erase(String subscriberId) {
-        return store.erase(subscriberId).flatMap(number -> {
-            if (number < 0) {
-                return erasing.finishAll().replaceWithVoid();
-            }
-            erasures.increment();
-            return erasing.finish(number);
-        }).call(() -> changeLog.settled());
+        return erasing.erase(subscriberId, erasures::increment);
     }
 
     /**
@@ -134,14 +128,8 @@ public class SubscriberService {
         try {
             BulkChunk.preloadScripts(connection);
             boolean quiet = QuietCommands.supported(connection);
-            BulkReport report;
-            try {
-                report = bulkLoad(body, connection, quiet);
-            } catch (ProblemException partlyLoaded) {
-                changeLog.settled().await().indefinitely();
-                throw partlyLoaded;
-            }
-            changeLog.settled().await().indefinitely();
+            // Answered once every replica's view has the load, also a load cut short after writing part of it.
+            BulkReport report = store.bulkLoad(() -> bulkLoad(body, connection, quiet));
             audit.record("bulk.loaded", Map.of("accepted", "" + report.accepted(), "rejected", "" + report.rejected()))
                     .await().indefinitely();
             bulkAccepted.increment(report.accepted());

@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Buckets;
@@ -25,7 +26,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * The only code that knows these keys (layout in docs/architecture.md):
  * <pre>
  *   {p}sub:{bucket}            hash  subscriber id → record (number, household, truncated identifiers)
- *   {p}ix:{e|p}:{bucket}       string  12-byte entries: digest bytes 2..9, u32 subscriber number (index_lib.lua)
+ *   {p}ix:{e|p}:{bucket}       string  12-byte entries: digest bytes 2..9, u32 subscriber number (IndexEntryFormat)
  *   {p}hh:{bucket}             hash  household id → packed u32 subscriber numbers
  *   {p}seq                     string  the next subscriber number
  *   {p}live                    bitmap  bit n set while subscriber n exists
@@ -40,23 +41,16 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 @ApplicationScoped
 public class SubscriberStore {
 
-    /**
-     * Digest bytes kept in the index field, after the bucket bits: 8 + up to 16 = up to 80 bits. For a 10M base the
-     * chance that two people share them is about 1e-10, and an advertiser's row hits a wrong person far less often.
-     */
-    static final int INDEX_FIELD_BYTES = 8;
-    /** An index entry: the field, then the subscriber number (u32, most significant byte first; index_lib.lua). */
-    static final int INDEX_ENTRY_BYTES = INDEX_FIELD_BYTES + 4;
     public static final int MAX_IDENTIFIERS = 16;
 
     // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
     private static final RedisScript UPSERT =
-            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
-            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
     private static final RedisScript ERASE =
-            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "subscriber_lib");
+            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -68,6 +62,9 @@ public class SubscriberStore {
     private final AtomicReferenceArray<byte[]> phoneIndexKeys;
     private final AtomicReferenceArray<byte[]> householdKeys;
     private final IndexFormat indexFormat;
+    /** Every write below is acknowledged once every eligibility view has it (docs/architecture.md, "Leases"). */
+    @jakarta.inject.Inject
+    SettledWrites settled;
 
     @Inject
     public SubscriberStore(RedisConnections redis, @KeyPrefix String prefix, AudienceMatchConfig config) {
@@ -164,12 +161,20 @@ public class SubscriberStore {
         return hash == 0 ? 1 : hash;
     }
 
-    /** Creates or replaces one subscriber; true when it was new. */
+    /** Creates or replaces one subscriber, once every eligibility view has it; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
         byte[] id = subscriber.id().getBytes(StandardCharsets.UTF_8);
-        return indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r, ScriptOutputType.INTEGER,
-                new byte[0][], prefixBytes, recordKey(subscriber.id()), id, recordTail(subscriber), meta(subscriber))
-                .thenApply(created -> created == 1L)));
+        return settled.of(indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r,
+                ScriptOutputType.INTEGER, new byte[0][], prefixBytes, recordKey(subscriber.id()), id,
+                recordTail(subscriber), meta(subscriber)).thenApply(created -> created == 1L))));
+    }
+
+    /**
+     * Runs a bulk load's chunks (on a worker thread), then waits until every eligibility view has them, also when the
+     * load ends with a problem after writing part of it ({@link SettledWrites#blocking}).
+     */
+    <T> T bulkLoad(java.util.function.Supplier<T> chunks) {
+        return settled.blocking(chunks);
     }
 
     /** An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}). */
@@ -177,7 +182,7 @@ public class SubscriberStore {
         return new BulkChunk(this, capacity);
     }
 
-    /** Sets the given purposes; false when the subscriber is unknown. */
+    /** Sets the given purposes, once every eligibility view has them; false when the subscriber is unknown. */
     public Uni<Boolean> updateConsents(String subscriberId, Map<Purpose, Boolean> changes) {
         List<byte[]> args = new ArrayList<>();
         args.add(prefixBytes);
@@ -187,12 +192,15 @@ public class SubscriberStore {
             args.add(purpose.wireName().getBytes(StandardCharsets.US_ASCII));
             args.add(allowed ? new byte[] {'1'} : new byte[] {'0'});
         });
-        return redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][],
-                args.toArray(new byte[0][])).thenApply(found -> found == 1L));
+        return settled.of(redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][],
+                args.toArray(new byte[0][])).thenApply(found -> found == 1L)));
     }
 
-    /** Removes the subscriber from the base; its former number, or -1 when it was unknown. */
-    public Uni<Long> erase(String subscriberId) {
+    /**
+     * Removes the subscriber from the base; its former number, or -1 when it was unknown. The first half of an
+     * erasure only: {@link PendingErasures#erase} finishes it and answers once every eligibility view has it.
+     */
+    Uni<Long> erase(String subscriberId) {
         return indexFormat.whenCurrent(() -> redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER,
                 new byte[0][], prefixBytes, recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8))));
     }
@@ -210,18 +218,18 @@ public class SubscriberStore {
     public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
                                           List<byte[]> digests) {
         int nameLength = buckets.nameLength();
-        byte[] rows = new byte[digests.size() * (nameLength + INDEX_FIELD_BYTES)];
+        byte[] rows = new byte[digests.size() * (nameLength + IndexEntryFormat.FIELD_BYTES)];
         int at = 0;
         for (byte[] digest : digests) {
             String bucket = buckets.name(buckets.ofDigest(digest));
             for (int k = 0; k < nameLength; k++) {
                 rows[at++] = (byte) bucket.charAt(k);
             }
-            System.arraycopy(digest, 2, rows, at, INDEX_FIELD_BYTES);
-            at += INDEX_FIELD_BYTES;
+            IndexEntryFormat.field(digest, rows, at);
+            at += IndexEntryFormat.FIELD_BYTES;
         }
         byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
-        byte[] rowLength = Integer.toString(nameLength + INDEX_FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
+        byte[] rowLength = Integer.toString(nameLength + IndexEntryFormat.FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
         return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, new byte[0][], indexPrefix, rows, rowLength)
                 .thenApply(SubscriberStore::numbers);
     }

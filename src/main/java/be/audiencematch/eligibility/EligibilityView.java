@@ -1,5 +1,8 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.campaign.CampaignRuleFormat;
+import be.audiencematch.changes.ChangeEntryFormat;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class EligibilityView {
 
-    /** A campaign as the hot path reads it (see CampaignStore#rule for the packed form). */
+    /** A campaign as the hot path reads it (the packed form: campaign/CampaignRuleFormat). */
     record Rule(long startsMs, long endsMs, int purpose, String audienceKey, List<String> segmentKeys,
                 List<String> excludedKeys) {
 
@@ -90,35 +93,21 @@ final class EligibilityView {
         applied = seq;
     }
 
-    /** Consent masks by subscriber number: u32 number, then one byte (bit 0 tv, 1 web, 2 ads_and_data) each. */
-    void applyConsents(byte[] packed) {
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        while (in.remaining() >= 5) {
-            int number = in.getInt();
-            int mask = in.get();
-            for (int p = 0; p < 3; p++) {
-                setBit(p, number, (mask >> p & 1) == 1);
-            }
+    /** One subscriber's consents ({@code mask}: bit 0 tv, 1 web, 2 ads_and_data; changes/ChangeEntryFormat). */
+    void applyConsent(int number, int mask) {
+        for (int p = 0; p < 3; p++) {
+            setBit(p, number, (mask >> p & 1) == 1);
         }
     }
 
-    /**
-     * New subscribers' consents from a bulk load: u32 first number, u32 count, then for tv, web and ads_and_data
-     * the bits as u32 words, the first bit of a word its highest (the last word as wide as what is left).
-     */
-    void applyConsentRange(byte[] packed) {
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        int first = in.getInt();
-        int count = in.getInt();
-        int words = (count + 31) / 32;
+    /** New subscribers' consents from a bulk load. */
+    void applyConsentRange(ChangeEntryFormat.ConsentRange range) {
+        int first = range.first();
+        int count = range.count();
         for (int p = 0; p < 3; p++) {
             grow(p, first + count - 1);
-            for (int w = 0; w < words; w++) {
-                int width = Math.min(32, count - 32 * w);
-                long word = in.getInt() & 0xffffffffL;
-                for (int k = 0; k < width; k++) {
-                    setBit(p, first + 32 * w + k, (word >>> (width - 1 - k) & 1) == 1);
-                }
+            for (int k = 0; k < count; k++) {
+                setBit(p, first + k, range.consents(p, k));
             }
         }
     }
@@ -141,20 +130,16 @@ final class EligibilityView {
     }
 
     /**
-     * Erased subscribers (u32 numbers): clears their bits in every audience and segment bitmap this view copied.
-     * Their consent bits went with the erasure itself; without this, the bits would linger in the copies until the
-     * bitmap is read again, which may be never.
+     * An erased subscriber: clears its bit in every audience and segment bitmap this view copied. Its consent bits
+     * went with the erasure itself; without this, the bit would linger in the copies until the bitmap is read again,
+     * which may be never.
      */
-    void clearErased(byte[] packed) {
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        while (in.remaining() >= 4) {
-            int number = in.getInt();
-            int at = number >>> 3;
-            byte mask = (byte) (0x80 >>> (number & 7));
-            for (byte[] bits : bitmaps.values()) {
-                if (at < bits.length) {
-                    bits[at] &= (byte) ~mask;
-                }
+    void clearErased(int number) {
+        int at = number >>> 3;
+        byte mask = (byte) (0x80 >>> (number & 7));
+        for (byte[] bits : bitmaps.values()) {
+            if (at < bits.length) {
+                bits[at] &= (byte) ~mask;
             }
         }
     }
@@ -165,17 +150,16 @@ final class EligibilityView {
     }
 
     /**
-     * Forgets these households' member lists, as of change {@code seq}: the view key's id, then 8-byte tags. Tags
-     * made with another key than this view's (the key was replaced in Redis) cannot be matched: the follower must
-     * start over from a snapshot, which reads the key again.
+     * Forgets these households' member lists (by tag), as of change {@code seq}. Tags made with another key than this
+     * view's (the key was replaced in Redis) cannot be matched: the follower must start over from a snapshot, which
+     * reads the key again.
      */
-    synchronized void dropHouseholds(long seq, byte[] packed) {
-        if (!tags.sameKey(packed)) {
+    synchronized void dropHouseholds(long seq, byte[] keyId, long[] dropped) {
+        if (!tags.sameKey(keyId)) {
             throw new IllegalStateException("the view key changed: household tags no longer match");
         }
-        ByteBuffer in = ByteBuffer.wrap(packed, HouseholdTags.KEY_ID_BYTES, packed.length - HouseholdTags.KEY_ID_BYTES);
-        while (in.remaining() >= HouseholdTags.TAG_BYTES) {
-            households.remove(in.getLong());
+        for (long tag : dropped) {
+            households.remove(tag);
         }
         householdsChangedAt = seq;
     }
@@ -232,29 +216,18 @@ final class EligibilityView {
     }
 
     Rule parseRule(byte[] packed) {
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        long starts = (long) in.getDouble();
-        long ends = (long) in.getDouble();
-        int purpose = switch (in.get()) {
+        CampaignRuleFormat.Rule stored = CampaignRuleFormat.decode(packed);
+        int purpose = switch (stored.purpose()) {
             case 't' -> 0;
             case 'w' -> 1;
             default -> 2;
         };
-        int audienceLength = in.get() & 0xff;
-        String audience = new String(packed, 18, audienceLength, StandardCharsets.UTF_8);
-        String rest = new String(packed, 18 + audienceLength, packed.length - 18 - audienceLength,
-                StandardCharsets.UTF_8);
-        int newline = rest.indexOf('\n');
-        String segmentIds = newline < 0 ? rest : rest.substring(0, newline);
-        List<String> excluded = newline < 0 || newline == rest.length() - 1 ? List.of()
-                : List.of(rest.substring(newline + 1).split(","));
-        List<String> segments = new ArrayList<>();
-        if (!segmentIds.isEmpty()) {
-            for (String s : segmentIds.split(",")) {
-                segments.add(segmentPrefix + s);
-            }
+        List<String> segments = new ArrayList<>(stored.segmentIds().size());
+        for (String s : stored.segmentIds()) {
+            segments.add(segmentPrefix + s);
         }
-        return new Rule(starts, ends, purpose, audience, List.copyOf(segments), excluded);
+        return new Rule(stored.startsMs(), stored.endsMs(), purpose, stored.audienceKey(), List.copyOf(segments),
+                stored.excludedKeys());
     }
 
     // ---- the hot path ---------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import java.util.Arrays;
  */
 final class HouseholdTags {
 
-    static final int TAG_BYTES = 8;
-    static final int KEY_ID_BYTES = 4;
+    static final int TAG_BYTES = be.audiencematch.changes.ChangeEntryFormat.TAG_BYTES;
+    static final int KEY_ID_BYTES = be.audiencematch.changes.ChangeEntryFormat.KEY_ID_BYTES;
 
     private final SecretKeySpec key;
     private final byte[] keyId;
@@ -50,8 +50,8 @@ final class HouseholdTags {
         return ByteBuffer.wrap(mac).getLong();
     }
 
-    /** Whether a stream entry's tags (after their key id) were made with this key. */
-    boolean sameKey(byte[] entry) {
-        return entry.length >= KEY_ID_BYTES && Arrays.equals(entry, 0, KEY_ID_BYTES, keyId, 0, KEY_ID_BYTES);
+    /** Whether a change entry's tags, made with the key of id {@code entryKeyId}, were made with this key. */
+    boolean sameKey(byte[] entryKeyId) {
+        return Arrays.equals(entryKeyId, keyId);
     }
 }

@@ -1,6 +1,7 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.campaign.CampaignStore;
+import be.audiencematch.changes.ChangeEntryFormat;
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.Purpose;
@@ -38,8 +39,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 
 /**
  * Keeps this replica's {@link EligibilityView} in step with the change stream and holds its lease: after every
@@ -264,31 +265,48 @@ public class ViewFollower {
         Set<String> campaigns = new LinkedHashSet<>();
         Set<String> changedBitmaps = new LinkedHashSet<>();
         for (StreamMessage<byte[], byte[]> m : messages) {
-            long seq = -1;
-            for (Map.Entry<byte[], byte[]> field : m.getBody().entrySet()) {
-                if (field.getKey()[0] == 'n') {
-                    seq = Long.parseLong(str(field.getValue()));
-                }
-            }
+            long seq = ChangeEntryFormat.number(m.getBody());
             if (seq != expected) {
                 throw new IllegalStateException("change stream has a gap (" + (seq - expected)
                         + " changes trimmed before this replica read them)");
             }
             expected++;
-            for (Map.Entry<byte[], byte[]> field : m.getBody().entrySet()) {
-                byte[] v = field.getValue();
-                switch (field.getKey()[0]) {
-                    case 'n' -> { }
-                    case 'c' -> view.applyConsents(v);
-                    case 'r' -> view.applyConsentRange(v);
-                    case 'h' -> view.dropHouseholds(seq, v);
-                    case 'H' -> view.dropAllHouseholds(seq);
-                    case 'e' -> view.clearErased(v);
-                    case 'x' -> campaigns.addAll(List.of(str(v).split("\n")));
-                    case 'b' -> changedBitmaps.addAll(List.of(str(v).split("\n")));
-                    default -> throw new IllegalStateException("unknown change field");
+            ChangeEntryFormat.read(m.getBody(), new ChangeEntryFormat.Changes() {
+                @Override
+                public void consent(int number, int mask) {
+                    view.applyConsent(number, mask);
                 }
-            }
+
+                @Override
+                public void consentRange(ChangeEntryFormat.ConsentRange range) {
+                    view.applyConsentRange(range);
+                }
+
+                @Override
+                public void households(byte[] keyId, long[] tags) {
+                    view.dropHouseholds(seq, keyId, tags);
+                }
+
+                @Override
+                public void allHouseholds() {
+                    view.dropAllHouseholds(seq);
+                }
+
+                @Override
+                public void erased(int number) {
+                    view.clearErased(number);
+                }
+
+                @Override
+                public void campaigns(List<String> ids) {
+                    campaigns.addAll(ids);
+                }
+
+                @Override
+                public void bitmaps(List<String> keys) {
+                    changedBitmaps.addAll(keys);
+                }
+            });
         }
         long last = expected - 1;
         String lastId = messages.get(messages.size() - 1).getId();

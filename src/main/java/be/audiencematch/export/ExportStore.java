@@ -7,8 +7,8 @@ import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
-import static be.audiencematch.redis.OwnedRecords.str;
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;

@@ -1,7 +1,5 @@
 package be.audiencematch.kernel;
 
-import be.audiencematch.privacy.PrivacyConfig;
-import be.audiencematch.ratelimit.RateLimitConfig;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 

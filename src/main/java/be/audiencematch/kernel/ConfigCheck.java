@@ -1,8 +1,5 @@
 package be.audiencematch.kernel;
 
-import be.audiencematch.privacy.Epsilon;
-import be.audiencematch.privacy.PrivacyConfig;
-import be.audiencematch.ratelimit.RateLimitConfig;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.config.ConfigValue;
 import io.smallrye.config.SmallRyeConfig;

@@ -1,7 +1,5 @@
 package be.audiencematch.kernel;
 
-import be.audiencematch.privacy.PrivacyConfig;
-import be.audiencematch.ratelimit.RateLimitConfig;
 import jakarta.enterprise.context.Dependent;
 import jakarta.enterprise.inject.Produces;
 

@@ -1,6 +1,8 @@
 package be.audiencematch.privacy;
 
 import be.audiencematch.audit.AuditLog;
+import be.audiencematch.kernel.Epsilon;
+import be.audiencematch.kernel.PrivacyConfig;
 import be.audiencematch.kernel.ProblemException;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;

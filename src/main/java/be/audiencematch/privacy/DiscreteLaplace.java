@@ -1,5 +1,6 @@
 package be.audiencematch.privacy;
 
+import be.audiencematch.kernel.Epsilon;
 import java.util.random.RandomGenerator;
 
 /**

@@ -1,5 +1,6 @@
 package be.audiencematch.ratelimit;
 
+import be.audiencematch.kernel.RateLimitConfig;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**

@@ -2,6 +2,7 @@ package be.audiencematch.ratelimit;
 
 import be.audiencematch.kernel.Problem;
 import be.audiencematch.kernel.ProblemMappers;
+import be.audiencematch.kernel.RateLimitConfig;
 import be.audiencematch.security.Roles;
 import io.quarkus.security.identity.CurrentIdentityAssociation;
 import io.quarkus.security.identity.SecurityIdentity;
@@ -87,7 +88,7 @@ public class RateLimitFilter {
     }
 
     private Uni<Long> waitMillis(String role, String subject) {
-        RateLimitConfig.Bucket bucket = config.bucketOf(role);
+        RateLimitConfig.Bucket bucket = bucketOf(config, role);
         if (Roles.ADSERVER.equals(role)) {
             return Uni.createFrom().item(local.take(subject, bucket, System.nanoTime()));
         }
@@ -96,7 +97,7 @@ public class RateLimitFilter {
 
     /** Takes an upload slot, given back when the response ends or the connection drops. */
     private Uni<Response> slot(String role, String subject, RoutingContext context) {
-        int cap = config.inFlightOf(role);
+        int cap = inFlightOf(config, role);
         if (cap <= 0) {
             return Uni.createFrom().nullItem();
         }
@@ -137,5 +138,26 @@ public class RateLimitFilter {
     private static Response tooMany(long retryAfterSeconds, String detail) {
         return Response.fromResponse(ProblemMappers.response(Problem.of(429, "Too Many Requests", detail)))
                 .header("Retry-After", Math.max(1, retryAfterSeconds)).build();
+    }
+
+    /** The rate limit of a role (kept here, not in the configuration, which knows no roles). */
+    private static RateLimitConfig.Bucket bucketOf(RateLimitConfig config, String role) {
+        return switch (role) {
+            case Roles.ADVERTISER -> config.advertiser();
+            case Roles.ADSERVER -> config.adserver();
+            case Roles.SUBSCRIBER_FEED -> config.subscriberFeed();
+            case Roles.ADSDATA -> config.adsdata();
+            case Roles.DPO -> config.dpo();
+            default -> throw new IllegalArgumentException("unknown role");
+        };
+    }
+
+    /** The in-flight cap of a role, 0 for a role that sends no uploads. */
+    private static int inFlightOf(RateLimitConfig config, String role) {
+        return switch (role) {
+            case Roles.ADVERTISER -> config.inFlight().advertiser();
+            case Roles.SUBSCRIBER_FEED -> config.inFlight().subscriberFeed();
+            default -> 0;
+        };
     }
 }

@@ -1,6 +1,7 @@
 package be.audiencematch.ratelimit;
 
 import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.RateLimitConfig;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;

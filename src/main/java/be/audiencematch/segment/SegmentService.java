@@ -1,6 +1,5 @@
 package be.audiencematch.segment;
 
-import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.identity.IdentifierType;
@@ -29,12 +28,10 @@ public class SegmentService {
     }
 
     private final SegmentStore store;
-    private final ChangeLog changes;
     private final MatchingUpload upload;
 
-    public SegmentService(SegmentStore store, ChangeLog changes, MatchingUpload upload) {
+    public SegmentService(SegmentStore store, MatchingUpload upload) {
         this.store = store;
-        this.changes = changes;
         this.upload = upload;
     }
 
@@ -57,7 +54,7 @@ public class SegmentService {
                     + " look like clear text); the segment was not changed", outcome.invalidLines());
         }
         long members = store.replace(segmentId, channel, type, MatchingUpload.toRedisBitmap(outcome.matched()))
-                .call(replaced -> changes.settled()).await().indefinitely();
+                .await().indefinitely();
         return new Replaced(segmentId, channel.wireName(), type.wireName(), outcome.received(), members);
     }
 
@@ -74,7 +71,7 @@ public class SegmentService {
             if (!existed) {
                 throw ProblemException.notFound("no segment with that id");
             }
-        }).call(existed -> changes.settled()).replaceWithVoid();
+        }).replaceWithVoid();
     }
 
     public static void checkId(String segmentId) {

@@ -1,6 +1,6 @@
 package be.audiencematch.segment;
 
-import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.SubscriberStore;
@@ -9,7 +9,7 @@ import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
-import static be.audiencematch.redis.OwnedRecords.bytes;
+import static be.audiencematch.redis.Bytes.bytes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
@@ -45,15 +45,15 @@ public class SegmentStore implements MemberEraser {
     private final SubscriberStore base;
     private final ObjectMapper json;
     private final String prefix;
-    private final ChangeKeys changes;
+    private final SettledWrites settled;
 
-    public SegmentStore(RedisConnections redis, SubscriberStore base, ObjectMapper json,
+    public SegmentStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, ObjectMapper json,
                         @KeyPrefix String prefix) {
         this.redis = redis;
         this.base = base;
         this.json = json;
         this.prefix = prefix;
-        this.changes = ChangeKeys.of(prefix);
+        this.settled = settled;
     }
 
     /** What precedes a segment id in its bitmap's key (for the eligibility script). */
@@ -65,12 +65,17 @@ public class SegmentStore implements MemberEraser {
         return bytes(prefix + "segment:" + segmentId);
     }
 
-    /** Swaps in a new membership atomically; answers the member count. */
+    /**
+     * Swaps in a new membership atomically; answers the member count once every eligibility view has it (as every
+     * write here: changes/SettledWrites).
+     */
     public Uni<Long> replace(String segmentId, Channel channel, IdentifierType type, byte[] bitmap) {
-        byte[][] keys = {bytes(prefix + "staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
-            registryKey(), changes.seq(), changes.stream()};
-        return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, keys, bytes(segmentId),
-                bytes(channel.wireName()), bytes(type.wireName()), bytes(Instant.now().toString()), bitmap));
+        return settled.write(changes -> {
+            byte[][] keys = {bytes(prefix + "staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
+                registryKey(), changes.seq(), changes.stream()};
+            return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, keys, bytes(segmentId),
+                    bytes(channel.wireName()), bytes(type.wireName()), bytes(Instant.now().toString()), bitmap));
+        });
     }
 
     public Uni<List<Segment>> list() {
@@ -89,9 +94,11 @@ public class SegmentStore implements MemberEraser {
                 .map(value -> Optional.ofNullable(value).map(v -> parse(segmentId, v)));
     }
 
+    /** Deletes the segment; whether it existed. */
     public Uni<Boolean> delete(String segmentId) {
-        return redis.withShared(r -> DELETE.<Long>run(r, ScriptOutputType.INTEGER,
-                new byte[][] {registryKey(), bitmapKey(segmentId), changes.seq(), changes.stream()}, bytes(segmentId))).map(n -> n == 1L);
+        return settled.write(changes -> redis.withShared(r -> DELETE.<Long>run(r, ScriptOutputType.INTEGER,
+                new byte[][] {registryKey(), bitmapKey(segmentId), changes.seq(), changes.stream()}, bytes(segmentId))))
+                .map(n -> n == 1L);
     }
 
     @Override

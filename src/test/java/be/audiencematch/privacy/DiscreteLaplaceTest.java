@@ -1,5 +1,6 @@
 package be.audiencematch.privacy;
 
+import be.audiencematch.kernel.Epsilon;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;

@@ -150,9 +150,9 @@ public final class Inspector implements AutoCloseable {
      * reads, it notes the change on the change stream in the same step, so the replicas' views see it too.
      */
     public void forgetCampaignRule(String campaignId) {
-        redis.eval("redis.call('HDEL', KEYS[1], ARGV[1]) "
-                        + "local seq = redis.call('INCR', KEYS[2]) "
-                        + "redis.call('XADD', KEYS[3], '*', 'n', seq, 'x', ARGV[1])",
+        // The entry is written by view_lib.lua's view_note, the one writer of change entries (ChangeEntryFormat).
+        redis.eval(LuaLibs.source("view_lib") + "\nredis.call('HDEL', KEYS[1], ARGV[1]) "
+                        + "view_note(KEYS[2], KEYS[3], { 'x', ARGV[1] })",
                 ScriptOutputType.STATUS,
                 new byte[][] {bytes("am:campaign-rules"), bytes("am:view:seq"), bytes("am:view:changes")},
                 bytes(campaignId));

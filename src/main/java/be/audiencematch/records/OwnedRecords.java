@@ -1,9 +1,9 @@
-package be.audiencematch.redis;
+package be.audiencematch.records;
 
 import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,13 +12,18 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
+
 /**
  * Records (audiences, campaigns) that expire on their own and are listed through sets of ids: reading a set gives
- * the live records, and ids whose record expired are removed from the sets on the way.
+ * the live records, and ids whose record expired are removed from the sets on the way. Domain code over the Redis
+ * client, kept out of {@code redis/} (which is the client and script running only) so that the packages depend on
+ * each other one way: records → changes → redis.
  */
 public final class OwnedRecords {
 
-    private static final RedisScript CREATE = RedisScript.load("owned_record_create", "view_lib");
+    private static final RedisScript CREATE = RedisScript.load("owned_record_create", "view_lib", "rule_lib");
 
     private OwnedRecords() {
     }
@@ -48,14 +53,6 @@ public final class OwnedRecords {
         byte[][] keys = digestHash == null ? new byte[][] {recordKey, ownerSet, allSet}
                 : new byte[][] {recordKey, ownerSet, allSet, digestHash, changes.seq(), changes.stream()};
         return CREATE.run(r, io.lettuce.core.ScriptOutputType.INTEGER, keys, args.toArray(new byte[0][]));
-    }
-
-    public static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    public static String str(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 
     /**

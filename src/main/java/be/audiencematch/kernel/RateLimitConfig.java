@@ -1,4 +1,4 @@
-package be.audiencematch.ratelimit;
+package be.audiencematch.kernel;
 
 import io.smallrye.config.WithDefault;
 
@@ -43,25 +43,5 @@ public interface RateLimitConfig {
         /** How long a taken slot lasts if its replica dies before giving it back. */
         @WithDefault("2h")
         Duration lease();
-    }
-
-    default Bucket bucketOf(String role) {
-        return switch (role) {
-            case be.audiencematch.security.Roles.ADVERTISER -> advertiser();
-            case be.audiencematch.security.Roles.ADSERVER -> adserver();
-            case be.audiencematch.security.Roles.SUBSCRIBER_FEED -> subscriberFeed();
-            case be.audiencematch.security.Roles.ADSDATA -> adsdata();
-            case be.audiencematch.security.Roles.DPO -> dpo();
-            default -> throw new IllegalArgumentException("unknown role");
-        };
-    }
-
-    /** The in-flight cap of a role, 0 for a role that sends no uploads. */
-    default int inFlightOf(String role) {
-        return switch (role) {
-            case be.audiencematch.security.Roles.ADVERTISER -> inFlight().advertiser();
-            case be.audiencematch.security.Roles.SUBSCRIBER_FEED -> inFlight().subscriberFeed();
-            default -> 0;
-        };
     }
 }

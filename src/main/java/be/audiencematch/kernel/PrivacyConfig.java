@@ -1,4 +1,4 @@
-package be.audiencematch.privacy;
+package be.audiencematch.kernel;
 
 import io.smallrye.config.WithDefault;
 

@@ -1,0 +1,56 @@
+package be.audiencematch.changes;
+
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+import be.audiencematch.kernel.ProblemException;
+
+/**
+ * How a store writes what eligibility reads: the write's {@code Uni} completes only once every live eligibility
+ * view has applied it ({@link ChangeLog#settled()}), so what a store hands its service is already acknowledged and
+ * no service has to remember to wait (docs/architecture.md, "Leases, and why the promise holds").
+ * <p>
+ * A script that appends a change entry needs the stream's keys, and a store gets them only here, inside
+ * {@link #write}: a write path that names the stream cannot leave out the wait. Scripts that find the stream from
+ * the key prefix ({@code view_lib.lua} with {@code ARGV[1]}: the subscriber scripts, a bulk load) go through
+ * {@link #of} and {@link #blocking}.
+ */
+@ApplicationScoped
+public class SettledWrites {
+
+    private final ChangeLog log;
+
+    public SettledWrites(ChangeLog log) {
+        this.log = log;
+    }
+
+    /** The write, given the change stream's keys, completing once every live view has applied it. */
+    public <T> Uni<T> write(Function<ChangeKeys, Uni<T>> write) {
+        return of(Uni.createFrom().deferred(() -> write.apply(log.keys())));
+    }
+
+    /** {@code write}, completing once every live view has applied it; a failed write fails as it is. */
+    public <T> Uni<T> of(Uni<T> write) {
+        return write.call(written -> log.settled());
+    }
+
+    /**
+     * On a worker thread: runs a streamed flow's writes (a bulk load's chunks), then waits once until every live view
+     * has applied them, also when the flow ends with a problem after writing part of them (a 413, a 503): what was
+     * written is acknowledged as written.
+     */
+    public <T> T blocking(Supplier<T> writes) {
+        T done;
+        try {
+            done = writes.get();
+        } catch (ProblemException partlyWritten) {
+            log.settled().await().indefinitely();
+            throw partlyWritten;
+        }
+        log.settled().await().indefinitely();
+        return done;
+    }
+}
