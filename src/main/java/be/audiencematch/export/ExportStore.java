@@ -6,9 +6,6 @@ import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
-
-import static be.audiencematch.redis.Bytes.bytes;
-import static be.audiencematch.redis.Bytes.str;
 import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
@@ -19,6 +16,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+
+import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 
 /**
  * Export state in Redis:
