@@ -80,7 +80,6 @@ public class ViewFollower {
     /** The stream entry id of the last change applied (where the next read starts). */
     private String lastEntry = "0-0";
     private volatile boolean stopped;
-    private long retryMillis = RETRY_MILLIS;
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
 
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
@@ -159,31 +158,54 @@ public class ViewFollower {
         }
     }
 
-    /** Connects, loads a snapshot, registers, then follows the stream until something fails; then starts over. */
+    /**
+     * Connects, loads a snapshot and registers, tried again with Mutiny's exponential back-off while that fails
+     * (Redis down: 1 s, doubling up to 16 s, with jitter); then follows the stream until something fails, and starts
+     * over, the back-off afresh.
+     */
     private void follow() {
         if (stopped) {
             return;
         }
         ready = false;
-        redis.dedicated().thenCompose(c -> {
+        Uni.createFrom().completionStage(this::connectAndLoad)
+                .onFailure(failure -> !stopped).invoke(failure -> Log.warnf(
+                        "eligibility view: %s; answering from Redis, trying again", describe(failure)))
+                .onFailure(failure -> !stopped).retry()
+                .withBackOff(Duration.ofMillis(RETRY_MILLIS), Duration.ofMillis(RETRY_MOST_MILLIS)).indefinitely()
+                .chain(c -> Uni.createFrom().completionStage(() -> tail(c.async())))
+                .subscribe().with(done -> startOver(null), this::startOver);
+    }
+
+    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connectAndLoad() {
+        return redis.dedicated().thenCompose(c -> {
             c.setAutoFlushCommands(true);
             connection = c;
-            return load(c.async()).thenCompose(loaded -> tail(c.async()));
-        }).whenComplete((done, failure) -> {
-            ready = false;
-            StatefulRedisConnection<byte[], byte[]> c = connection;
-            connection = null;
-            if (c != null && c.isOpen()) {
-                c.closeAsync();
-            }
-            if (!stopped) {
-                long retry = retryMillis;
-                retryMillis = Math.min(RETRY_MOST_MILLIS, retryMillis * 2);
-                Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
-                        failure == null ? "stopped" : describe(failure), retry);
-                vertx.setTimer(retry, id -> follow());
+            return load(c.async()).thenApply(loaded -> c);
+        }).whenComplete((c, failure) -> {
+            if (failure != null) {
+                closeConnection();
             }
         });
+    }
+
+    private void closeConnection() {
+        ready = false;
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        connection = null;
+        if (c != null && c.isOpen()) {
+            c.closeAsync();
+        }
+    }
+
+    /** The stream failed (or stopped): answers come from Redis until a new snapshot is loaded. */
+    private void startOver(Throwable failure) {
+        closeConnection();
+        if (!stopped) {
+            Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
+                    failure == null ? "stopped" : describe(failure), RETRY_MILLIS);
+            vertx.setTimer(RETRY_MILLIS, id -> follow());
+        }
     }
 
     private CompletionStage<Void> load(RedisAsyncCommands<byte[], byte[]> r) {
@@ -209,7 +231,6 @@ public class ViewFollower {
                 readyAt = Long.MAX_VALUE;
                 emptyBehind = 0;
                 lastEntry = str((byte[]) snapshot.get(5));
-                retryMillis = RETRY_MILLIS;
                 Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
                         bitmaps.size());
             });
