@@ -228,7 +228,10 @@ public class ViewFollower {
             return bitmaps(r, named).thenAccept(bitmaps -> {
                 view.reset(seq, (byte[]) snapshot.get(1), (byte[]) snapshot.get(2), (byte[]) snapshot.get(3), rules,
                         bitmaps, (byte[]) snapshot.get(6));
-                readyAt = Long.MAX_VALUE;
+                // Current as of the snapshot. Should this replica's lease still run (Redis came back within it,
+                // its table kept by the append-only file), writers waited for it all along: serve once confirmed.
+                // A new lease instead moves this to the newest change (ack).
+                readyAt = seq;
                 emptyBehind = 0;
                 lastEntry = str((byte[]) snapshot.get(5));
                 Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
