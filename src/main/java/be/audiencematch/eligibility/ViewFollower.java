@@ -151,10 +151,19 @@ public class ViewFollower {
             // Writers need not wait for a replica that is gone: leave the lease table now rather than at lease end.
             // The stream connection closes first, so no confirmation of ours (which renews the lease) can follow;
             // the lease is dropped on another connection, as this one may be blocked in XREAD.
-            c.closeAsync().thenCompose(closed -> redis.shared())
-                    .thenCompose(shared -> shared.async().zrem(keys.leases(), bytes(replica))
-                            .thenCompose(n -> shared.async().hdel(keys.applied(), bytes(replica))))
-                    .exceptionally(failure -> 0L);
+            // Waited for (briefly, on the thread that stops the application, after requests in flight finished):
+            // the process must not exit before the lease is given up (docs/operations.md, "Stopping").
+            try {
+                c.closeAsync().thenCompose(closed -> redis.shared())
+                        .thenCompose(shared -> shared.async().zrem(keys.leases(), bytes(replica))
+                                .thenCompose(n -> shared.async().hdel(keys.applied(), bytes(replica))))
+                        .exceptionally(failure -> 0L)
+                        .toCompletableFuture().get(2, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                Log.warn("eligibility view: could not give up the lease; writers wait for it to end");
+            }
         }
     }
 
