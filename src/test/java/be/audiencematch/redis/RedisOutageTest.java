@@ -182,6 +182,20 @@ class RedisOutageTest {
         try (Inspector inspector = new Inspector(redis().url())) {
             assertEquals(1, inspector.bit("am:consent:tv", inspector.numberOf(from)), "not loaded twice");
         }
+        // The upload slot the cut-short load took is given back once Redis answers again, not held for its lease.
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis().url());
+        try (var c = client.connect()) {
+            Supplier<Long> slotsTaken = () -> c.sync().keys("am:inflight:subscriber-feed:*").stream()
+                    .map(k -> c.sync().get(k)).filter(java.util.Objects::nonNull).mapToLong(Long::parseLong).sum();
+            long taken = slotsTaken.get();
+            long slotDeadline = System.nanoTime() + 30_000_000_000L;
+            while (taken > 0 && System.nanoTime() < slotDeadline) {
+                taken = slotsTaken.get();
+            }
+            assertEquals(0, taken, "no upload slot left taken");
+        } finally {
+            client.shutdown();
+        }
     }
 
     private static void awaitReady() {
