@@ -112,6 +112,11 @@ final class ReplicaAcknowledgement {
 
     private CompletionStage<Void> waitOnce(RedisAsyncCommands<byte[], byte[]> r) {
         return r.info("replication").thenCompose(info -> {
+            if (!info.contains("role:master")) {
+                // This connection outlived a failover (Lettuce reconnected it to the old primary, now a replica):
+                // a new one goes to the node that now serves the keys.
+                throw new io.lettuce.core.RedisConnectionException("the node waited on is no longer the primary");
+            }
             int replicas = Math.min(wanted, onlineReplicas(info));
             if (replicas == 0) {
                 // A primary without replicas (a single Redis, development): nothing to wait for; AOF is what keeps
