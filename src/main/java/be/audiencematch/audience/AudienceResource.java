@@ -4,6 +4,7 @@ import be.audiencematch.audience.AudienceApi.AudienceSummary;
 import be.audiencematch.audience.AudienceApi.CreateAudience;
 import be.audiencematch.audience.AudienceApi.Report;
 import be.audiencematch.audience.AudienceApi.UploadReport;
+import be.audiencematch.kernel.Idempotency;
 import be.audiencematch.kernel.Uploads;
 import be.audiencematch.security.Caller;
 import be.audiencematch.security.Roles;
@@ -40,9 +41,9 @@ public class AudienceResource {
 
     private final AudienceService service;
     private final Caller caller;
-    private final UploadIdempotency idempotency;
+    private final Idempotency idempotency;
 
-    public AudienceResource(AudienceService service, Caller caller, UploadIdempotency idempotency) {
+    public AudienceResource(AudienceService service, Caller caller, Idempotency idempotency) {
         this.service = service;
         this.caller = caller;
         this.idempotency = idempotency;
@@ -82,12 +83,13 @@ public class AudienceResource {
                                        + "(e.g. a run's UUID and the chunk number). A repeat while the first request "
                                        + "still runs answers 409 (send it again later); a key used for another "
                                        + "audience answers 422.")
-                               @HeaderParam(UploadIdempotency.HEADER) String idempotencyKey,
+                               @HeaderParam(Idempotency.HEADER) String idempotencyKey,
                                @HeaderParam("Content-Type") String contentType,
                                InputStream body) {
         String advertiser = caller.subject();
         boolean csv = Uploads.isCsv(contentType);
-        return idempotency.once(advertiser, id, idempotencyKey, body, () -> service.upload(advertiser, id, body, csv));
+        return idempotency.upload(advertiser, id, idempotencyKey, body, UploadReport.class,
+                () -> service.upload(advertiser, id, body, csv));
     }
 
     @POST

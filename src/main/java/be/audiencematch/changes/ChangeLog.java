@@ -43,11 +43,15 @@ public class ChangeLog {
     private final TreeMap<Long, List<UniEmitter<? super Void>>> waiting = new TreeMap<>();
     private long lowestKnown;
     private boolean polling;
+    /** Redis replicas holding the write (WAIT), checked beside the views. */
+    private final ReplicaAcknowledgement replicas;
 
     public ChangeLog(RedisConnections redis, Vertx vertx,
                      @KeyPrefix String prefix,
-                     AudienceMatchConfig.Eligibility.View view) {
+                     AudienceMatchConfig.Eligibility.View view,
+                     AudienceMatchConfig.Redis redisSettings) {
         this.redis = redis;
+        this.replicas = new ReplicaAcknowledgement(redis, redisSettings.replicaWait(), bytes(prefix + "durable"));
         this.most = view.confirmTimeout();
         this.vertx = vertx;
         this.keys = ChangeKeys.of(prefix);
@@ -57,12 +61,17 @@ public class ChangeLog {
         return keys;
     }
 
-    /** Completes once every live eligibility view has applied every change made before this call. */
+    /**
+     * Completes once every live eligibility view has applied every change made before this call, and Redis replicas
+     * hold those changes ({@link ReplicaAcknowledgement}; docs/architecture.md, "Durable acknowledgement"). Every
+     * acknowledged write passes here, so this is the one place both promises are kept.
+     */
     public Uni<Void> settled() {
-        return redis.withShared(r -> check(r, new byte[0]))
+        Uni<Void> views = redis.withShared(r -> check(r, new byte[0]))
                 .flatMap(answer -> answer.get(1) >= answer.get(0) ? Uni.createFrom().voidItem() : waitFor(answer.get(0)))
                 .ifNoItem().after(most).failWith(() -> new ProblemException(503, "Service Unavailable",
                         "the change is stored, but not every replica confirmed it in time; send it again"));
+        return Uni.combine().all().unis(views, replicas.replicated()).discardItems();
     }
 
     /** {the change number asked about (empty: the newest), the lowest a live replica applied}. */

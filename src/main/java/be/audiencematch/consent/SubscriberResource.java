@@ -4,13 +4,16 @@ import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.ConsentFlags;
 import be.audiencematch.consent.SubscriberApi.SubscriberBody;
 import be.audiencematch.consent.SubscriberApi.Upserted;
+import be.audiencematch.kernel.Idempotency;
 import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.security.Caller;
 import be.audiencematch.security.Roles;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PATCH;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -20,6 +23,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import java.io.InputStream;
@@ -35,8 +39,12 @@ public class SubscriberResource {
     private static final String PATH_ID = "path 'subscriberId'";
 
     private final SubscriberService service;
+    private final Idempotency idempotency;
+    private final Caller caller;
 
-    public SubscriberResource(SubscriberService service) {
+    public SubscriberResource(SubscriberService service, Idempotency idempotency, Caller caller) {
+        this.idempotency = idempotency;
+        this.caller = caller;
         this.service = service;
     }
 
@@ -78,9 +86,15 @@ public class SubscriberResource {
     @Blocking
     @Operation(summary = "Bulk load subscribers as NDJSON",
             description = "One subscriber per line with \"subscriber_id\" added. Streamed; bad lines are counted and "
-                    + "listed (at most 20) by line number and do not stop good ones.")
-    public BulkReport bulk(InputStream body) {
-        return service.bulkLoad(body);
+                    + "listed (at most 20) by line number and do not stop good ones. Every line is a create-or-replace, "
+                    + "so a load cut short (503) can be sent again whole; with an Idempotency-Key, a repeat of the same "
+                    + "key answers the first load's report without loading again.")
+    public BulkReport bulk(@Parameter(description = "1 to 100 characters of A-Z a-z 0-9 . _ : -, unique per load. A "
+                                   + "repeat while the first load still runs answers 409 (send it again later).")
+                           @HeaderParam(Idempotency.HEADER) String idempotencyKey,
+                           InputStream body) {
+        return idempotency.bulkLoad(caller.subject(), idempotencyKey, body, BulkReport.class,
+                () -> service.bulkLoad(body));
     }
 
     private static Subscriber validated(String subscriberId, SubscriberBody body) {

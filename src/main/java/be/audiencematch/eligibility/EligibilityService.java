@@ -29,13 +29,16 @@ public class EligibilityService {
 
     private final CampaignStore campaigns;
     private final ViewFollower follower;
+    private final SlowRedisGuard guard;
     private final Timer timer;
     private final Counter fromView;
     private final Counter fromRedis;
 
-    public EligibilityService(CampaignStore campaigns, ViewFollower follower, MeterRegistry metrics) {
+    public EligibilityService(CampaignStore campaigns, ViewFollower follower, SlowRedisGuard guard,
+                              MeterRegistry metrics) {
         this.campaigns = campaigns;
         this.follower = follower;
+        this.guard = guard;
         this.timer = metrics.timer("audience_match_eligibility_seconds");
         this.fromView = metrics.counter("audience_match_eligibility_answers_total", "source", "view");
         this.fromRedis = metrics.counter("audience_match_eligibility_answers_total", "source", "redis");
@@ -94,11 +97,11 @@ public class EligibilityService {
                 timer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
                 return Uni.createFrom().item(new Answer(householdId, ids));
             }
-            eligible = follower.household(householdId)
-                    .map(members -> view.eligible(members, candidates, System.currentTimeMillis()));
+            eligible = guard.eligible(() -> follower.household(householdId)
+                    .map(members -> view.eligible(members, candidates, System.currentTimeMillis())));
         } else {
             fromRedis.increment();
-            eligible = campaigns.eligible(householdId, candidates, Instant.now());
+            eligible = guard.eligible(() -> campaigns.eligible(householdId, candidates, Instant.now()));
         }
         return eligible.map(ids -> {
             timer.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);

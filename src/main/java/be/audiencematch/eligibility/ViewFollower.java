@@ -82,7 +82,6 @@ public class ViewFollower {
     /** The stream entry id of the last change applied (where the next read starts). */
     private String lastEntry = "0-0";
     private volatile boolean stopped;
-    private long retryMillis = RETRY_MILLIS;
     private volatile StatefulRedisConnection<byte[], byte[]> connection;
 
     @Inject
@@ -158,38 +157,70 @@ public class ViewFollower {
             // Writers need not wait for a replica that is gone: leave the lease table now rather than at lease end.
             // The stream connection closes first, so no confirmation of ours (which renews the lease) can follow;
             // the lease is dropped on another connection, as this one may be blocked in XREAD.
-            c.closeAsync().thenCompose(closed -> redis.shared())
-                    .thenCompose(shared -> shared.async().zrem(keys.leases(), bytes(replica))
-                            .thenCompose(n -> shared.async().hdel(keys.applied(), bytes(replica))))
-                    .exceptionally(failure -> 0L);
+            // Waited for (briefly, on the thread that stops the application, after requests in flight finished):
+            // the process must not exit before the lease is given up (docs/operations.md, "Stopping").
+            try {
+                c.closeAsync().thenCompose(closed -> redis.shared())
+                        .thenCompose(shared -> shared.async().zrem(keys.leases(), bytes(replica))
+                                .thenCompose(n -> shared.async().hdel(keys.applied(), bytes(replica))))
+                        .exceptionally(failure -> 0L)
+                        .toCompletableFuture().get(2, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                Log.warn("eligibility view: could not give up the lease; writers wait for it to end");
+            }
         }
     }
 
-    /** Connects, loads a snapshot, registers, then follows the stream until something fails; then starts over. */
+    /**
+     * Connects, loads a snapshot and registers, tried again with Mutiny's exponential back-off while that fails
+     * (Redis down: 1 s, doubling up to 16 s, with jitter); then follows the stream until something fails, and starts
+     * over, the back-off afresh.
+     */
     private void follow() {
         if (stopped) {
             return;
         }
         ready = false;
-        redis.dedicated().thenCompose(c -> {
+        Uni.createFrom().completionStage(this::connectAndLoad)
+                .onFailure(failure -> !stopped).invoke(failure -> Log.warnf(
+                        "eligibility view: %s; answering from Redis, trying again", describe(failure)))
+                .onFailure(failure -> !stopped).retry()
+                .withBackOff(Duration.ofMillis(RETRY_MILLIS), Duration.ofMillis(RETRY_MOST_MILLIS)).indefinitely()
+                .chain(c -> Uni.createFrom().completionStage(() -> tail(c.async())))
+                .subscribe().with(done -> startOver(null), this::startOver);
+    }
+
+    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connectAndLoad() {
+        return redis.dedicated().thenCompose(c -> {
             c.setAutoFlushCommands(true);
             connection = c;
-            return load(c.async()).thenCompose(loaded -> tail(c.async()));
-        }).whenComplete((done, failure) -> {
-            ready = false;
-            StatefulRedisConnection<byte[], byte[]> c = connection;
-            connection = null;
-            if (c != null && c.isOpen()) {
-                c.closeAsync();
-            }
-            if (!stopped) {
-                long retry = retryMillis;
-                retryMillis = Math.min(RETRY_MOST_MILLIS, retryMillis * 2);
-                Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
-                        failure == null ? "stopped" : describe(failure), retry);
-                vertx.setTimer(retry, id -> follow());
+            return load(c.async()).thenApply(loaded -> c);
+        }).whenComplete((c, failure) -> {
+            if (failure != null) {
+                closeConnection();
             }
         });
+    }
+
+    private void closeConnection() {
+        ready = false;
+        StatefulRedisConnection<byte[], byte[]> c = connection;
+        connection = null;
+        if (c != null && c.isOpen()) {
+            c.closeAsync();
+        }
+    }
+
+    /** The stream failed (or stopped): answers come from Redis until a new snapshot is loaded. */
+    private void startOver(Throwable failure) {
+        closeConnection();
+        if (!stopped) {
+            Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
+                    failure == null ? "stopped" : describe(failure), RETRY_MILLIS);
+            vertx.setTimer(RETRY_MILLIS, id -> follow());
+        }
     }
 
     private CompletionStage<Void> load(RedisAsyncCommands<byte[], byte[]> r) {
@@ -212,10 +243,12 @@ public class ViewFollower {
             return bitmaps(r, named).thenAccept(bitmaps -> {
                 view.reset(seq, (byte[]) snapshot.get(1), (byte[]) snapshot.get(2), (byte[]) snapshot.get(3), rules,
                         bitmaps, (byte[]) snapshot.get(6));
-                readyAt = Long.MAX_VALUE;
+                // Current as of the snapshot. Should this replica's lease still run (Redis came back within it,
+                // its table kept by the append-only file), writers waited for it all along: serve once confirmed.
+                // A new lease instead moves this to the newest change (ack).
+                readyAt = seq;
                 emptyBehind = 0;
                 lastEntry = str((byte[]) snapshot.get(5));
-                retryMillis = RETRY_MILLIS;
                 Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
                         bitmaps.size());
             });

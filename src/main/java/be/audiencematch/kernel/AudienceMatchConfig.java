@@ -2,6 +2,7 @@ package be.audiencematch.kernel;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -77,6 +78,26 @@ public interface AudienceMatchConfig {
         /** AUDIENCE_MATCH_REDIS_ALLOW_PLAINTEXT: a plain redis:// URL over the network is refused without it. */
         @WithDefault("false")
         boolean allowPlaintext();
+
+        /** How many Redis replicas must hold a write before it is acknowledged (docs/operations.md, "Durability"). */
+        @WithName("wait")
+        Wait replicaWait();
+
+        interface Wait {
+            /**
+             * AUDIENCE_MATCH_REDIS_WAIT_REPLICAS: replicas that must hold a write before its 2xx, at most as many as
+             * the primary has online; 0 turns the wait off.
+             */
+            @WithDefault("1")
+            int replicas();
+
+            /**
+             * AUDIENCE_MATCH_REDIS_WAIT_TIMEOUT: how long a write waits for them; past it the write is stored but
+             * answered 503 with Retry-After (sending it again is harmless).
+             */
+            @WithDefault("1s")
+            Duration timeout();
+        }
     }
 
     /** How the base is spread over Redis hashes (docs/architecture.md, "Redis layout"). */

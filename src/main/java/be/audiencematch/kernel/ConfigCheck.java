@@ -73,6 +73,8 @@ public class ConfigCheck {
         }
         check.positive(p + "redis.timeout", redis.timeout());
         check.positive(p + "redis.bulk-timeout", redis.bulkTimeout());
+        check.between(p + "redis.wait.replicas", redis.replicaWait().replicas(), 0, 16);
+        check.positive(p + "redis.wait.timeout", redis.replicaWait().timeout());
         check.between(p + "layout.bucket-bits", am.layout().bucketBits(), 8, Buckets.MAX_BITS);
         am.bulk().chunkSize().ifPresent(size -> check.between(p + "bulk.chunk-size", size, 1, 4_194_304));
 

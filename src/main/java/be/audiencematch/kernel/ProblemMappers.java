@@ -115,12 +115,11 @@ public class ProblemMappers {
 
     @ServerExceptionMapper(priority = 10_000)
     public Response unexpected(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        if (root instanceof RedisException redis) {
-            return redisDown(redis);
+        // Redis' failure anywhere in the chain (a refused connection is Lettuce's exception around Netty's): 503.
+        for (Throwable cause = e; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof RedisException redis) {
+                return redisDown(redis);
+            }
         }
         String reference = UUID.randomUUID().toString();
         // The class and the reference only: exception messages can quote data.

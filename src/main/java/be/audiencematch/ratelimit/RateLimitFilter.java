@@ -95,6 +95,9 @@ public class RateLimitFilter {
         return store.take(role, subject, bucket);
     }
 
+    /** How long a slot's give-back is tried again after a failure. */
+    private static final long GIVE_BACK_TRIES_MILLIS = 10 * 60_000L;
+
     /** Takes an upload slot, given back when the response ends or the connection drops. */
     private Uni<Response> slot(String role, String subject, RoutingContext context) {
         int cap = inFlightOf(config, role);
@@ -106,9 +109,14 @@ public class RateLimitFilter {
                 return tooMany(UPLOAD_RETRY_AFTER_SECONDS, "at most " + cap + " uploads may run at once for this "
                         + "token; retry after the time in Retry-After");
             }
-            context.addEndHandler(ended -> store.giveSlot(role, subject).subscribe().with(done -> {
-            }, failure -> LOG.debugf("an upload slot stays taken until its lease ends: %s",
-                    failure.getClass().getSimpleName())));
+            // Given back even when Redis was away as the response ended (an upload cut short by an outage): tried
+            // again with back-off for a while, rather than the slot held for its whole lease.
+            context.addEndHandler(ended -> store.giveSlot(role, subject)
+                    .onFailure().retry().withBackOff(java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(10))
+                    .expireIn(GIVE_BACK_TRIES_MILLIS)
+                    .subscribe().with(done -> {
+                    }, failure -> LOG.debugf("an upload slot stays taken until its lease ends: %s",
+                            failure.getClass().getSimpleName())));
             return null;
         });
     }

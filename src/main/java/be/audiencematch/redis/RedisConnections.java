@@ -155,7 +155,14 @@ public class RedisConnections {
     }
 
     private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connect(RedisClient from) {
-        return target().thenCompose(node -> from.connectAsync(ByteArrayCodec.INSTANCE, node));
+        return target().thenCompose(node -> from.connectAsync(ByteArrayCodec.INSTANCE, node))
+                // A refused connection comes as Netty's ConnectException (checked, not Lettuce's): made a Redis
+                // failure here, so that every caller answers it as one (503 with Retry-After), never as a 500.
+                .exceptionallyCompose(failure -> {
+                    Throwable cause = unwrap(failure);
+                    return CompletableFuture.failedFuture(cause instanceof io.lettuce.core.RedisException ? cause
+                            : new io.lettuce.core.RedisConnectionException("cannot connect to Redis", cause));
+                });
     }
 
     /** A connection of the caller's own, flushed when the caller says so. */

@@ -35,6 +35,9 @@ public final class RedisServer implements AutoCloseable {
     /** More redis-server options, given after the defaults (so they win). */
     private final List<String> extraArgs = new java.util.ArrayList<>();
 
+    /** AOF on (fsync every second, as shipped): a restart in the same folder finds the data again. */
+    private boolean appendOnly;
+
     public RedisServer() throws IOException {
         this(false);
     }
@@ -73,7 +76,8 @@ public final class RedisServer implements AutoCloseable {
                         "--tls-ca-cert-file", tls.ca().toString(), "--tls-auth-clients", "no",
                         "--aclfile", aclFile.toString()));
             }
-            command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir.toString(),
+            command.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", appendOnly ? "yes" : "no",
+                    "--dir", dir.toString(),
                     "--hash-max-listpack-entries", "1024", "--logfile", dir.resolve("redis.log").toString()));
             if (clusterNode) {
                 command.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file",
@@ -105,6 +109,29 @@ public final class RedisServer implements AutoCloseable {
             process.destroyForcibly();
             process.waitFor();
             process = null;
+        }
+    }
+
+    /** Before {@link #start()}: keep an append-only file, so that a stop and start keeps the data (as shipped). */
+    public RedisServer appendOnly() {
+        this.appendOnly = true;
+        return this;
+    }
+
+    /** Freezes the process (SIGSTOP): it holds its sockets but neither reads nor answers, like a stalled node. */
+    public void suspend() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    /** Lets a {@link #suspend()}ed process run again (SIGCONT). */
+    public void resume() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String which) throws IOException, InterruptedException {
+        int exit = new ProcessBuilder("kill", which, Long.toString(process.pid())).inheritIO().start().waitFor();
+        if (exit != 0) {
+            throw new IOException("kill " + which + " failed");
         }
     }
 

@@ -1,0 +1,37 @@
+package be.audiencematch.support;
+
+import java.util.Map;
+
+/**
+ * TestEnvironment, but on a Redis of its own that keeps an append-only file (as shipped), so a test can stop it and
+ * start it again in the same folder on the same port with the data still there.
+ */
+public class DurableRedisEnvironment extends TestEnvironment {
+
+    private static RedisServer durable;
+
+    @Override
+    public synchronized Map<String, String> start() {
+        Map<String, String> config = super.start();
+        try {
+            if (durable == null) {
+                durable = new RedisServer().appendOnly().start();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        durable.close();
+                    } catch (Exception ignored) {
+                        // best effort at exit
+                    }
+                }));
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the append-only Redis", e);
+        }
+        config.put("audience-match.redis.url", durable.url());
+        return config;
+    }
+
+    public static RedisServer durableRedis() {
+        return durable;
+    }
+}
