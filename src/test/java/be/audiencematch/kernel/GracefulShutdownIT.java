@@ -5,7 +5,6 @@ import be.audiencematch.crypto.ExportKeys;
 import be.audiencematch.support.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -29,16 +28,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The packaged service, as production runs it (prod profile), stopped with SIGTERM while a bulk load streams in:
  * readiness goes down first, the load in flight completes with its 200, the eligibility view's lease is given up, and
- * the process exits (docs/operations.md, "Stopping"). Needs the packaged jar ({@code ./mvnw package}); skipped
- * without it.
+ * the process exits (docs/operations.md, "Stopping"). An integration test: Failsafe runs it in {@code ./mvnw verify}
+ * once the jar is packaged.
  */
-class GracefulShutdownTest {
+class GracefulShutdownIT {
 
     private static final Path JAR = Path.of("target/quarkus-app/quarkus-run.jar");
 
     @Test
     void onSigtermReadinessGoesDownFirstARequestInFlightCompletesAndTheLeaseIsGivenUp() throws Exception {
-        Assumptions.assumeTrue(Files.exists(JAR), "needs the packaged service (./mvnw package)");
+        assertTrue(Files.exists(JAR), "needs the packaged service (./mvnw package; verify runs this after it)");
         Path dir = Files.createTempDirectory("am-shutdown-");
         try (RedisServer redis = new RedisServer().start()) {
             LocalKeys keys = new LocalKeys(dir.resolve("jwt")).ensure();
