@@ -4,7 +4,7 @@ import be.audiencematch.audience.AudienceApi.AudienceSummary;
 import be.audiencematch.audience.AudienceApi.CreateAudience;
 import be.audiencematch.audience.AudienceApi.Report;
 import be.audiencematch.audience.AudienceApi.UploadReport;
-import be.audiencematch.kernel.Idempotency;
+import be.audiencematch.idempotency.Idempotency;
 import be.audiencematch.kernel.Uploads;
 import be.audiencematch.security.Caller;
 import be.audiencematch.security.Roles;

@@ -4,7 +4,7 @@ import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.ConsentFlags;
 import be.audiencematch.consent.SubscriberApi.SubscriberBody;
 import be.audiencematch.consent.SubscriberApi.Upserted;
-import be.audiencematch.kernel.Idempotency;
+import be.audiencematch.idempotency.Idempotency;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.security.Caller;
 import be.audiencematch.security.Roles;

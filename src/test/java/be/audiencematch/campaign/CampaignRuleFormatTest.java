@@ -3,8 +3,7 @@ package be.audiencematch.campaign;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -23,17 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class CampaignRuleFormatTest {
 
-    private static LuaLibs lua;
-
-    @BeforeAll
-    static void start() throws Exception {
-        lua = new LuaLibs();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        lua.close();
-    }
+    @RegisterExtension
+    static final LuaLibs lua = new LuaLibs();
 
     static Stream<CampaignRuleFormat.Rule> rules() {
         long starts = 1_767_225_600_000L;

@@ -4,9 +4,8 @@ import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
@@ -32,17 +31,8 @@ class ChangeEntryFormatTest {
     private static final byte[] STREAM = bytes("t:view:changes");
     private static final byte[] VIEW_KEY = bytes("t:view:key");
 
-    private static LuaLibs lua;
-
-    @BeforeAll
-    static void start() throws Exception {
-        lua = new LuaLibs();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        lua.close();
-    }
+    @RegisterExtension
+    static final LuaLibs lua = new LuaLibs();
 
     /** What the reader handed on, as text, in order. */
     private static final class Recorded implements ChangeEntryFormat.Changes {

@@ -3,9 +3,8 @@ package be.audiencematch.consent;
 import be.audiencematch.redis.PackedArgs;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.HexFormat;
 import java.util.List;
@@ -22,17 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class IndexEntryFormatTest {
 
     private static final byte[] BUCKET = bytes("t:ix:e:3c11");
-    private static LuaLibs lua;
-
-    @BeforeAll
-    static void start() throws Exception {
-        lua = new LuaLibs();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        lua.close();
-    }
+    @RegisterExtension
+    static final LuaLibs lua = new LuaLibs();
 
     private static final byte[][] FIELDS = {
         HexFormat.of().parseHex("0000000000000001"),

@@ -4,8 +4,7 @@ import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -28,17 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SubscriberRecordFormatTest {
 
     private static final byte[] RECORDS = bytes("t:sub:0001");
-    private static LuaLibs lua;
-
-    @BeforeAll
-    static void start() throws Exception {
-        lua = new LuaLibs();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        lua.close();
-    }
+    @RegisterExtension
+    static final LuaLibs lua = new LuaLibs();
 
     private static Subscriber subscriber(String household) {
         return new Subscriber("sub-1", List.of(

@@ -4,13 +4,8 @@ import io.lettuce.core.MigrateArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.SlotHash;
-import io.lettuce.core.cluster.models.slots.ClusterSlotRange;
-import io.lettuce.core.cluster.models.slots.ClusterSlotsParser;
 import io.lettuce.core.codec.ByteArrayCodec;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -47,19 +42,7 @@ public class ClusterEnvironment extends TestEnvironment {
 
     /** The primary that serves the prefix's slot, by asking the cluster (not the service). */
     public static RedisServer owner() {
-        int slot = SlotHash.getSlot(PREFIX);
-        RedisClient client = RedisClient.create(NODES.get(0).url());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            for (ClusterSlotRange range : ClusterSlotsParser.parse(c.sync().clusterSlots())) {
-                if (range.getFrom() <= slot && slot <= range.getTo()) {
-                    int port = range.getUpstream().getUri().getPort();
-                    return NODES.stream().filter(n -> n.port() == port).findFirst().orElseThrow();
-                }
-            }
-        } finally {
-            client.shutdown();
-        }
-        throw new IllegalStateException("no node serves slot " + slot);
+        return LocalCluster.owner(NODES, PREFIX);
     }
 
     /** Moves the prefix's slot, keys and all, from one primary to another, as a resharding does. */
@@ -97,38 +80,6 @@ public class ClusterEnvironment extends TestEnvironment {
     }
 
     private static void startCluster() throws Exception {
-        for (int i = 0; i < 3; i++) {
-            NODES.add(new RedisServer(true).start());
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> NODES.forEach(n -> {
-            try {
-                n.close();
-            } catch (Exception ignored) {
-                // best effort at exit
-            }
-        })));
-        List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
-        NODES.forEach(n -> create.add("127.0.0.1:" + n.port()));
-        create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
-        Process p = new ProcessBuilder(create).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IOException("redis-cli --cluster create failed: " + output);
-        }
-        // redis-cli returns once the slots are assigned; every node must also see the whole cluster as ok.
-        Instant deadline = Instant.now().plus(Duration.ofSeconds(30));
-        for (RedisServer node : NODES) {
-            RedisClient client = RedisClient.create(node.url());
-            try (StatefulRedisConnection<String, String> c = client.connect()) {
-                while (!c.sync().clusterInfo().contains("cluster_state:ok")) {
-                    if (Instant.now().isAfter(deadline)) {
-                        throw new IOException("the test cluster did not reach cluster_state:ok");
-                    }
-                    Thread.onSpinWait();
-                }
-            } finally {
-                client.shutdown();
-            }
-        }
+        NODES.addAll(LocalCluster.start(3, 0));
     }
 }

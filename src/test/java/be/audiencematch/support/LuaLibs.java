@@ -5,6 +5,9 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,15 +17,17 @@ import java.nio.charset.StandardCharsets;
 /**
  * A redis-server of the test's own, to run a short Lua body with the service's *_lib.lua files prepended, as the
  * service's scripts have them: how the binary-format tests run the Lua side against bytes the Java side wrote, and
- * read back what the Lua side wrote.
+ * read back what the Lua side wrote. A JUnit extension: {@code @RegisterExtension static final LuaLibs lua = new
+ * LuaLibs();} starts the server before the class's tests and stops it after them.
  */
-public final class LuaLibs implements AutoCloseable {
+public final class LuaLibs implements BeforeAllCallback, AfterAllCallback {
 
-    private final RedisServer server;
-    private final RedisClient client;
-    private final StatefulRedisConnection<byte[], byte[]> connection;
+    private RedisServer server;
+    private RedisClient client;
+    private StatefulRedisConnection<byte[], byte[]> connection;
 
-    public LuaLibs() throws IOException {
+    @Override
+    public void beforeAll(ExtensionContext context) throws IOException {
         server = new RedisServer().start();
         client = RedisClient.create(server.url());
         connection = client.connect(ByteArrayCodec.INSTANCE);
@@ -59,7 +64,7 @@ public final class LuaLibs implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void afterAll(ExtensionContext context) throws Exception {
         connection.close();
         client.shutdown();
         server.close();

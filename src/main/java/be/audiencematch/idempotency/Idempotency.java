@@ -1,5 +1,7 @@
-package be.audiencematch.kernel;
+package be.audiencematch.idempotency;
 
+import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
