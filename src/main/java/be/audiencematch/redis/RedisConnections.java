@@ -218,7 +218,8 @@ public class RedisConnections {
     public <T> Uni<T> withShared(Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
         Context context = Vertx.currentContext();
         if (context == null) {
-            return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())));
+            return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
+                    .onFailure().transform(RedisConnections::unwrap);
         }
         StatefulRedisConnection<byte[], byte[]> local = null;
         if (Context.isOnEventLoopThread()) {
@@ -247,6 +248,7 @@ public class RedisConnections {
             }));
         }
         return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
+                .onFailure().transform(RedisConnections::unwrap)
                 .emitOn(command -> context.runOnContext(ignored -> command.run()));
     }
 
@@ -335,9 +337,15 @@ public class RedisConnections {
         }
     }
 
-    /** Lettuce's own exception inside a CompletionException, so the problem mappers see what Redis said. */
+    /**
+     * Lettuce's own exception inside a CompletionException, so the problem mappers see what Redis said. A checked
+     * exception (an I/O error Netty hands to the pending commands when a connection breaks mid-command) is a Redis
+     * failure too: made Lettuce's connection exception, so that it answers 503 with Retry-After, never 500.
+     */
     private static Throwable unwrap(Throwable failure) {
-        return failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+        Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
+        return cause instanceof RuntimeException || cause instanceof Error ? cause
+                : new io.lettuce.core.RedisConnectionException("the connection to Redis failed", cause);
     }
 
     @PreDestroy

@@ -197,6 +197,49 @@ class RedisOutageTest {
             client.shutdown();
         }
     }
+    @Test
+    void aListUploadCutShortByTheOutageLeavesNothingAndCompletesWhenSentAgain() throws Exception {
+        int count = 3_000;
+        int from = range(count);
+        loadSubscribers(from, count, i -> true, i -> false, i -> false);
+        String audience = createAudience("outage-lists", "tv");
+        byte[] body = emails(from, count).getBytes(StandardCharsets.UTF_8);
+        String key = "list-" + from;
+
+        int outcome;
+        try {
+            outcome = advertiser("outage-lists").header("Idempotency-Key", key).contentType("text/plain")
+                    .body(new StopsRedisHalfWay(body)).post("/v1/audiences/" + audience + "/members").statusCode();
+        } catch (RuntimeException connectionDropped) {
+            outcome = -1;
+        } finally {
+            redis().start();
+        }
+        assertTrue(outcome == 503 || outcome == -1, "the upload was cut short: " + outcome);
+        awaitReady();
+
+        // The upload merges its matches in one step at its end: a cut-short one left no member and no count behind.
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis().url());
+        try (var c = client.connect()) {
+            assertEquals(0, c.sync().bitcount("am:audience:" + audience + ":members"), "no half-written members");
+            assertEquals("0", c.sync().hget("am:audience:" + audience, "received"), "no half-written counts");
+        } finally {
+            client.shutdown();
+        }
+
+        // Sent again with the same key: the whole list, counted once.
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        Response again = null;
+        while (System.nanoTime() < deadline && (again == null || again.statusCode() != 200)) {
+            again = advertiser("outage-lists").header("Idempotency-Key", key).contentType("text/plain").body(body)
+                    .post("/v1/audiences/" + audience + "/members");
+            assertTrue(List.of(200, 409, 503).contains(again.statusCode()), "resend: " + again.statusCode());
+        }
+        assertEquals(200, again.statusCode());
+        assertEquals(count, (Integer) again.path("received"));
+        assertEquals(count, (Integer) advertiser("outage-lists").get("/v1/audiences/" + audience).then().statusCode(200)
+                .extract().path("matched"));
+    }
 
     private static void awaitReady() {
         long deadline = System.nanoTime() + 30_000_000_000L;
