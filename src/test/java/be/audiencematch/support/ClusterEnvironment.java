@@ -16,22 +16,14 @@ import java.util.Map;
  */
 public class ClusterEnvironment extends TestEnvironment {
 
-    public static final String PREFIX = "{am}:";
+    public static final String PREFIX = LocalCluster.PREFIX;
     private static final List<RedisServer> NODES = new ArrayList<>();
 
     @Override
     public synchronized Map<String, String> start() {
         Map<String, String> config = super.start();
-        try {
-            if (NODES.isEmpty()) {
-                startCluster();
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start the test Redis Cluster", e);
-        }
-        config.put("audience-match.redis.url", notServingThePrefix().url());
-        config.put("audience-match.redis.cluster", "true");
-        config.put("audience-match.redis.key-prefix", PREFIX);
+        LocalCluster.ensure(NODES, 3, 0);
+        config.putAll(LocalCluster.serviceSettings(notServingThePrefix()));
         return config;
     }
 
@@ -77,9 +69,5 @@ public class ClusterEnvironment extends TestEnvironment {
     private static RedisServer notServingThePrefix() {
         RedisServer owner = owner();
         return NODES.stream().filter(n -> n != owner).findFirst().orElseThrow();
-    }
-
-    private static void startCluster() throws Exception {
-        NODES.addAll(LocalCluster.start(3, 0));
     }
 }

@@ -12,22 +12,14 @@ import java.util.Map;
  */
 public class FailoverEnvironment extends TestEnvironment {
 
-    public static final String PREFIX = "{am}:";
+    public static final String PREFIX = LocalCluster.PREFIX;
     private static final List<RedisServer> NODES = new ArrayList<>();
 
     @Override
     public synchronized Map<String, String> start() {
         Map<String, String> config = super.start();
-        try {
-            if (NODES.isEmpty()) {
-                startCluster();
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("cannot start the test Redis Cluster", e);
-        }
-        config.put("audience-match.redis.url", owner().url());
-        config.put("audience-match.redis.cluster", "true");
-        config.put("audience-match.redis.key-prefix", PREFIX);
+        LocalCluster.ensure(NODES, 6, 1, "--cluster-node-timeout", "2000");
+        config.putAll(LocalCluster.serviceSettings(owner()));
         config.put("audience-match.privacy.threshold", "1");
         config.put("audience-match.privacy.rounded-to", "1");
         return config;
@@ -36,9 +28,5 @@ public class FailoverEnvironment extends TestEnvironment {
     /** The primary that serves the prefix's slot, asked of any live node. */
     public static RedisServer owner() {
         return LocalCluster.owner(NODES, PREFIX);
-    }
-
-    private static void startCluster() throws Exception {
-        NODES.addAll(LocalCluster.start(6, 1, "--cluster-node-timeout", "2000"));
     }
 }

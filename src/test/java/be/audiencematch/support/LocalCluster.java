@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A real Redis Cluster of the test's own: cluster-enabled redis-servers on free ports, joined by
@@ -19,6 +20,30 @@ import java.util.List;
 final class LocalCluster {
 
     private LocalCluster() {
+    }
+
+    /** Every key of the service on one slot of the cluster: the key prefix carries a hash tag. */
+    static final String PREFIX = "{am}:";
+
+    /**
+     * Starts the cluster into {@code nodes} when it is empty (once per JVM, shared by every test of an environment),
+     * as {@link #start}.
+     */
+    static void ensure(List<RedisServer> nodes, int count, int replicas, String... serverArgs) {
+        if (!nodes.isEmpty()) {
+            return;
+        }
+        try {
+            nodes.addAll(start(count, replicas, serverArgs));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test Redis Cluster", e);
+        }
+    }
+
+    /** The service's settings for the cluster, reached first through {@code node}. */
+    static Map<String, String> serviceSettings(RedisServer node) {
+        return Map.of("audience-match.redis.url", node.url(), "audience-match.redis.cluster", "true",
+                "audience-match.redis.key-prefix", PREFIX);
     }
 
     /**
