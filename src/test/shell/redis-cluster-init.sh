@@ -8,7 +8,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 work=$(mktemp -d)
 cleanup() {
+  local pidfile pid
   for pidfile in "$work"/node*/pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
+  # Wait until they are gone: the addresses are fixed, and a node still shutting down would answer the next run.
+  for pidfile in "$work"/node*/pid; do
+    [ -f "$pidfile" ] || continue
+    pid=$(cat "$pidfile")
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -51,6 +58,8 @@ run_job() { PATH="$work/shim:$PATH" timeout 120 sh "$work/init.sh"; }
 # Started before any node: it must wait for them.
 run_job > "$work/first.log" 2>&1 &
 job=$!
+# The nodes start once the Job has found none (its first "waiting for" line), so that it surely waits for them.
+for _ in $(seq 1 300); do grep -q 'waiting for audience-match-redis-' "$work/first.log" && break; sleep 0.1; done
 for i in 0 1 2 3 4 5; do
   mkdir -p "$work/node$i"
   redis-server --bind "127.0.0.$((21 + i))" --port 6379 --cluster-enabled yes \
@@ -60,12 +69,20 @@ for i in 0 1 2 3 4 5; do
 done
 wait "$job" || { cat "$work/first.log" >&2; fail "the first run failed"; }
 grep -q 'waiting for audience-match-redis-' "$work/first.log" || fail "the first run did not wait for the nodes"
-grep -q '^cluster formed$' "$work/first.log" || fail "the first run did not form the cluster"
+# Not anchored at the line's start: redis-cli ends its last line with a colour reset (ESC [0m) and no newline after it,
+# so the script's next line follows it on the same line of the log when the cluster was ok at once.
+grep -q 'cluster formed$' "$work/first.log" || { cat "$work/first.log" >&2; fail "the first run did not form the cluster"; }
 info=$("$REAL_REDIS_CLI" -h 127.0.0.21 cluster info)
 grep -q '^cluster_state:ok' <<<"$info" || fail "cluster_state is not ok"
 grep -q '^cluster_slots_assigned:16384' <<<"$info" || fail "not every slot is assigned"
-primaries=$("$REAL_REDIS_CLI" -h 127.0.0.21 cluster nodes | grep -c 'master')
-replicas=$("$REAL_REDIS_CLI" -h 127.0.0.21 cluster nodes | grep -c 'slave')
+# The replicas' roles reach every node's view by gossip a moment after cluster_state:ok: look for up to 30 s.
+for _ in $(seq 1 300); do
+  nodes=$("$REAL_REDIS_CLI" -h 127.0.0.21 cluster nodes)
+  primaries=$(grep -c 'master' <<<"$nodes" || true)
+  replicas=$(grep -c 'slave' <<<"$nodes" || true)
+  [ "$primaries" = 3 ] && [ "$replicas" = 3 ] && break
+  sleep 0.1
+done
 [ "$primaries" = 3 ] && [ "$replicas" = 3 ] || fail "$primaries primaries and $replicas replicas, not 3 and 3"
 epoch_before=$("$REAL_REDIS_CLI" -h 127.0.0.21 cluster info | grep '^cluster_current_epoch')
 
