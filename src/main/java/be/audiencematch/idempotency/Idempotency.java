@@ -3,10 +3,13 @@ package be.audiencematch.idempotency;
 import be.audiencematch.kernel.KeyPrefix;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.SetArgs;
 import io.smallrye.mutiny.Uni;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
@@ -15,6 +18,11 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -26,12 +34,17 @@ import java.util.regex.Pattern;
  *   {p}idem:{advertiser}:{key}        string   a list upload's key
  *   {p}idem-bulk:{subject}:{key}      string   a bulk load's key (another family, so no advertiser can name one)
  * </pre>
- * Each holds "pending" while the first request runs (expires after PENDING_TTL, so a service that died half-way does
+ * Each holds "pending" and a random claim id while the first request runs (expires after PENDING_TTL, so a service that died half-way does
  * not block the key for a day), then its owner lines and the first outcome as JSON for OUTCOME_TTL (the owner again:
  * a subject with a ':' must not reach another's key). A second request while the first still runs gets 409 (retry
  * later); one for another target (another audience) gets 422. Not atomic with the write itself: a service that stops
  * between writing and recording the outcome does the write again on a retry; that window is one Redis round trip,
  * and every write it guards is safe to repeat apart from its counts.
+ * <p>
+ * A claim whose request failed while Redis was away is given back in two ways, so the client's resend is not
+ * refused for the claim's whole lifetime: in the background once Redis answers again (retried on a scheduler of its
+ * own, not Mutiny's shared one, which a restart of the application replaces), and by this replica itself when the
+ * same key comes back to it before that (it knows the claim is its own abandoned one).
  */
 @ApplicationScoped
 public class Idempotency {
@@ -39,13 +52,21 @@ public class Idempotency {
     public static final String HEADER = "Idempotency-Key";
     private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1,100}");
     private static final String PENDING = "pending";
+    private static final RedisScript RELEASE = RedisScript.load("idempotency_release");
     static final Duration OUTCOME_TTL = Duration.ofHours(24);
     static final Duration PENDING_TTL = Duration.ofMinutes(15);
-    private static final Duration RELEASE_MARGIN = Duration.ofMinutes(1);
 
     private final RedisConnections redis;
     private final String prefix;
     private final ObjectMapper json;
+    /** Claims this replica gave up on (their request failed) and could not yet give back: key name to claim value. */
+    private final Map<String, String> abandoned = new ConcurrentHashMap<>();
+    private static final int MOST_ABANDONED = 10_000;
+    private final ScheduledExecutorService releases = Executors.newSingleThreadScheduledExecutor(task -> {
+        Thread thread = new Thread(task, "idempotency-release");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     public Idempotency(RedisConnections redis, ObjectMapper json,
                        @KeyPrefix String prefix) {
@@ -79,8 +100,16 @@ public class Idempotency {
             throw ProblemException.badRequest("header '" + HEADER + "' must be 1 to 100 characters of "
                     + "A-Z, a-z, 0-9, '.', '_', ':' or '-'");
         }
-        byte[] redisKey = bytes(prefix + family + key);
-        String claimed = redis.withShared(r -> r.set(redisKey, bytes(PENDING),
+        String keyName = prefix + family + key;
+        byte[] redisKey = bytes(keyName);
+        String earlier = abandoned.remove(keyName);
+        if (earlier != null) {
+            // Our own earlier claim, whose request failed: give it back now rather than answer 409 until it expires.
+            release(redisKey, earlier).await().indefinitely();
+        }
+        // Each claim is "pending" and a value of its own, so that only the request that took it gives it back.
+        String claim = PENDING + " " + UUID.randomUUID();
+        String claimed = redis.withShared(r -> r.set(redisKey, bytes(claim),
                 SetArgs.Builder.nx().ex(PENDING_TTL.toSeconds()))).await().indefinitely();
         if (!"OK".equals(claimed)) {
             T first = recorded(redisKey, owner, type, otherUse);
@@ -96,9 +125,12 @@ public class Idempotency {
             // went away mid-request), the claim is given back once Redis answers again, so that the client's resend
             // after the outage is not refused until the claim expires; meanwhile it gets 409 (send it again later).
             try {
-                redis.withShared(r -> r.del(redisKey)).await().indefinitely();
+                release(redisKey, claim).await().indefinitely();
             } catch (RuntimeException releaseFailed) {
-                releaseLater(redisKey, claimedAt + PENDING_TTL.toMillis() - RELEASE_MARGIN.toMillis());
+                if (abandoned.size() < MOST_ABANDONED) {
+                    abandoned.put(keyName, claim);
+                }
+                releaseLater(keyName, claim, claimedAt + PENDING_TTL.toMillis());
             }
             throw e;
         }
@@ -108,22 +140,37 @@ public class Idempotency {
         return outcome;
     }
 
+    /** Gives back {@code claim} on {@code redisKey} if it is still there (not once it expired and was retaken). */
+    private Uni<Long> release(byte[] redisKey, String claim) {
+        return redis.withShared(r -> RELEASE.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {redisKey},
+                bytes(claim)));
+    }
+
     /**
-     * Deletes a claim in the background, tried again with back-off until Redis answers, and only until
-     * {@code untilMillis}: shortly before the claim would expire by itself (and could be someone else's).
+     * Gives a claim back in the background, tried again with back-off until Redis answers, until the claim would
+     * have expired by itself anyway.
      */
-    private void releaseLater(byte[] redisKey, long untilMillis) {
-        Uni.createFrom().completionStage(() -> redis.shared().thenCompose(c -> c.async().del(redisKey)))
-                .onFailure().retry().withBackOff(Duration.ofMillis(500), Duration.ofSeconds(10))
+    private void releaseLater(String keyName, String claim, long untilMillis) {
+        byte[] redisKey = bytes(keyName);
+        Uni.createFrom().completionStage(() -> redis.shared().thenCompose(c -> RELEASE.<Long>run(c.async(),
+                        ScriptOutputType.INTEGER, new byte[][] {redisKey}, bytes(claim))))
+                .onFailure().retry().withExecutor(releases).withBackOff(Duration.ofMillis(500), Duration.ofSeconds(10))
                 .expireAt(untilMillis)
-                .subscribe().with(deleted -> { }, failure -> { });
+                .subscribe().with(released -> abandoned.remove(keyName, claim),
+                        failure -> abandoned.remove(keyName, claim));
+    }
+
+    @PreDestroy
+    void stop() {
+        releases.shutdownNow();
     }
 
     /** The first outcome, when it was the same owner's request ({@code owner}: its lines). */
     private <T> T recorded(byte[] redisKey, String owner, Class<T> type, String otherUse) {
         Optional<String> stored = Optional.ofNullable(redis.withShared(r -> r.get(redisKey)).await().indefinitely())
                 .map(v -> new String(v, StandardCharsets.UTF_8));
-        if (stored.isEmpty() || stored.get().equals(PENDING)) {
+        // A claim is one line; a recorded outcome starts with its owner's lines.
+        if (stored.isEmpty() || stored.get().indexOf('\n') < 0) {
             // Gone between the two commands (a failed first attempt) counts as still running: the client retries.
             throw new ProblemException(409, "Conflict", "a request with this " + HEADER
                     + " is still running; send it again later");
