@@ -31,20 +31,12 @@ class PackageCyclesTest {
     private static final Path MAIN = Path.of("src/main/java/be/audiencematch");
     private static final Pattern REFERENCE = Pattern.compile("be\\.audiencematch\\.([a-z]+)\\.");
 
-    /**
-     * Cycles that exist outside the storage engine's packages, to be broken where they live: security/PathIds checks
-     * subscriber, household and segment ids by the consent and segment packages' rules, which use security's roles.
-     * A cycle that grows, or any other, fails.
-     */
-    private static final Set<Set<String>> KNOWN = Set.of(Set.of("audit", "consent", "security", "segment"));
-
     @Test
     void noPackageCycles() throws IOException {
         Map<String, Set<String>> uses = dependencies();
         assertTrue(uses.containsKey("redis") && uses.containsKey("changes"), "the scan found the packages");
         List<Set<String>> cycles = stronglyConnected(uses).stream().filter(c -> c.size() > 1).toList();
-        List<Set<String>> unknown = cycles.stream().filter(c -> !KNOWN.contains(c)).toList();
-        assertEquals(List.of(), unknown, "package cycles (each a set of packages that reach each other)");
+        assertEquals(List.of(), cycles, "package cycles (each a set of packages that reach each other)");
     }
 
     @Test

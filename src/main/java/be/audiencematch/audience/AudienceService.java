@@ -4,7 +4,6 @@ import be.audiencematch.audience.AudienceApi.CreateAudience;
 import be.audiencematch.audience.AudienceApi.Report;
 import be.audiencematch.audience.AudienceApi.UploadReport;
 import be.audiencematch.consent.Channel;
-import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
@@ -14,6 +13,7 @@ import be.audiencematch.kernel.PrivacyConfig;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.kernel.Uploads;
+import be.audiencematch.matching.MatchingUpload;
 import be.audiencematch.privacy.AggregateDisclosure;
 import be.audiencematch.privacy.Question;
 import be.audiencematch.segment.SegmentService;
@@ -62,7 +62,7 @@ public class AudienceService {
     private final MatchingUpload upload;
     /** Rows of several identifiers (text/csv). */
     @jakarta.inject.Inject
-    be.audiencematch.consent.MultiIdentifierUpload rows;
+    be.audiencematch.matching.MultiIdentifierUpload rows;
     private final AggregateDisclosure disclosure;
     private final int maxAudiences;
     private final Timer uploadTimer;

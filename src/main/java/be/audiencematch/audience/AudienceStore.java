@@ -2,10 +2,10 @@ package be.audiencematch.audience;
 
 import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
-import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.matching.MatchingUpload;
 import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;

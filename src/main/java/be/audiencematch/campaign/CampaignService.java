@@ -6,13 +6,13 @@ import be.audiencematch.campaign.CampaignApi.CampaignView;
 import be.audiencematch.campaign.CampaignApi.CreateCampaign;
 import be.audiencematch.campaign.CampaignApi.Reach;
 import be.audiencematch.kernel.Limits;
+import be.audiencematch.kernel.OperatorIds;
 import be.audiencematch.kernel.PrivacyConfig;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.privacy.AggregateDisclosure;
 import be.audiencematch.privacy.Question;
 import be.audiencematch.segment.Segment;
-import be.audiencematch.segment.SegmentService;
 import be.audiencematch.segment.SegmentStore;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -72,7 +72,7 @@ public class CampaignService {
         }
         for (int i = 0; i < segmentIds.size(); i++) {
             String id = segmentIds.get(i);
-            if (id == null || !SegmentService.SEGMENT_ID.matcher(id).matches()) {
+            if (id == null || !OperatorIds.SEGMENT_ID.matcher(id).matches()) {
                 throw ProblemException.badRequest("field 'segments[" + i + "]' is not a segment id");
             }
         }

@@ -95,7 +95,7 @@ final class BulkLineParser {
         return true;
     }
 
-    /** A subscriber or household id as SubscriberValidation.isId wants it: 1-128 of A-Z a-z 0-9 . _ : - */
+    /** A subscriber or household id as OperatorIds.isSubscriberOrHouseholdId wants it: 1-128 of A-Z a-z 0-9 . _ : - */
     private void id() {
         string();
         int length = stringTo - stringFrom;

@@ -95,8 +95,11 @@ public class SubscriberStore {
         return indexFormat.conversion();
     }
 
-    /** On a worker thread, before a bulk load or an upload: 503 while the index is being converted. */
-    void awaitIndex() {
+    /**
+     * On a worker thread, before a bulk load or an upload: 503 while the index is being converted. Public for list
+     * matching (matching/), which resolves through {@link #resolve} (docs/architecture.md, "Packages").
+     */
+    public void awaitIndex() {
         indexFormat.awaitCurrent();
     }
 
@@ -205,8 +208,11 @@ public class SubscriberStore {
                 new byte[0][], prefixBytes, recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8))));
     }
 
-    /** Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload). */
-    void preloadResolve(StatefulRedisConnection<byte[], byte[]> connection) {
+    /**
+     * Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload); public for
+     * list matching (matching/), as {@link #resolve}.
+     */
+    public void preloadResolve(StatefulRedisConnection<byte[], byte[]> connection) {
         RedisScript.preload(connection, RESOLVE);
     }
 

@@ -6,6 +6,7 @@ import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.NationalRegisterNumber;
+import be.audiencematch.kernel.OperatorIds;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -14,30 +15,6 @@ import java.util.List;
  * Checks a subscriber from the feed and builds the domain value. A failure names the field, never its value.
  */
 public final class SubscriberValidation {
-
-    /** Ids end up in Redis keys and hash fields: a conservative alphabet, bounded length. */
-    /**
-     * A subscriber or household id: 1-128 characters of A-Z a-z 0-9 . _ : - (checked without a regex: the bulk load
-     * and the eligibility hot path check one per line and per question).
-     */
-    public static boolean isId(String id) {
-        return id != null && id.length() <= 128 && allOf(id, "._:-");
-    }
-
-    /** Non-empty, and every character an ASCII letter, a digit or one of {@code extra}. */
-    public static boolean allOf(String s, String extra) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-            if (!plain && extra.indexOf(c) < 0) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     /** Thrown with the field at fault and a reason fit for a client. */
     public static final class Invalid extends RuntimeException {
@@ -51,7 +28,7 @@ public final class SubscriberValidation {
 
     /** Checks an id where {@code where} names it for the caller ("field 'subscriber_id'", "path 'subscriberId'"). */
     public static void checkSubscriberId(String id, String where) {
-        if (!isId(id)) {
+        if (!OperatorIds.isSubscriberOrHouseholdId(id)) {
             throw new Invalid(where + " must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
         refuseNationalNumber(id, where);
@@ -60,13 +37,8 @@ public final class SubscriberValidation {
     /** The privacy policy forbids processing a national register number, even as an opaque id. */
     public static void refuseNationalNumber(String id, String where) {
         if (NationalRegisterNumber.looksLikeOne(id)) {
-            throw new Invalid(nationalNumber(where));
+            throw new Invalid(NationalRegisterNumber.refusal(where));
         }
-    }
-
-    /** Why an id that looks like a national register number is refused; never the id itself. */
-    public static String nationalNumber(String where) {
-        return where + " looks like a national register number, which the privacy policy forbids processing";
     }
 
     /** Named only when something is wrong: a bulk load checks millions of identifiers. */
@@ -77,7 +49,7 @@ public final class SubscriberValidation {
     public static Subscriber toSubscriber(String id, String idWhere, List<Identifier> identifiers,
                                           String householdId, ConsentFlags consents) {
         checkSubscriberId(id, idWhere);
-        if (householdId != null && !isId(householdId)) {
+        if (householdId != null && !OperatorIds.isSubscriberOrHouseholdId(householdId)) {
             throw new Invalid("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
         if (householdId != null) {

@@ -1,9 +1,9 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.campaign.CampaignStore;
-import be.audiencematch.consent.SubscriberValidation;
 import be.audiencematch.eligibility.EligibilityApi.Answer;
 import be.audiencematch.identity.NationalRegisterNumber;
+import be.audiencematch.kernel.OperatorIds;
 import be.audiencematch.kernel.ProblemException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,11 +45,11 @@ public class EligibilityService {
     }
 
     public Uni<Answer> eligible(String householdId, List<String> candidates) {
-        if (!SubscriberValidation.isId(householdId)) {
+        if (!OperatorIds.isSubscriberOrHouseholdId(householdId)) {
             throw ProblemException.badRequest("field 'household_id' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
         if (NationalRegisterNumber.looksLikeOne(householdId)) {
-            throw ProblemException.badRequest(SubscriberValidation.nationalNumber("field 'household_id'"));
+            throw ProblemException.badRequest(NationalRegisterNumber.refusal("field 'household_id'"));
         }
         if (candidates == null || candidates.isEmpty()) {
             throw ProblemException.badRequest("field 'campaign_ids' needs 1 to " + MAX_CANDIDATES + " ids");
@@ -73,12 +73,12 @@ public class EligibilityService {
 
     /** Campaign ids are 1-64 characters of A-Z a-z 0-9 _ - (checked without a regex: this runs per candidate). */
     static boolean isCampaignId(String id) {
-        return id != null && id.length() <= 64 && SubscriberValidation.allOf(id, "_-");
+        return id != null && id.length() <= 64 && OperatorIds.allOf(id, "_-");
     }
 
     /** Every active campaign the household is eligible for. */
     public Uni<Answer> allEligible(String householdId) {
-        if (!SubscriberValidation.isId(householdId)) {
+        if (!OperatorIds.isSubscriberOrHouseholdId(householdId)) {
             throw ProblemException.badRequest("path 'householdId' must be 1-128 characters of A-Z a-z 0-9 . _ : -");
         }
         return timed(householdId, List.of());

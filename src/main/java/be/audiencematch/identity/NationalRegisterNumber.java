@@ -45,6 +45,14 @@ public final class NationalRegisterNumber {
                 && (97 - firstNine % 97 == check || 97 - (BORN_FROM_2000 + firstNine) % 97 == check);
     }
 
+    /**
+     * Why an id that looks like one is refused, {@code where} naming the id for the caller ("path 'householdId'");
+     * never the id itself.
+     */
+    public static String refusal(String where) {
+        return where + " looks like a national register number, which the privacy policy forbids processing";
+    }
+
     /** The same for bytes of ASCII, as the bulk load reads them. */
     public static boolean looksLikeOne(byte[] b, int from, int to) {
         int length = to - from;

@@ -1,11 +1,10 @@
 package be.audiencematch.security;
 
-import be.audiencematch.consent.SubscriberValidation;
 import be.audiencematch.identity.NationalRegisterNumber;
+import be.audiencematch.kernel.OperatorIds;
 import be.audiencematch.kernel.Problem;
 import be.audiencematch.kernel.ProblemMappers;
 import be.audiencematch.kernel.RandomIds;
-import be.audiencematch.segment.SegmentService;
 import jakarta.ws.rs.HttpMethod;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.core.MultivaluedMap;
@@ -48,14 +47,14 @@ public class PathIds {
             case "id" -> path.startsWith("/v1/audiences/") ? expect(RandomIds.isId("aud_", value), "no audience with that id")
                     : path.startsWith("/v1/campaigns/") ? expect(RandomIds.isId("cmp_", value), "no campaign with that id")
                     : notFound("no such resource");
-            case "segmentId" -> SegmentService.SEGMENT_ID.matcher(value).matches() ? null
+            case "segmentId" -> OperatorIds.SEGMENT_ID.matcher(value).matches() ? null
                     : HttpMethod.PUT.equals(method)
                     ? badRequest("segment id must be 1-64 characters of A-Z a-z 0-9 . _ -")
                     : notFound("no segment with that id");
-            case "householdId" -> !SubscriberValidation.isId(value)
+            case "householdId" -> !OperatorIds.isSubscriberOrHouseholdId(value)
                     ? badRequest("path 'householdId' must be 1-128 characters of A-Z a-z 0-9 . _ : -")
                     : NationalRegisterNumber.looksLikeOne(value)
-                    ? badRequest(SubscriberValidation.nationalNumber("path 'householdId'")) : null;
+                    ? badRequest(NationalRegisterNumber.refusal("path 'householdId'")) : null;
             case "subscriberId" -> null;
             default -> notFound("no such resource");
         };

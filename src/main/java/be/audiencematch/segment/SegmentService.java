@@ -1,11 +1,12 @@
 package be.audiencematch.segment;
 
 import be.audiencematch.consent.Channel;
-import be.audiencematch.consent.MatchingUpload;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
+import be.audiencematch.kernel.OperatorIds;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.Uploads;
+import be.audiencematch.matching.MatchingUpload;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -13,13 +14,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /** The operator's profile segments: replaced whole, atomically, and only if every row is a valid digest. */
 @ApplicationScoped
 public class SegmentService {
-
-    public static final Pattern SEGMENT_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     /** What a replacement did, in counts. */
     public record Replaced(String id, String channel,
@@ -75,7 +73,7 @@ public class SegmentService {
     }
 
     public static void checkId(String segmentId) {
-        if (segmentId == null || !SEGMENT_ID.matcher(segmentId).matches()) {
+        if (segmentId == null || !OperatorIds.SEGMENT_ID.matcher(segmentId).matches()) {
             throw ProblemException.badRequest("segment id must be 1-64 characters of A-Z a-z 0-9 . _ -");
         }
     }

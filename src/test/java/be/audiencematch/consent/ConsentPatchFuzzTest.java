@@ -2,6 +2,7 @@ package be.audiencematch.consent;
 
 import be.audiencematch.consent.SubscriberApi.ConsentFlags;
 import be.audiencematch.kernel.JsonProblems;
+import be.audiencematch.kernel.OperatorIds;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.kernel.ProblemMappers;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -35,9 +36,9 @@ class ConsentPatchFuzzTest {
         String id = new String(body, StandardCharsets.UTF_8);
         try {
             SubscriberValidation.checkSubscriberId(id, "path 'subscriberId'");
-            assertTrue(SubscriberValidation.isId(id));
+            assertTrue(OperatorIds.isSubscriberOrHouseholdId(id));
         } catch (SubscriberValidation.Invalid e) {
-            assertFalse(SubscriberValidation.isId(id));
+            assertFalse(OperatorIds.isSubscriberOrHouseholdId(id));
             assertTrue(id.length() < 3 || !e.getMessage().contains(id), "an error never quotes the id");
         }
         try {

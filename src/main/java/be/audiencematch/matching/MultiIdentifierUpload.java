@@ -1,5 +1,6 @@
-package be.audiencematch.consent;
+package be.audiencematch.matching;
 
+import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
