@@ -72,6 +72,11 @@ public class EligibilityService {
     }
 
     /** Campaign ids are 1-64 characters of A-Z a-z 0-9 _ - (checked without a regex: this runs per candidate). */
+    /**
+     * Looser than the minted form (RandomIds, which PathIds applies to /v1/campaigns/{id}) on purpose: a candidate
+     * only looks up the view's rules, never names a Redis key, and an unknown id is simply not eligible; on the hot
+     * path a character-class check of each candidate costs less than the alphabet look-up.
+     */
     static boolean isCampaignId(String id) {
         return id != null && id.length() <= 64 && OperatorIds.allOf(id, "_-");
     }
