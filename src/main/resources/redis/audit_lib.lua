@@ -3,8 +3,19 @@
 -- from it. ARGV[1] is always the key prefix. An entry holds its kind, `at` (Redis' clock: an ISO instant to the
 -- millisecond) and counts or the internal subscriber number 'n'; never an identifier, digest, id or token.
 -- Also keeps {p}consent-at: 12 bytes at offset 12n, when subscriber n's tv, web and ads_and_data consents last
--- changed (three u32 epoch seconds, most significant byte first; zero: not known).
+-- changed (three u32 epoch seconds, most significant byte first; zero: not known). In blocks of 2^25 numbers
+-- (384 MiB): {p}consent-at holds numbers 0 to 2^25 - 1, {p}consent-at:1 the next 2^25, and so on, because one Redis
+-- string stops at 512 MiB (at 44.7M numbers in one string; docs/scaling.md, "The 32-bit numbers and the 512 MiB
+-- strings"). Block 0 keeps the old name, so a base written before the blocks reads the same.
 local audit_stream, consent_at = ARGV[1] .. 'audit', ARGV[1] .. 'consent-at'
+local consent_at_block = 33554432 -- numbers a block of {p}consent-at holds (2^25)
+
+-- The key of the block holding number num, and num's byte offset in it.
+local function consent_at_of(num)
+  local block = math.floor(num / consent_at_block)
+  local key = block == 0 and consent_at or consent_at .. ':' .. block
+  return key, (num - block * consent_at_block) * 12
+end
 local audit_purposes = { 'tv', 'web', 'ads_and_data' }
 local audit_clock -- { seconds, milliseconds }, read once a call: every entry of one call has the same time
 -- Scratch tables for a subscriber's consent bits before and after a change, reused so a bulk reload of millions
@@ -57,24 +68,32 @@ end
 -- Stamps subscriber num's consent change time: purposes k where changed[k], or all three without `changed`.
 local function consent_stamp(num, changed)
   local stamp = struct.pack('>I4', (audit_time()))
+  local key, at = consent_at_of(num)
   if not changed then
-    redis.call('SETRANGE', consent_at, num * 12, stamp .. stamp .. stamp)
+    redis.call('SETRANGE', key, at, stamp .. stamp .. stamp)
     return
   end
   for k = 1, 3 do
-    if changed[k] then redis.call('SETRANGE', consent_at, num * 12 + 4 * (k - 1), stamp) end
+    if changed[k] then redis.call('SETRANGE', key, at + 4 * (k - 1), stamp) end
   end
 end
 
--- The same for count new subscribers numbered from first on (a bulk chunk's new ones): one write.
+-- The same for count new subscribers numbered from first on (a bulk chunk's new ones): one write a block.
 local function consent_stamp_range(first, count)
   local stamp = struct.pack('>I4', (audit_time()))
-  redis.call('SETRANGE', consent_at, first * 12, string.rep(stamp, 3 * count))
+  while count > 0 do
+    local key, at = consent_at_of(first)
+    local here = math.min(count, consent_at_block - (first % consent_at_block))
+    redis.call('SETRANGE', key, at, string.rep(stamp, 3 * here))
+    first, count = first + here, count - here
+  end
 end
 
 -- Forgets an erased subscriber's change times.
 local function consent_unstamp(num)
-  redis.call('SETRANGE', consent_at, num * 12, string.rep('\0', 12))
+  local key, at = consent_at_of(num)
+  -- A block that was never written holds no time to forget (and a write would make it whole, zeroes up to num).
+  if redis.call('EXISTS', key) == 1 then redis.call('SETRANGE', key, at, string.rep('\0', 12)) end
 end
 
 -- Consents of num went from old_bits to new_bits (tables of three 0/1 for tv, web, ads_and_data): stamps those that

@@ -29,7 +29,7 @@ import java.util.Optional;
 @ApplicationScoped
 public class AccessStore {
 
-    private static final RedisScript ACCESS = RedisScript.load("subscriber_access", "record_lib");
+    private static final RedisScript ACCESS = RedisScript.load("subscriber_access", "record_lib", "audit_lib");
 
     private final RedisConnections redis;
     private final SubscriberStore base;
