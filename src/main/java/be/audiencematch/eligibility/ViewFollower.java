@@ -65,6 +65,7 @@ public class ViewFollower {
     private final RedisConnections redis;
     private final ChangeLog changes;
     private final ChangeKeys keys;
+    private final ViewBitmapReads bitmapReads;
     private final SubscriberStore base;
     private final byte[] rulesKey;
     private final boolean enabled;
@@ -101,6 +102,7 @@ public class ViewFollower {
         this.redis = redis;
         this.changes = changes;
         this.keys = changes.keys();
+        this.bitmapReads = new ViewBitmapReads(READ, keys.seq());
         this.base = base;
         this.rulesKey = campaigns.rulesKey();
         this.enabled = enabled;
@@ -256,22 +258,7 @@ public class ViewFollower {
     }
 
     private CompletionStage<Map<String, byte[]>> bitmaps(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
-        if (named.isEmpty()) {
-            return CompletableFuture.completedFuture(Map.of());
-        }
-        List<String> order = new ArrayList<>(named);
-        byte[][] k = new byte[order.size() + 1][];
-        k[0] = keys.seq();
-        for (int i = 0; i < order.size(); i++) {
-            k[i + 1] = bytes(order.get(i));
-        }
-        return READ.<List<Object>>run(r, ScriptOutputType.MULTI, k, bytes("bitmaps")).thenApply(read -> {
-            Map<String, byte[]> out = new HashMap<>();
-            for (int i = 0; i < order.size(); i++) {
-                out.put(order.get(i), (byte[]) read.get(i + 1));
-            }
-            return out;
-        });
+        return bitmapReads.read(r, named);
     }
 
     /** Reads the stream from the last change applied, applies what came, confirms; again, until stopped. */

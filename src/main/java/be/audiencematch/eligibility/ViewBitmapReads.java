@@ -1,0 +1,96 @@
+package be.audiencematch.eligibility;
+
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import static be.audiencematch.redis.Bytes.bytes;
+
+/**
+ * Reads the audience and segment bitmaps a view needs, in calls of at most {@link #MOST_BYTES} each (their sizes
+ * asked first with {@code STRLEN}), one call after the other. In one call, a replica starting at 10M subscribers
+ * with a thousand live audiences made the primary build a reply of over a gigabyte, in its own memory, for one
+ * client (docs/scaling.md, "What limits each size first"). Reading them at different moments is safe: the view then
+ * applies the change stream from the snapshot's change number, and every entry that touches a bitmap either makes
+ * the view read it again or clears an erased number, both harmless to repeat (docs/architecture.md, "Eligibility
+ * view").
+ */
+final class ViewBitmapReads {
+
+    /** At most this many bitmap bytes in one reply (a bitmap larger than this comes alone). */
+    static final long MOST_BYTES = 64L << 20;
+
+    private final RedisScript read;
+    private final byte[] seqKey;
+
+    ViewBitmapReads(RedisScript read, byte[] seqKey) {
+        this.read = read;
+        this.seqKey = seqKey;
+    }
+
+    CompletionStage<Map<String, byte[]>> read(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
+        if (named.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        List<String> order = new ArrayList<>(named);
+        List<RedisFuture<Long>> sizes = new ArrayList<>(order.size());
+        for (String key : order) {
+            sizes.add(r.strlen(bytes(key)));
+        }
+        return CompletableFuture.allOf(sizes.stream().map(RedisFuture::toCompletableFuture)
+                .toArray(CompletableFuture[]::new)).thenCompose(asked -> {
+                    List<List<String>> batches = batches(order, sizes.stream().map(f -> f.toCompletableFuture().join())
+                            .toList());
+                    Map<String, byte[]> out = new HashMap<>();
+                    CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+                    for (List<String> batch : batches) {
+                        chain = chain.thenCompose(previous -> readBatch(r, batch, out));
+                    }
+                    return chain.thenApply(done -> out);
+                });
+    }
+
+    /** Consecutive groups whose sizes add up to at most MOST_BYTES (one bitmap over it is a group of its own). */
+    static List<List<String>> batches(List<String> keys, List<Long> sizes) {
+        List<List<String>> batches = new ArrayList<>();
+        List<String> current = new ArrayList<>();
+        long bytes = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            long size = sizes.get(i);
+            if (!current.isEmpty() && bytes + size > MOST_BYTES) {
+                batches.add(current);
+                current = new ArrayList<>();
+                bytes = 0;
+            }
+            current.add(keys.get(i));
+            bytes += size;
+        }
+        if (!current.isEmpty()) {
+            batches.add(current);
+        }
+        return batches;
+    }
+
+    private CompletionStage<Void> readBatch(RedisAsyncCommands<byte[], byte[]> r, List<String> batch,
+                                            Map<String, byte[]> out) {
+        byte[][] k = new byte[batch.size() + 1][];
+        k[0] = seqKey;
+        for (int i = 0; i < batch.size(); i++) {
+            k[i + 1] = bytes(batch.get(i));
+        }
+        return read.<List<Object>>run(r, ScriptOutputType.MULTI, k, bytes("bitmaps")).thenAccept(reply -> {
+            for (int i = 0; i < batch.size(); i++) {
+                out.put(batch.get(i), (byte[]) reply.get(i + 1));
+            }
+        });
+    }
+}
