@@ -93,7 +93,7 @@ if added == n then
     local words = purposes_words[k]
     set_words(p .. 'consent:' .. purposes[k], base, added, function(w) return struct.unpack('>I4', words, 4 * w + 1) end)
   end
-  redis.call('SETRANGE', p .. 'hhof', base * 4, tags)
+  hhof_write(base, tags)
   -- The views take the new numbers' consents as they came: first number, count, then the three word strings.
   note_published({ 'r', view_consent_range(base, added, ARGV[5], ARGV[6], ARGV[7]) })
   return { base, string.rep('1', n) }
@@ -122,6 +122,6 @@ for k = 1, 3 do
     return v
   end)
 end
-redis.call('SETRANGE', p .. 'hhof', base * 4, table.concat(fresh_tags))
+hhof_write(base, table.concat(fresh_tags))
 note_published()
 return { base, table.concat(flags) }

@@ -14,7 +14,7 @@ for _, purpose in ipairs(purposes) do
 end
 redis.call('SETBIT', p .. 'live', num, 0)
 redis.call('SETBIT', p .. 'loading', num, 0)
-redis.call('SETRANGE', p .. 'hhof', num * 4, '\0\0\0\0')
+hhof_write(num, '\0\0\0\0')
 remove_traces(rec, num)
 redis.call('HDEL', ARGV[2], ARGV[3])
 consent_unstamp(num)

@@ -4,6 +4,26 @@
 -- ARGV[1] is always the key prefix. Written for speed: a bulk load runs these for every subscriber.
 local p = ARGV[1]
 local purposes = { 'tv', 'web', 'ads_and_data' }
+
+-- {p}hhof: 4 bytes a number, its household's tag (0: none), for campaign reach. In blocks of HHOF_BLOCK numbers
+-- (256 MiB): {p}hhof holds numbers 0 to HHOF_BLOCK - 1, {p}hhof:1 the next, and so on, because one Redis string
+-- stops at 512 MiB (docs/scaling.md, "The 32-bit numbers and the 512 MiB strings"). The Java reader is
+-- consent/SubscriberStore (HOUSEHOLD_TAG_BLOCK, householdTagsKey); HouseholdTagBlocksTest holds the two equal.
+local HHOF_BLOCK = 67108864
+local function hhof_at(num)
+  local block = math.floor(num / HHOF_BLOCK)
+  return block == 0 and p .. 'hhof' or p .. 'hhof:' .. block, (num - block * HHOF_BLOCK) * 4
+end
+-- Writes the tags of #tags / 4 consecutive numbers from first: one write a block.
+local function hhof_write(first, tags)
+  local from, count = 1, #tags / 4
+  while count > 0 do
+    local key, at = hhof_at(first)
+    local here = math.min(count, HHOF_BLOCK - first % HHOF_BLOCK)
+    redis.call('SETRANGE', key, at, string.sub(tags, from, from + 4 * here - 1))
+    first, count, from = first + here, count - here, from + 4 * here
+  end
+end
 local byte, sub = string.byte, string.sub
 
 -- What this call changed for the replicas' eligibility views: consent masks by number and households whose member
@@ -146,7 +166,7 @@ local function replace_record(key, sid, old, tail, meta)
   remove_traces(old, num, keep)
   redis.call('HSET', key, sid, rec)
   add_traces(rec, num)
-  redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
+  hhof_write(num, sub(meta, 4, 7))
   local was, now = consents_was, consents_now
   for k = 1, 3 do
     now[k] = byte(meta, k) - 48

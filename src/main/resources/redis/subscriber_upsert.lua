@@ -21,7 +21,7 @@ add_traces(rec, num)
 flush_household()
 redis.call('SETBIT', p .. 'live', num, 1)
 for k = 1, 3 do redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, byte(meta, k) - 48) end
-redis.call('SETRANGE', p .. 'hhof', num * 4, sub(meta, 4, 7))
+hhof_write(num, sub(meta, 4, 7))
 consent_stamp(num)
 audit_note('subscriber.created', { 'n', num, 'consents', sub(meta, 1, 3) })
 note_consent(num, meta)

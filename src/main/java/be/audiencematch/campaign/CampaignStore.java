@@ -193,12 +193,15 @@ public class CampaignStore {
                     List<Integer> numbers = setBits(bits);
                     Set<Long> households = new HashSet<>();
                     List<CompletableFuture<List<Long>>> reads = new ArrayList<>();
-                    for (int from = 0; from < numbers.size(); from += TAG_BATCH) {
+                    for (int[] batch : tagBatches(numbers, SubscriberStore.HOUSEHOLD_TAG_BLOCK, TAG_BATCH)) {
+                        int first = numbers.get(batch[0]) / SubscriberStore.HOUSEHOLD_TAG_BLOCK
+                                * SubscriberStore.HOUSEHOLD_TAG_BLOCK;
                         BitFieldArgs fields = new BitFieldArgs();
-                        for (int n : numbers.subList(from, Math.min(numbers.size(), from + TAG_BATCH))) {
-                            fields.get(BitFieldArgs.unsigned(32), BitFieldArgs.typeWidthBasedOffset(n));
+                        for (int n : numbers.subList(batch[0], batch[1])) {
+                            fields.get(BitFieldArgs.unsigned(32), BitFieldArgs.typeWidthBasedOffset(n - first));
                         }
-                        reads.add(r.bitfield(base.householdTagsKey(), fields).toCompletableFuture());
+                        reads.add(r.bitfield(base.householdTagsKey(numbers.get(batch[0])), fields)
+                                .toCompletableFuture());
                     }
                     return CompletableFuture.allOf(reads.toArray(new CompletableFuture[0])).thenApply(done -> {
                         int people = 0;
@@ -215,6 +218,25 @@ public class CampaignStore {
                         return (long) households.size() + people;
                     });
                 }));
+    }
+
+    /**
+     * Index ranges [from, to) of ascending {@code numbers}, each at most {@code batch} long and within one block of
+     * household tags ({@code block} numbers a key: SubscriberStore.HOUSEHOLD_TAG_BLOCK), one BITFIELD read each.
+     */
+    static List<int[]> tagBatches(List<Integer> numbers, int block, int batch) {
+        List<int[]> batches = new ArrayList<>();
+        int from = 0;
+        while (from < numbers.size()) {
+            int of = numbers.get(from) / block;
+            int to = from + 1;
+            while (to < numbers.size() && to - from < batch && numbers.get(to) / block == of) {
+                to++;
+            }
+            batches.add(new int[] {from, to});
+            from = to;
+        }
+        return batches;
     }
 
     private static List<Integer> setBits(byte[] bits) {

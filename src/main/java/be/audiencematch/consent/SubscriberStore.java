@@ -31,7 +31,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   {p}seq                     string  the next subscriber number
  *   {p}live                    bitmap  bit n set while subscriber n exists
  *   {p}consent:{purpose}       bitmap  bit n set while subscriber n consents to the purpose
- *   {p}hhof                    string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none)
+ *   {p}hhof, {p}hhof:{block}   string  4 bytes per number: a 32-bit tag of the subscriber's household (0: none),
+ *                                      in blocks of HOUSEHOLD_TAG_BLOCK numbers
  *   {p}loading                 bitmap  bit n set while a bulk load still links subscriber n (bulk_lib.lua)
  *   {p}erasing                 set     numbers erased from the base whose membership bits are not all cleared yet
  *   {p}consent-at              string  12 bytes per number: when each consent last changed (audit_lib.lua)
@@ -140,9 +141,24 @@ public class SubscriberStore {
         return key("erasing");
     }
 
-    /** Per subscriber number, 4 bytes at offset 4n: a tag of its household, to count households reached. */
-    public byte[] householdTagsKey() {
-        return key("hhof");
+    /**
+     * Numbers a block of {@code {p}hhof} holds: one Redis string stops at 512 MiB, so 4 bytes a number are kept in
+     * blocks of 256 MiB (the Lua writer: subscriber_lib.lua, HHOF_BLOCK).
+     */
+    public static final int HOUSEHOLD_TAG_BLOCK = 1 << 26;
+
+    /**
+     * The block of household tags holding subscriber {@code number}: 4 bytes at offset 4 × (number mod
+     * HOUSEHOLD_TAG_BLOCK), a tag of its household (0: none), to count households reached.
+     */
+    public byte[] householdTagsKey(int number) {
+        return key(householdTagsName(number));
+    }
+
+    /** {@code hhof} for the first block (its name before the blocks), then {@code hhof:1}, {@code hhof:2}, … */
+    static String householdTagsName(int number) {
+        int block = number / HOUSEHOLD_TAG_BLOCK;
+        return block == 0 ? "hhof" : "hhof:" + block;
     }
 
     /** The key and field of a household's member list, for the eligibility script. */
