@@ -50,7 +50,8 @@ final class EligibilityView {
     /** tv, web, ads_and_data, in Purpose order; replaced whole when one grows, else changed a byte at a time. */
     private final byte[][] consents = {NONE, NONE, NONE};
     private final Map<String, Rule> rules = new ConcurrentHashMap<>();
-    private final Map<String, byte[]> bitmaps = new ConcurrentHashMap<>();
+    /** Audience and segment bitmaps by Redis key, each raw or compressed (ViewBitmap); consents stay raw above. */
+    private final Map<String, ViewBitmap> bitmaps = new ConcurrentHashMap<>();
     /** Member lists by household tag (HouseholdTags), the name the change stream gives a household. */
     private final Map<Long, Kept> households = new ConcurrentHashMap<>();
     /** Made from the view key of the last snapshot; null until the first. */
@@ -68,8 +69,8 @@ final class EligibilityView {
     // ---- the follower's side --------------------------------------------------------------------------------
 
     /** Starts over from a snapshot current to change {@code seq}. */
-    void reset(long seq, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules, Map<String, byte[]> newBitmaps,
-               byte[] viewKey) {
+    void reset(long seq, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules,
+               Map<String, ViewBitmap> newBitmaps, byte[] viewKey) {
         synchronized (this) {
             tags = new HouseholdTags(viewKey);
             households.clear();
@@ -132,21 +133,40 @@ final class EligibilityView {
     /**
      * An erased subscriber: clears its bit in every audience and segment bitmap this view copied. Its consent bits
      * went with the erasure itself; without this, the bit would linger in the copies until the bitmap is read again,
-     * which may be never.
+     * which may be never. Raw bitmaps change in place; a compressed one that holds the number is replaced by a copy
+     * without it (readers may be inside the old one), and only if the key still names that bitmap.
      */
     void clearErased(int number) {
-        int at = number >>> 3;
-        byte mask = (byte) (0x80 >>> (number & 7));
-        for (byte[] bits : bitmaps.values()) {
-            if (at < bits.length) {
-                bits[at] &= (byte) ~mask;
+        for (Map.Entry<String, ViewBitmap> entry : bitmaps.entrySet()) {
+            ViewBitmap before = entry.getValue();
+            ViewBitmap after = before.without(number);
+            if (after != before) {
+                bitmaps.replace(entry.getKey(), before, after);
             }
         }
     }
 
     /** Whether this view's copy of a bitmap has subscriber {@code n}'s bit (for tests). */
     boolean bitmapHas(String key, int n) {
-        return isSet(bitmaps.getOrDefault(key, NONE), n);
+        return bitmap(key).has(n);
+    }
+
+    /** This view's copy of a bitmap, empty when it holds none (for tests). */
+    ViewBitmap bitmap(String key) {
+        return bitmaps.getOrDefault(key, ViewBitmap.EMPTY);
+    }
+
+    /**
+     * The heap the audience and segment bitmaps take (ViewBitmap.sizeInBytes), for the gauge
+     * operators alert on before the heap fills (docs/operations.md, "Scale"). Summed on each scrape: a few thousand
+     * entries at most.
+     */
+    long bitmapBytes() {
+        long total = 0;
+        for (ViewBitmap bits : bitmaps.values()) {
+            total += bits.sizeInBytes();
+        }
+        return total;
     }
 
     /**
@@ -196,7 +216,12 @@ final class EligibilityView {
         return bitmaps.containsKey(key);
     }
 
+    /** Keeps a bitmap read from Redis, compressed when that is much smaller (ViewBitmap.of). */
     void putBitmap(String key, byte[] bits) {
+        putBitmap(key, ViewBitmap.of(bits));
+    }
+
+    void putBitmap(String key, ViewBitmap bits) {
         bitmaps.put(key, bits);
     }
 
@@ -262,9 +287,9 @@ final class EligibilityView {
             return false;
         }
         byte[] purpose = consents[rule.purpose()];
-        byte[] audience = bitmaps.getOrDefault(rule.audienceKey(), NONE);
+        ViewBitmap audience = bitmaps.getOrDefault(rule.audienceKey(), ViewBitmap.EMPTY);
         for (int m : members) {
-            if (isSet(tv, m) && isSet(purpose, m) && isSet(audience, m) && inSegments(rule, m)
+            if (isSet(tv, m) && isSet(purpose, m) && audience.has(m) && inSegments(rule, m)
                     && !excluded(rule, m)) {
                 return true;
             }
@@ -275,7 +300,7 @@ final class EligibilityView {
     /** In an audience the campaign excludes (a missing bitmap excludes nobody, as in the script). */
     private boolean excluded(Rule rule, int member) {
         for (String key : rule.excludedKeys()) {
-            if (isSet(bitmaps.getOrDefault(key, NONE), member)) {
+            if (bitmaps.getOrDefault(key, ViewBitmap.EMPTY).has(member)) {
                 return true;
             }
         }
@@ -284,7 +309,7 @@ final class EligibilityView {
 
     private boolean inSegments(Rule rule, int member) {
         for (String key : rule.segmentKeys()) {
-            if (!isSet(bitmaps.getOrDefault(key, NONE), member)) {
+            if (!bitmaps.getOrDefault(key, ViewBitmap.EMPTY).has(member)) {
                 return false;
             }
         }

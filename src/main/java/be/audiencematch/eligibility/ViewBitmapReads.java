@@ -4,22 +4,26 @@ import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.vertx.core.Vertx;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 
 import static be.audiencematch.redis.Bytes.bytes;
 
 /**
  * Reads the audience and segment bitmaps a view needs, in calls of at most {@link #MOST_BYTES} each (their sizes
- * asked first with {@code STRLEN}), one call after the other. In one call, a replica starting at 10M subscribers
- * with a thousand live audiences made the primary build a reply of over a gigabyte, in its own memory, for one
- * client (docs/scaling.md, "What limits each size first"). Reading them at different moments is safe: the view then
+ * asked first with {@code STRLEN}), one call after the other, each call's kept in its smaller form
+ * ({@link ViewBitmap#of}) before the next is read. In one call, a replica starting at 10M subscribers with a thousand
+ * live audiences made the primary build a reply of over a gigabyte, in its own memory, for one client, and held as
+ * much raw in the heap before any was compressed (docs/scaling.md, "What limits each size first"). Compressing takes
+ * a few ms a bitmap at 10M, so it runs on a worker thread, not on the Redis client's I/O thread, which other replies
+ * share. Reading them at different moments is safe: the view then
  * applies the change stream from the snapshot's change number, and every entry that touches a bitmap either makes
  * the view read it again or clears an erased number, both harmless to repeat (docs/architecture.md, "Eligibility
  * view").
@@ -31,13 +35,15 @@ final class ViewBitmapReads {
 
     private final RedisScript read;
     private final byte[] seqKey;
+    private final Vertx vertx;
 
-    ViewBitmapReads(RedisScript read, byte[] seqKey) {
+    ViewBitmapReads(RedisScript read, byte[] seqKey, Vertx vertx) {
         this.read = read;
         this.seqKey = seqKey;
+        this.vertx = vertx;
     }
 
-    CompletionStage<Map<String, byte[]>> read(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
+    CompletionStage<Map<String, ViewBitmap>> read(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
         if (named.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
@@ -50,7 +56,7 @@ final class ViewBitmapReads {
                 .toArray(CompletableFuture[]::new)).thenCompose(asked -> {
                     List<List<String>> batches = batches(order, sizes.stream().map(f -> f.toCompletableFuture().join())
                             .toList());
-                    Map<String, byte[]> out = new HashMap<>();
+                    Map<String, ViewBitmap> out = new ConcurrentHashMap<>();
                     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
                     for (List<String> batch : batches) {
                         chain = chain.thenCompose(previous -> readBatch(r, batch, out));
@@ -81,16 +87,18 @@ final class ViewBitmapReads {
     }
 
     private CompletionStage<Void> readBatch(RedisAsyncCommands<byte[], byte[]> r, List<String> batch,
-                                            Map<String, byte[]> out) {
+                                            Map<String, ViewBitmap> out) {
         byte[][] k = new byte[batch.size() + 1][];
         k[0] = seqKey;
         for (int i = 0; i < batch.size(); i++) {
             k[i + 1] = bytes(batch.get(i));
         }
-        return read.<List<Object>>run(r, ScriptOutputType.MULTI, k, bytes("bitmaps")).thenAccept(reply -> {
-            for (int i = 0; i < batch.size(); i++) {
-                out.put(batch.get(i), (byte[]) reply.get(i + 1));
-            }
-        });
+        return read.<List<Object>>run(r, ScriptOutputType.MULTI, k, bytes("bitmaps"))
+                .thenCompose(reply -> vertx.<Void>executeBlocking(() -> {
+                    for (int i = 0; i < batch.size(); i++) {
+                        out.put(batch.get(i), ViewBitmap.of((byte[]) reply.get(i + 1)));
+                    }
+                    return null;
+                }, false).toCompletionStage());
     }
 }

@@ -102,7 +102,7 @@ public class ViewFollower {
         this.redis = redis;
         this.changes = changes;
         this.keys = changes.keys();
-        this.bitmapReads = new ViewBitmapReads(READ, keys.seq());
+        this.bitmapReads = new ViewBitmapReads(READ, keys.seq(), vertx);
         this.base = base;
         this.rulesKey = campaigns.rulesKey();
         this.enabled = enabled;
@@ -113,6 +113,9 @@ public class ViewFollower {
                 .description("1 while this replica answers eligibility from its own view").register(metrics);
         Gauge.builder("audience_match_eligibility_view_households", view, EligibilityView::householdsKept)
                 .description("households whose member lists this replica keeps").register(metrics);
+        Gauge.builder("audience_match_eligibility_view_bitmap_bytes", view, EligibilityView::bitmapBytes)
+                .description("bytes of heap the audience and segment bitmaps in this replica's view take")
+                .register(metrics);
     }
 
     /**
@@ -257,7 +260,7 @@ public class ViewFollower {
         }).thenCompose(loaded -> ack(r, false));
     }
 
-    private CompletionStage<Map<String, byte[]>> bitmaps(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
+    private CompletionStage<Map<String, ViewBitmap>> bitmaps(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
         return bitmapReads.read(r, named);
     }
 

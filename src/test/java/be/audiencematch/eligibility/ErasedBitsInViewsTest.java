@@ -28,6 +28,8 @@ import static be.audiencematch.support.Fixtures.putSegment;
 import static be.audiencematch.support.Fixtures.range;
 import static be.audiencematch.support.Fixtures.upload;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -102,6 +104,37 @@ class ErasedBitsInViewsTest {
             }
         } finally {
             other.onStop(null);
+        }
+    }
+
+    @Test
+    void anErasureReplacesACompressedCopyAndLeavesTheOldOneToItsReaders() {
+        // Enough subscribers before the two that their audience is sparse: the view keeps it compressed.
+        int count = 2_048;
+        int from = range(count) / 2 * 2 + 2;
+        loadSubscribers(from, count, i -> true, i -> true, i -> true);
+        int first = from + count - 2;
+        String audience = createAudience("acme", "tv");
+        upload("acme", audience, emails(first, 2)).then().statusCode(200);
+        String body = "{\"audience_id\":\"" + audience + "\",\"segments\":[],\"starts_at\":\""
+                + Instant.now().minusSeconds(60) + "\",\"ends_at\":\"" + Instant.now().plusSeconds(3600) + "\"}";
+        advertiser("acme").contentType(ContentType.JSON).body(body).post("/v1/campaigns").then().statusCode(201);
+        String audienceBits = "am:audience:" + audience + ":members";
+        try (Inspector inspector = new Inspector()) {
+            awaitServing(follower);
+            int victim = (int) inspector.numberOf(first);
+            int neighbour = (int) inspector.numberOf(first + 1);
+            ViewBitmap before = follower.view().bitmap(audienceBits);
+            assertInstanceOf(ViewBitmap.Compressed.class, before, "a 2-member audience over thousands of numbers");
+            assertTrue(before.has(victim) && before.has(neighbour), "the copy is there to begin with");
+
+            feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(first)).then().statusCode(204);
+
+            ViewBitmap after = follower.view().bitmap(audienceBits);
+            assertNotSame(before, after, "a compressed copy is replaced, never changed under its readers");
+            assertTrue(before.has(victim), "the old copy, which a reader may still hold, is untouched");
+            assertFalse(after.has(victim), "an erased number in an audience copy");
+            assertTrue(after.has(neighbour), "the neighbour stays");
         }
     }
 
