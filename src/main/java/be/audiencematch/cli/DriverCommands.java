@@ -116,6 +116,10 @@ final class DriverCommands {
         Integer subscribers;
         @Option(names = "--campaigns", paramLabel = "N", description = "default: 50")
         Integer campaigns;
+        @Option(names = "--audience-percent", paramLabel = "P",
+                description = "the advertiser audience's share of the base, 1 to 100 (default: 60; 1 makes it sparse, "
+                        + "so the eligibility view keeps it compressed)")
+        Integer audiencePercent;
         @Option(names = "--out", paramLabel = "FILE", description = "default: campaigns.txt")
         String out;
 
@@ -132,6 +136,9 @@ final class DriverCommands {
         Integer subscribers;
         @Option(names = "--campaigns-file", paramLabel = "FILE", description = "default: campaigns.txt")
         String campaignsFile;
+        @Option(names = "--management-url", paramLabel = "URL",
+                description = "the service's management interface, for its metrics (default: the --base-url)")
+        String managementUrl;
         @Option(names = "--step-seconds", paramLabel = "S", description = "default: 8")
         Integer stepSeconds;
         @Option(names = "--withdrawals", paramLabel = "N", description = "default: 1000")

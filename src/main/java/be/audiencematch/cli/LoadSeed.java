@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * Seeds a running service for the load tests and the eligibility benchmark: a synthetic base, a TV segment, an
- * advertiser audience of 60 % of the base, and active campaigns (every other one narrowed to the segment). Writes
+ * advertiser audience of 60 % of the base (or {@code --audience-percent}), and active campaigns (every other one narrowed to the segment). Writes
  * the campaign ids, comma-separated, to {@code --out}.
  */
 final class LoadSeed {
@@ -25,6 +25,10 @@ final class LoadSeed {
         String baseUrl = Cli.option(args, "--base-url", "http://localhost:8080");
         int subscribers = Integer.parseInt(Cli.option(args, "--subscribers", "100000"));
         int campaigns = Integer.parseInt(Cli.option(args, "--campaigns", "50"));
+        int audiencePercent = Integer.parseInt(Cli.option(args, "--audience-percent", "60"));
+        if (audiencePercent < 1 || audiencePercent > 100) {
+            throw new IllegalArgumentException("--audience-percent must be 1 to 100");
+        }
         Path out = Path.of(Cli.option(args, "--out", "campaigns.txt"));
         LocalKeys keys = new LocalKeys(Cli.keysDir()).ensure();
         String feed = keys.token("subscriber-feed", "load-feed", Duration.ofHours(2));
@@ -38,9 +42,12 @@ final class LoadSeed {
                 i -> SyntheticBase.inSegment(20, i) ? SyntheticBase.emailHash(i) + "\n" : ""));
         String audience = JSON.readTree(api.json("POST", "/v1/audiences", advertiser,
                 "{\"name\":\"load audience\",\"identifier_type\":\"email_sha256\",\"channel\":\"tv\"}")).get("id").asText();
-        int listed = subscribers * 6 / 10;
+        // Every (100 / percent)-th subscriber: spread over the whole base, as an advertiser's list is.
+        int every = Math.max(1, 100 / audiencePercent);
         api.send("POST", "/v1/audiences/" + audience + "/members", advertiser, "text/plain",
-                () -> SyntheticBase.lines(listed, i -> SyntheticBase.emailHash(i) + "\n"));
+                () -> audiencePercent == 60
+                        ? SyntheticBase.lines(subscribers * 6 / 10, i -> SyntheticBase.emailHash(i) + "\n")
+                        : SyntheticBase.lines(subscribers, i -> i % every == 0 ? SyntheticBase.emailHash(i) + "\n" : ""));
 
         System.err.printf("[seed] %d active campaigns%n", campaigns);
         List<String> ids = new ArrayList<>();

@@ -306,6 +306,33 @@ class CliTest {
         assertFalse(typo.err().contains("f.csv"), "names options, not values");
     }
 
+    /**
+     * Every option the launcher passes to a Java command exists there: bin/audience-match once passed
+     * --management-url to bench-eligibility, which refused it, so `bench eligibility` stopped after its seeding.
+     */
+    @Test
+    void everyOptionTheLauncherPassesToAJavaCommandIsOneOfItsOptions() throws Exception {
+        String launcher = java.nio.file.Files.readString(java.nio.file.Path.of("bin/audience-match"))
+                .replace("\\\n", " ");
+        java.util.regex.Matcher call = java.util.regex.Pattern.compile("(?m)[\\s(]cli ([a-z][a-z-]*)([^\\n)]*)")
+                .matcher(launcher);
+        int checked = 0;
+        while (call.find()) {
+            String command = call.group(1);
+            String help = inProcess(command, "--help").out();
+            java.util.regex.Matcher option = java.util.regex.Pattern.compile("(?<![\\w-])(--[a-z][a-z-]*)")
+                    .matcher(call.group(2));
+            while (option.find()) {
+                boolean known = java.util.regex.Pattern.compile("(?<![\\w-])" + java.util.regex.Pattern.quote(
+                        option.group(1)) + "(?![\\w-])").matcher(help).find();
+                assertTrue(known, "bin/audience-match passes " + option.group(1) + " to " + command
+                        + ", which does not know it");
+                checked++;
+            }
+        }
+        assertTrue(checked >= 10, "found the launcher's calls: " + checked);
+    }
+
     /** The launcher itself, as a user runs it: bash, arguments, exit code; bounded in time. */
     private static Run launcher(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of("bash", "bin/audience-match"));
