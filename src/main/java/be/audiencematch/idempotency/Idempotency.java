@@ -105,7 +105,12 @@ public class Idempotency {
         String earlier = abandoned.remove(keyName);
         if (earlier != null) {
             // Our own earlier claim, whose request failed: give it back now rather than answer 409 until it expires.
-            release(redisKey, earlier).await().indefinitely();
+            try {
+                release(redisKey, earlier).await().indefinitely();
+            } catch (RuntimeException stillAway) {
+                abandoned.putIfAbsent(keyName, earlier);
+                throw stillAway;
+            }
         }
         // Each claim is "pending" and a value of its own, so that only the request that took it gives it back.
         String claim = PENDING + " " + UUID.randomUUID();
