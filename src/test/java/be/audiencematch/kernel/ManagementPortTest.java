@@ -57,7 +57,10 @@ class ManagementPortTest {
             RestAssured.given().get(path).then().statusCode(404);
             RestAssured.given().port(managementPort()).get(path).then().statusCode(200);
         }
-        RestAssured.given().port(managementPort()).get("/q/metrics").then().body(containsString("jvm_"));
+        // What the shipped alerts read besides the service's own metrics (k8s/base/service/alerts.yaml).
+        RestAssured.given().port(managementPort()).get("/q/metrics").then()
+                .body(containsString("jvm_memory_max_bytes{area=\"heap\""))
+                .body(containsString("audience_match_eligibility_view_bitmap_bytes"));
         RestAssured.given().port(managementPort()).get("/q/openapi").then().body(containsString("/v1/eligibility"));
         // The API itself stays on the API port.
         RestAssured.given().header("Authorization", "Bearer " + token("adserver", "pickx"))
