@@ -8,12 +8,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 work=$(mktemp -d)
 cleanup() {
-  local pidfile pid
-  for pidfile in "$work"/node*/pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
-  # Wait until they are gone: the addresses are fixed, and a node still shutting down would answer the next run.
+  local pidfile pid pids=()
+  # Every node's pid first: a node removes its pid file as it shuts down, so reading it after a kill can fail.
   for pidfile in "$work"/node*/pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile")
+    pid=$(cat "$pidfile" 2>/dev/null) && pids+=("$pid")
+  done
+  for pid in ${pids[@]+"${pids[@]}"}; do kill "$pid" 2>/dev/null || true; done
+  # Wait until they are gone: the addresses are fixed, and a node still shutting down would answer the next run.
+  for pid in ${pids[@]+"${pids[@]}"}; do
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
   rm -rf "$work"
