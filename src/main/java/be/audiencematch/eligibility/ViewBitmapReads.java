@@ -48,6 +48,12 @@ final class ViewBitmapReads {
             return CompletableFuture.completedFuture(Map.of());
         }
         List<String> order = new ArrayList<>(named);
+        Map<String, ViewBitmap> out = new ConcurrentHashMap<>();
+        if (order.size() == 1) {
+            // One bitmap comes in one call whatever its size: no size to ask (the follower's usual re-read, which a
+            // writer's acknowledgement waits for).
+            return readBatch(r, order, out).thenApply(done -> out);
+        }
         List<RedisFuture<Long>> sizes = new ArrayList<>(order.size());
         for (String key : order) {
             sizes.add(r.strlen(bytes(key)));
@@ -56,7 +62,6 @@ final class ViewBitmapReads {
                 .toArray(CompletableFuture[]::new)).thenCompose(asked -> {
                     List<List<String>> batches = batches(order, sizes.stream().map(f -> f.toCompletableFuture().join())
                             .toList());
-                    Map<String, ViewBitmap> out = new ConcurrentHashMap<>();
                     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
                     for (List<String> batch : batches) {
                         chain = chain.thenCompose(previous -> readBatch(r, batch, out));

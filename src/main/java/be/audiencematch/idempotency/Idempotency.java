@@ -156,9 +156,7 @@ public class Idempotency {
      * have expired by itself anyway.
      */
     private void releaseLater(String keyName, String claim, long untilMillis) {
-        byte[] redisKey = bytes(keyName);
-        Uni.createFrom().completionStage(() -> redis.shared().thenCompose(c -> RELEASE.<Long>run(c.async(),
-                        ScriptOutputType.INTEGER, new byte[][] {redisKey}, bytes(claim))))
+        release(bytes(keyName), claim)
                 .onFailure().retry().withExecutor(releases).withBackOff(Duration.ofMillis(500), Duration.ofSeconds(10))
                 .expireAt(untilMillis)
                 .subscribe().with(released -> abandoned.remove(keyName, claim),

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 
 import static be.audiencematch.support.Fixtures.advertiser;
-import static be.audiencematch.support.Fixtures.as;
+import static be.audiencematch.support.Fixtures.askEligibility;
 import static be.audiencematch.support.Fixtures.createAudience;
 import static be.audiencematch.support.Fixtures.emails;
 import static be.audiencematch.support.Fixtures.loadSubscribers;
@@ -45,12 +45,6 @@ class SlowRedisEligibilityTest {
         }
     }
 
-    private static Response ask(String household, String campaign) {
-        return as("adserver", "pickx").contentType(ContentType.JSON)
-                .body("{\"household_id\":\"" + household + "\",\"campaign_ids\":[\"" + campaign + "\"]}")
-                .post("/v1/eligibility");
-    }
-
     @Test
     void aStalledRedisMeansNoCampaignEligibleAnsweredFast() throws Exception {
         int from = range(4);
@@ -71,7 +65,7 @@ class SlowRedisEligibilityTest {
         try {
             for (int q = 0; q < 30; q++) {
                 long started = System.nanoTime();
-                Response answer = ask(household, campaign);
+                Response answer = askEligibility(household, campaign);
                 millis.add((System.nanoTime() - started) / 1_000_000);
                 assertEquals(200, answer.statusCode());
                 assertEquals(List.of(), answer.path("eligible"), "fail closed: nothing eligible");
@@ -94,7 +88,7 @@ class SlowRedisEligibilityTest {
         long deadline = System.nanoTime() + 20_000_000_000L;
         List<String> eligible = List.of();
         while (!eligible.equals(List.of(campaign)) && System.nanoTime() < deadline) {
-            eligible = ask(household, campaign).then().statusCode(200).extract().path("eligible");
+            eligible = askEligibility(household, campaign).then().statusCode(200).extract().path("eligible");
         }
         return eligible;
     }

@@ -27,6 +27,7 @@ import java.util.function.Supplier;
 
 import static be.audiencematch.support.Fixtures.advertiser;
 import static be.audiencematch.support.Fixtures.as;
+import static be.audiencematch.support.Fixtures.askEligibility;
 import static be.audiencematch.support.Fixtures.createAudience;
 import static be.audiencematch.support.Fixtures.emails;
 import static be.audiencematch.support.Fixtures.feed;
@@ -54,12 +55,6 @@ class RedisOutageTest {
 
     private static RedisServer redis() {
         return DurableRedisEnvironment.durableRedis();
-    }
-
-    private static Response ask(String household, String campaign) {
-        return as("adserver", "pickx").contentType(ContentType.JSON)
-                .body("{\"household_id\":\"" + household + "\",\"campaign_ids\":[\"" + campaign + "\"]}")
-                .post("/v1/eligibility");
     }
 
     @Test
@@ -91,7 +86,7 @@ class RedisOutageTest {
         calls.put("list upload", () -> upload("acme", audience, emails(from, 2)));
         calls.put("campaign list", () -> advertiser("acme").get("/v1/campaigns"));
         calls.put("privacy budget", () -> advertiser("acme").get("/v1/privacy/budget"));
-        calls.put("eligibility", () -> ask(household, campaign));
+        calls.put("eligibility", () -> askEligibility(household, campaign));
         calls.put("export segments", () -> as("adsdata", "ads-and-data").get("/v1/exports/ads-and-data/segments"));
         calls.put("audit trail", () -> as("dpo", "dpo").get("/v1/audit"));
         calls.put("right of access", () -> as("dpo", "dpo").get("/v1/dpo/subscribers/" + subscriber));
@@ -130,7 +125,7 @@ class RedisOutageTest {
         assertEquals(204, status, "writes are acknowledged again");
         feed().contentType(ContentType.JSON).body("{\"tv\":false}")
                 .patch("/v1/subscribers/" + SyntheticBase.subscriberId(from + 1) + "/consents").then().statusCode(204);
-        assertEquals(List.of(), ask(household, campaign).then().statusCode(200).extract().path("eligible"),
+        assertEquals(List.of(), askEligibility(household, campaign).then().statusCode(200).extract().path("eligible"),
                 "the withdrawal is in the very next answer");
     }
 
@@ -255,7 +250,7 @@ class RedisOutageTest {
         long deadline = System.nanoTime() + 30_000_000_000L;
         List<String> eligible = List.of();
         while (!eligible.equals(List.of(campaign)) && System.nanoTime() < deadline) {
-            Response answer = ask(household, campaign);
+            Response answer = askEligibility(household, campaign);
             eligible = answer.statusCode() == 200 ? answer.path("eligible") : List.of();
         }
         return eligible;

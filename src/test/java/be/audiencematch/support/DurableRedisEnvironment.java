@@ -15,14 +15,7 @@ public class DurableRedisEnvironment extends TestEnvironment {
         Map<String, String> config = super.start();
         try {
             if (durable == null) {
-                durable = new RedisServer().appendOnly().start();
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        durable.close();
-                    } catch (Exception ignored) {
-                        // best effort at exit
-                    }
-                }));
+                durable = new RedisServer().appendOnly().start().closeAtExit();
             }
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the append-only Redis", e);

@@ -46,6 +46,13 @@ public final class Fixtures {
         return RestAssured.given().header("Authorization", "Bearer " + token(role, subject));
     }
 
+    /** The Pickx ad server's question: is the household eligible for this one campaign? */
+    public static Response askEligibility(String household, String campaign) {
+        return as("adserver", "pickx").contentType(ContentType.JSON)
+                .body("{\"household_id\":\"" + household + "\",\"campaign_ids\":[\"" + campaign + "\"]}")
+                .post("/v1/eligibility");
+    }
+
     public static RequestSpecification feed() {
         return as("subscriber-feed", "feed");
     }

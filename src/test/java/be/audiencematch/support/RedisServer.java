@@ -166,6 +166,21 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    /**
+     * Closes this server when the JVM exits, for the servers a test environment starts once and shares with every
+     * test class of the run. Returns it.
+     */
+    public RedisServer closeAtExit() {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                close();
+            } catch (Exception ignored) {
+                // best effort at exit
+            }
+        }));
+        return this;
+    }
+
     @Override
     public void close() throws Exception {
         stop();

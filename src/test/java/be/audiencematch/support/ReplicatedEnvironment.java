@@ -21,16 +21,8 @@ public class ReplicatedEnvironment extends TestEnvironment {
         Map<String, String> config = super.start();
         try {
             if (primary == null) {
-                primary = new RedisServer().start();
-                replica = new RedisServer().start();
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        replica.close();
-                        primary.close();
-                    } catch (Exception ignored) {
-                        // best effort at exit
-                    }
-                }));
+                primary = new RedisServer().start().closeAtExit();
+                replica = new RedisServer().start().closeAtExit();
                 RedisClient client = RedisClient.create(replica.url());
                 try (StatefulRedisConnection<String, String> c = client.connect()) {
                     c.sync().replicaof("127.0.0.1", primary.port());

@@ -30,14 +30,7 @@ public class TlsAclEnvironment extends TestEnvironment {
                 String acl = "user default off\n"
                         + "user " + ADMIN_USER + " on >" + adminPassword + " ~* &* +@all\n"
                         + serviceAclLine().replace(">PASSWORD", ">" + servicePassword) + "\n";
-                tlsRedis = RedisServer.withTlsAndAcl(acl).start();
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        tlsRedis.close();
-                    } catch (Exception ignored) {
-                        // best effort at exit
-                    }
-                }));
+                tlsRedis = RedisServer.withTlsAndAcl(acl).start().closeAtExit();
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot start the TLS Redis", e);

@@ -16,14 +16,7 @@ public class WideBucketsEnvironment extends TestEnvironment {
         Map<String, String> config = super.start();
         try {
             if (wide == null) {
-                wide = new RedisServer().start();
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        wide.close();
-                    } catch (Exception ignored) {
-                        // best effort at exit
-                    }
-                }));
+                wide = new RedisServer().start().closeAtExit();
             }
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the wide-bucket Redis", e);
