@@ -53,8 +53,8 @@ public class RedisConnections {
     /** For bulk loads and list uploads: the same, with a longer command timeout (bulk()). */
     private final RedisClient bulkClient;
     private final RedisURI configured;
-    /** On Redis Cluster: who serves the key prefix's slot; null on a standalone Redis. */
-    private final ClusterSlotOwner slotOwner;
+    /** On Redis Cluster: which primary serves the key prefix's slot; null on a standalone Redis. */
+    private final ClusterTopology topology;
     /** The node every connection goes to: the configured one, or on a cluster the slot's primary once found. */
     private volatile RedisURI target;
     private final AtomicBoolean checkingTopology = new AtomicBoolean();
@@ -94,17 +94,17 @@ public class RedisConnections {
                 .commandLatencyRecorder(CommandLatencyRecorder.disabled())
                 .build();
         this.client = RedisClient.create(resources);
-        // Every connection (shared, per event loop, dedicated, bulk, the cluster slot look-up) comes from these two
-        // clients, so all of them use the same TLS settings.
+        // Every connection (shared, per event loop, dedicated, bulk, the cluster topology's) has these options, so all
+        // of them use the same TLS settings.
         this.client.setOptions(options(timeout, transport));
         this.bulkClient = RedisClient.create(resources);
         this.bulkClient.setOptions(options(bulkTimeout, transport));
         if (cluster) {
-            this.slotOwner = new ClusterSlotOwner(client, seeds, keyPrefix);
-            // A failover or a resharding moves the slot: look every few seconds, and twice a second while a
-            // connection was lost lately (the promoted replica takes over a few seconds after its primary died);
-            // reconnect when it moved. Meanwhile commands fail (MOVED, or the old node is gone) and callers get 503
-            // with Retry-After.
+            this.topology = new ClusterTopology(resources, options(timeout, transport), seeds, keyPrefix);
+            // A failover or a resharding moves the slot: read the topology every few seconds, and twice a second
+            // while a connection was lost or a command met MOVED or ASK lately (the promoted replica takes over a few
+            // seconds after its primary died); reconnect when the slot moved. Meanwhile commands fail (MOVED, or the
+            // old node is gone) and callers get 503 with Retry-After.
             this.topologyTimer = vertx.setPeriodic(FAST_TOPOLOGY_CHECK_MILLIS, id -> {
                 long now = System.nanoTime();
                 if (now - fastTopologyChecksUntil < 0 || now - lastTopologyCheck >= TOPOLOGY_CHECK_MILLIS * 1_000_000L) {
@@ -113,14 +113,26 @@ public class RedisConnections {
                 }
             });
             this.disconnects = resources.eventBus().get()
-                    .filter(event -> event instanceof DisconnectedEvent)
+                    .filter(event -> event instanceof DisconnectedEvent lost && fromTarget(lost))
                     .subscribe(event -> fastTopologyChecksUntil = System.nanoTime() + FAST_TOPOLOGY_WINDOW_NANOS);
         } else {
             this.topologyTimer = -1;
             this.disconnects = null;
-            this.slotOwner = null;
+            this.topology = null;
             this.target = configured;
         }
+    }
+
+    /**
+     * Whether a lost connection was one to the primary in use: the topology reading's own connections, closed after
+     * each reading, must not keep the fast rate going.
+     */
+    private boolean fromTarget(DisconnectedEvent event) {
+        RedisURI known = target;
+        return known != null && event.remoteAddress() instanceof java.net.InetSocketAddress address
+                && address.getPort() == known.getPort()
+                && (known.getHost().equals(address.getHostString()) || address.getAddress() != null
+                        && known.getHost().equals(address.getAddress().getHostAddress()));
     }
 
     private static ClientOptions options(Duration timeout, RedisTransport transport) {
@@ -140,9 +152,9 @@ public class RedisConnections {
         if (known != null) {
             return CompletableFuture.completedFuture(known);
         }
-        return slotOwner.find(null).thenApply(owner -> {
+        return topology.primary().thenApply(owner -> {
             if (target == null) {
-                LOG.infof("Redis Cluster: slot %d of the key prefix is served by %s:%d", slotOwner.slot(),
+                LOG.infof("Redis Cluster: slot %d of the key prefix is served by %s:%d", topology.slot(),
                         owner.getHost(), owner.getPort());
                 target = owner;
             }
@@ -178,14 +190,14 @@ public class RedisConnections {
         if (known == null || !checkingTopology.compareAndSet(false, true)) {
             return;
         }
-        slotOwner.find(known).whenComplete((owner, failure) -> {
+        topology.primary().whenComplete((owner, failure) -> {
             checkingTopology.set(false);
             if (failure != null) {
                 LOG.warnf("Redis Cluster: cannot read the topology (%s)", unwrap(failure).toString());
                 return;
             }
-            if (!ClusterSlotOwner.sameNode(owner, known)) {
-                LOG.infof("Redis Cluster: slot %d moved to %s:%d; reconnecting", slotOwner.slot(), owner.getHost(),
+            if (!ClusterTopology.sameNode(owner, known)) {
+                LOG.infof("Redis Cluster: slot %d moved to %s:%d; reconnecting", topology.slot(), owner.getHost(),
                         owner.getPort());
                 target = owner;
                 fastTopologyChecksUntil = System.nanoTime();
@@ -219,7 +231,7 @@ public class RedisConnections {
         Context context = Vertx.currentContext();
         if (context == null) {
             return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
-                    .onFailure().transform(RedisConnections::unwrap);
+                    .onFailure().transform(f -> noticed(unwrap(f)));
         }
         StatefulRedisConnection<byte[], byte[]> local = null;
         if (Context.isOnEventLoopThread()) {
@@ -235,7 +247,7 @@ public class RedisConnections {
             return Uni.createFrom().emitter(emitter -> work.apply(own.async()).whenComplete((value, failure) -> {
                 Runnable deliver = () -> {
                     if (failure != null) {
-                        emitter.fail(unwrap(failure));
+                        emitter.fail(noticed(unwrap(failure)));
                     } else {
                         emitter.complete(value);
                     }
@@ -248,8 +260,22 @@ public class RedisConnections {
             }));
         }
         return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
-                .onFailure().transform(RedisConnections::unwrap)
+                .onFailure().transform(f -> noticed(unwrap(f)))
                 .emitOn(command -> context.runOnContext(ignored -> command.run()));
+    }
+
+    /**
+     * A MOVED or ASK answer says the slot is served elsewhere now (a resharding, a failover): the topology is then
+     * read at the fast rate for a while, as after a lost connection (Lettuce's adaptive refresh triggers, for the
+     * service's own connections).
+     */
+    private Throwable noticed(Throwable failure) {
+        String message = failure.getMessage();
+        if (topology != null && failure instanceof io.lettuce.core.RedisCommandExecutionException && message != null
+                && (message.startsWith("MOVED ") || message.startsWith("ASK "))) {
+            fastTopologyChecksUntil = System.nanoTime() + FAST_TOPOLOGY_WINDOW_NANOS;
+        }
+        return failure;
     }
 
     /**
@@ -360,6 +386,9 @@ public class RedisConnections {
         }
         if (disconnects != null) {
             disconnects.dispose();
+        }
+        if (topology != null) {
+            topology.shutdown();
         }
         client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         bulkClient.shutdown(Duration.ZERO, Duration.ofSeconds(2));

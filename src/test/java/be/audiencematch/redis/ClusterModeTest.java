@@ -4,10 +4,12 @@ import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.kernel.RedisUrls;
 import be.audiencematch.support.ClusterEnvironment;
 import be.audiencematch.support.RedisServer;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.resource.ClientResources;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -120,33 +122,38 @@ class ClusterModeTest {
     }
 
     @Test
-    void aDeadOwnerIsAskedLastAndTheSeedsAfterTheNodesOfTheLastAnswer() {
-        RedisClient client = RedisClient.create();
+    void aPrefixWithoutAHashTagIsRefusedOnACluster() {
+        assertTrue(ClusterTopology.hasHashTag("{am}:"));
+        assertTrue(ClusterTopology.hasHashTag("prod:{am}:"));
+        assertFalse(ClusterTopology.hasHashTag("am:"));
+        assertFalse(ClusterTopology.hasHashTag("{}am:"));
+        assertFalse(ClusterTopology.hasHashTag("am}{:"));
+        ClientResources resources = ClientResources.create();
         try {
-            List<RedisURI> seeds = RedisUrls.seeds("redis://a:1,b:2", Duration.ofSeconds(1));
-            ClusterSlotOwner owner = new ClusterSlotOwner(client, seeds, "{am}:");
-            RedisURI a = seeds.get(0);
-            assertEquals(List.of("b:2", "a:1"), owner.candidates(a).stream()
-                    .map(u -> u.getHost() + ":" + u.getPort()).toList(), "the dead owner last");
+            IllegalStateException refused = assertThrows(IllegalStateException.class,
+                    () -> new ClusterTopology(resources, ClientOptions.create(),
+                            List.of(RedisURI.create("redis://127.0.0.1:1")), "am:"));
+            assertTrue(refused.getMessage().contains("hash tag"));
         } finally {
-            client.shutdown();
+            resources.shutdown();
         }
     }
 
     @Test
-    void aPrefixWithoutAHashTagIsRefusedOnACluster() {
-        assertTrue(ClusterSlotOwner.hasHashTag("{am}:"));
-        assertTrue(ClusterSlotOwner.hasHashTag("prod:{am}:"));
-        assertFalse(ClusterSlotOwner.hasHashTag("am:"));
-        assertFalse(ClusterSlotOwner.hasHashTag("{}am:"));
-        assertFalse(ClusterSlotOwner.hasHashTag("am}{:"));
-        RedisClient client = RedisClient.create();
+    void theTopologyNamesThePrimaryOfThePrefixsSlotWithTheSeedsCredentials() {
+        ClientResources resources = ClientResources.create();
+        RedisServer owner = ClusterEnvironment.owner();
+        RedisServer seed = ClusterEnvironment.nodes().stream().filter(n -> n != owner).findFirst().orElseThrow();
+        ClusterTopology topology = new ClusterTopology(resources, ClientOptions.create(),
+                RedisUrls.seeds(seed.url(), Duration.ofSeconds(2)), ClusterEnvironment.PREFIX);
         try {
-            IllegalStateException refused = assertThrows(IllegalStateException.class,
-                    () -> new ClusterSlotOwner(client, List.of(RedisURI.create("redis://127.0.0.1:1")), "am:"));
-            assertTrue(refused.getMessage().contains("hash tag"));
+            RedisURI primary = topology.primary().toCompletableFuture().join();
+            assertEquals(owner.port(), primary.getPort(), "the owner, found through a node that does not hold the slot");
+            assertEquals(Duration.ofSeconds(2), primary.getTimeout(), "the seed's settings");
+            assertEquals(SlotHash.getSlot(ClusterEnvironment.PREFIX), topology.slot());
         } finally {
-            client.shutdown();
+            topology.shutdown();
+            resources.shutdown();
         }
     }
 }

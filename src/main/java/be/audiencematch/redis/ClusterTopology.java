@@ -1,0 +1,100 @@
+package be.audiencematch.redis;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisConnectionException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.resource.ClientResources;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Which primary serves a hash slot, as Lettuce's {@link RedisClusterClient} reads the topology: from the configured
+ * seeds first, then from every node the last reading named (dynamic refresh sources), so that after a failover the
+ * promoted replica is found even when the configured seed was the primary that died. The service's own connections
+ * (per event loop, dedicated, bulk: RedisConnections) then go to that primary; they are plain node connections
+ * because every call already knows its slot, and the per-event-loop connections measurably pay on the hot path
+ * (docs/architecture.md, "Standalone and Cluster").
+ *
+ * <p>Credentials, TLS and timeouts are the configured URL's: the topology is read with the same client options, and a
+ * node it names is reached with the first seed's credentials and scheme.
+ */
+final class ClusterTopology {
+
+    private final RedisClusterClient client;
+    private final List<RedisURI> seeds;
+    private final int slot;
+
+    ClusterTopology(ClientResources resources, ClientOptions options, List<RedisURI> seeds, String keyPrefix) {
+        if (!hasHashTag(keyPrefix)) {
+            throw new IllegalStateException("on Redis Cluster the key prefix must carry a hash tag so that every key "
+                    + "shares one slot, e.g. {am}: (set AUDIENCE_MATCH_REDIS_KEY_PREFIX)");
+        }
+        this.seeds = List.copyOf(seeds);
+        this.slot = SlotHash.getSlot(keyPrefix);
+        this.client = RedisClusterClient.create(resources, this.seeds);
+        // Refreshes are driven by RedisConnections (every 5 s, twice a second after a lost connection or a MOVED
+        // answer), not by Lettuce's own scheduler: that one runs only for Lettuce's cluster connections, which the
+        // service does not use for its commands.
+        this.client.setOptions(ClusterClientOptions.builder(options)
+                .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
+                        .dynamicRefreshSources(true)
+                        .closeStaleConnections(true)
+                        .build())
+                .build());
+    }
+
+    /** The slot of the key prefix: every key of the service lives in it. */
+    int slot() {
+        return slot;
+    }
+
+    /**
+     * Reads the topology again and answers the primary serving {@link #slot()}: a Redis failure (503 to callers,
+     * readiness down) when no node answers or no primary serves the slot.
+     */
+    CompletionStage<RedisURI> primary() {
+        CompletableFuture<RedisURI> primary = new CompletableFuture<>();
+        client.refreshPartitionsAsync().whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                primary.completeExceptionally(new RedisConnectionException("cannot read the Redis Cluster topology",
+                        failure));
+                return;
+            }
+            RedisClusterNode node = client.getPartitions().getMasterBySlot(slot);
+            if (node == null || node.getUri() == null) {
+                primary.completeExceptionally(new RedisConnectionException(
+                        "no Redis Cluster primary serves slot " + slot + " of the key prefix"));
+            } else {
+                primary.complete(like(node.getUri()));
+            }
+        });
+        return primary;
+    }
+
+    /** A node of the topology, with the first seed's credentials, TLS and timeout. */
+    private RedisURI like(RedisURI node) {
+        return RedisURI.builder(seeds.get(0)).withHost(node.getHost()).withPort(node.getPort()).build();
+    }
+
+    static boolean sameNode(RedisURI a, RedisURI b) {
+        return a.getHost().equals(b.getHost()) && a.getPort() == b.getPort();
+    }
+
+    /** Redis' rule: the first '{' and the next '}' after it, with something in between. */
+    static boolean hasHashTag(String key) {
+        int open = key.indexOf('{');
+        return open >= 0 && key.indexOf('}', open + 1) > open + 1;
+    }
+
+    void shutdown() {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    }
+}
