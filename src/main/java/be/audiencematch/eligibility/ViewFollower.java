@@ -1,7 +1,6 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.campaign.CampaignStore;
-import be.audiencematch.changes.ChangeEntryFormat;
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.Purpose;
@@ -29,12 +28,10 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -66,6 +63,7 @@ public class ViewFollower {
     private final ChangeLog changes;
     private final ChangeKeys keys;
     private final ViewBitmapReads bitmapReads;
+    private final ChangeApplier applier;
     private final SubscriberStore base;
     private final byte[] rulesKey;
     private final boolean enabled;
@@ -109,6 +107,7 @@ public class ViewFollower {
         this.leaseMillis = lease.toMillis();
         this.vertx = vertx;
         this.view = new EligibilityView(segments.bitmapKeyPrefix(), maxHouseholds);
+        this.applier = new ChangeApplier(this.view, bitmapReads, READ, keys.seq(), rulesKey);
         Gauge.builder("audience_match_eligibility_view_serving", this, f -> f.serving() ? 1 : 0)
                 .description("1 while this replica answers eligibility from its own view").register(metrics);
         Gauge.builder("audience_match_eligibility_view_households", view, EligibilityView::householdsKept)
@@ -245,7 +244,7 @@ public class ViewFollower {
             }
             Set<String> named = new LinkedHashSet<>();
             rules.values().forEach(rule -> named.addAll(rule.bitmapKeys()));
-            return bitmaps(r, named).thenAccept(bitmaps -> {
+            return bitmapReads.read(r, named).thenAccept(bitmaps -> {
                 view.reset(seq, (byte[]) snapshot.get(1), (byte[]) snapshot.get(2), (byte[]) snapshot.get(3), rules,
                         bitmaps, (byte[]) snapshot.get(6));
                 // Current as of the snapshot. Should this replica's lease still run (Redis came back within it,
@@ -260,10 +259,6 @@ public class ViewFollower {
         }).thenCompose(loaded -> ack(r, false));
     }
 
-    private CompletionStage<Map<String, ViewBitmap>> bitmaps(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
-        return bitmapReads.read(r, named);
-    }
-
     /** Reads the stream from the last change applied, applies what came, confirms; again, until stopped. */
     private CompletionStage<Void> tail(RedisAsyncCommands<byte[], byte[]> r) {
         if (stopped) {
@@ -274,111 +269,14 @@ public class ViewFollower {
                         XReadArgs.StreamOffset.from(keys.stream(), lastEntry))
                 .thenCompose(messages -> {
                     List<StreamMessage<byte[], byte[]>> read = messages == null ? List.of() : messages;
-                    return apply(r, from, read).thenCompose(applied -> ack(r, read.isEmpty()));
+                    return applier.apply(r, from, read).thenCompose(lastId -> {
+                        if (lastId != null) {
+                            lastEntry = lastId;
+                        }
+                        return ack(r, read.isEmpty());
+                    });
                 })
                 .thenCompose(acked -> tail(r));
-    }
-
-    private CompletionStage<Void> apply(RedisAsyncCommands<byte[], byte[]> r, long from,
-                                        List<StreamMessage<byte[], byte[]>> messages) {
-        if (messages.isEmpty()) {
-            return CompletableFuture.completedFuture(null);
-        }
-        long expected = from + 1;
-        Set<String> campaigns = new LinkedHashSet<>();
-        Set<String> changedBitmaps = new LinkedHashSet<>();
-        for (StreamMessage<byte[], byte[]> m : messages) {
-            long seq = ChangeEntryFormat.number(m.getBody());
-            if (seq != expected) {
-                throw new IllegalStateException("change stream has a gap (" + (seq - expected)
-                        + " changes trimmed before this replica read them)");
-            }
-            expected++;
-            ChangeEntryFormat.read(m.getBody(), new ChangeEntryFormat.Changes() {
-                @Override
-                public void consent(int number, int mask) {
-                    view.applyConsent(number, mask);
-                }
-
-                @Override
-                public void consentRange(ChangeEntryFormat.ConsentRange range) {
-                    view.applyConsentRange(range);
-                }
-
-                @Override
-                public void households(byte[] keyId, long[] tags) {
-                    view.dropHouseholds(seq, keyId, tags);
-                }
-
-                @Override
-                public void allHouseholds() {
-                    view.dropAllHouseholds(seq);
-                }
-
-                @Override
-                public void erased(int number) {
-                    view.clearErased(number);
-                }
-
-                @Override
-                public void campaigns(List<String> ids) {
-                    campaigns.addAll(ids);
-                }
-
-                @Override
-                public void bitmaps(List<String> keys) {
-                    changedBitmaps.addAll(keys);
-                }
-            });
-        }
-        long last = expected - 1;
-        String lastId = messages.get(messages.size() - 1).getId();
-        changedBitmaps.removeIf(key -> !view.hasBitmap(key));
-        return rules(r, campaigns).thenCompose(rules -> {
-            Set<String> reload = new LinkedHashSet<>(changedBitmaps);
-            rules.values().forEach(rule -> {
-                if (rule != null) {
-                    rule.bitmapKeys().stream().filter(k -> !view.hasBitmap(k)).forEach(reload::add);
-                }
-            });
-            return bitmaps(r, reload).thenAccept(bitmaps -> {
-                bitmaps.forEach(view::putBitmap);
-                rules.forEach((id, rule) -> {
-                    if (rule == null) {
-                        view.removeRule(id);
-                    } else {
-                        view.putRule(id, rule);
-                    }
-                });
-                if (rules.values().stream().anyMatch(Objects::isNull)) {
-                    view.pruneBitmaps();
-                }
-                view.appliedUpTo(last);
-                lastEntry = lastId;
-            });
-        });
-    }
-
-    /** The rules of these campaigns as stored now; null for a campaign that no longer has one. */
-    private CompletionStage<Map<String, Rule>> rules(RedisAsyncCommands<byte[], byte[]> r, Set<String> ids) {
-        if (ids.isEmpty()) {
-            return CompletableFuture.completedFuture(Map.of());
-        }
-        List<String> order = new ArrayList<>(ids);
-        byte[][] args = new byte[order.size() + 1][];
-        args[0] = bytes("rules");
-        for (int i = 0; i < order.size(); i++) {
-            args[i + 1] = bytes(order.get(i));
-        }
-        return READ.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(), rulesKey}, args)
-                .thenApply(read -> {
-                    Map<String, Rule> out = new HashMap<>();
-                    for (int i = 0; i < order.size(); i++) {
-                        byte[] packed = (byte[]) read.get(i + 1);
-                        out.put(order.get(i), packed.length == 0 ? null : view.parseRule(packed));
-                    }
-                    return out;
-                });
     }
 
     /** Confirms the change number applied and renews the lease; decides whether the view may answer. */
