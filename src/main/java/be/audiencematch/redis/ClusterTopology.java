@@ -56,36 +56,35 @@ final class ClusterTopology {
         return slot;
     }
 
-    /**
-     * Reads the topology again and answers the primary serving {@link #slot()}: a Redis failure (503 to callers,
-     * readiness down) when no node answers or no primary serves the slot.
-     */
-    CompletionStage<RedisURI> primary() {
-        CompletableFuture<RedisURI> primary = new CompletableFuture<>();
+    /** Reads the topology again (a Redis failure when no node answers: 503 to callers, readiness down). */
+    CompletionStage<Void> refresh() {
+        CompletableFuture<Void> read = new CompletableFuture<>();
         client.refreshPartitionsAsync().whenComplete((ignored, failure) -> {
             if (failure != null) {
-                primary.completeExceptionally(new RedisConnectionException("cannot read the Redis Cluster topology",
+                read.completeExceptionally(new RedisConnectionException("cannot read the Redis Cluster topology",
                         failure));
-                return;
-            }
-            RedisClusterNode node = client.getPartitions().getMasterBySlot(slot);
-            if (node == null || node.getUri() == null) {
-                primary.completeExceptionally(new RedisConnectionException(
-                        "no Redis Cluster primary serves slot " + slot + " of the key prefix"));
             } else {
-                primary.complete(like(node.getUri()));
+                read.complete(null);
             }
         });
-        return primary;
+        return read;
+    }
+
+    /**
+     * The primary serving {@code slot} as the last reading ({@link #refresh()}) says; a Redis failure when no primary
+     * serves it.
+     */
+    RedisURI primaryOf(int slot) {
+        RedisClusterNode node = client.getPartitions().getMasterBySlot(slot);
+        if (node == null || node.getUri() == null) {
+            throw new RedisConnectionException("no Redis Cluster primary serves slot " + slot);
+        }
+        return like(node.getUri());
     }
 
     /** A node of the topology, with the first seed's credentials, TLS and timeout. */
     private RedisURI like(RedisURI node) {
         return RedisURI.builder(seeds.get(0)).withHost(node.getHost()).withPort(node.getPort()).build();
-    }
-
-    static boolean sameNode(RedisURI a, RedisURI b) {
-        return a.getHost().equals(b.getHost()) && a.getPort() == b.getPort();
     }
 
     /** Redis' rule: the first '{' and the next '}' after it, with something in between. */

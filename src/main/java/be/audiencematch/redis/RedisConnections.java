@@ -9,7 +9,7 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.event.connection.DisconnectedEvent;
 import io.lettuce.core.metrics.CommandLatencyRecorder;
 import io.lettuce.core.resource.ClientResources;
@@ -31,14 +31,15 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Function;
 
 /**
- * Owns the Lettuce client. One shared, auto-pipelining connection serves the request paths; bulk jobs open a
- * dedicated connection with manual flushing. The shared connection is made lazily and made again after a failure,
- * so the service starts (not ready) while Redis is down and recovers by itself.
+ * Owns the Lettuce client. One shared, auto-pipelining connection per node serves the request paths, with one per
+ * event loop once found (NodeConnections); bulk jobs open a dedicated connection with manual flushing. Connections are
+ * made lazily and made again after a failure, so the service starts (not ready) while Redis is down and recovers by
+ * itself. Every call names its hash slot (the key prefix's unless it says otherwise) and goes to the node serving it:
+ * on a standalone Redis the configured one, on a cluster the slot's primary (ClusterTopology), followed when it moves.
  */
 @ApplicationScoped
 public class RedisConnections {
@@ -55,8 +56,15 @@ public class RedisConnections {
     private final RedisURI configured;
     /** On Redis Cluster: which primary serves the key prefix's slot; null on a standalone Redis. */
     private final ClusterTopology topology;
-    /** The node every connection goes to: the configured one, or on a cluster the slot's primary once found. */
-    private volatile RedisURI target;
+    /** The slot every key of the service lives in today: the key prefix's on a cluster, 0 on a standalone Redis. */
+    private final int homeSlot;
+    /**
+     * The connections serving each slot in use: on a standalone Redis every slot is served by the configured node; on
+     * a cluster by the slot's primary, found on first use and again when the topology says it moved.
+     */
+    private final AtomicReferenceArray<NodeConnections> bySlot = new AtomicReferenceArray<>(SlotHash.SLOT_COUNT);
+    /** One set of connections per node in use (host:port). */
+    private final Map<String, NodeConnections> nodes = new ConcurrentHashMap<>();
     private final AtomicBoolean checkingTopology = new AtomicBoolean();
     private static final long TOPOLOGY_CHECK_MILLIS = 5_000;
     private static final long FAST_TOPOLOGY_CHECK_MILLIS = 500;
@@ -66,16 +74,6 @@ public class RedisConnections {
     private volatile long fastTopologyChecksUntil = System.nanoTime();
     /** The subscription to Lettuce's connection events on a cluster; null on a standalone Redis. */
     private final Disposable disconnects;
-    /** Counts topology changes, so a connection opened to the old primary during one is not kept. */
-    private volatile int topologyGeneration;
-    private final AtomicReference<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> shared =
-            new AtomicReference<>();
-    /** One connection per Vert.x event loop, once found (see growAffinity). */
-    private final Map<Thread, StatefulRedisConnection<byte[], byte[]>> byLoop = new ConcurrentHashMap<>();
-    private final AtomicInteger affinityConnections = new AtomicInteger();
-    private static final int MAX_AFFINITY_CONNECTIONS = 32;
-    private static final long AFFINITY_RETRY_NANOS = 1_000_000_000L;
-    private volatile long lastAffinityFailure = System.nanoTime() - AFFINITY_RETRY_NANOS;
 
     public RedisConnections(AudienceMatchConfig.Redis settings, RedisTransport transport, Vertx vertx) {
         Duration timeout = settings.timeout();
@@ -113,26 +111,32 @@ public class RedisConnections {
                 }
             });
             this.disconnects = resources.eventBus().get()
-                    .filter(event -> event instanceof DisconnectedEvent lost && fromTarget(lost))
+                    .filter(event -> event instanceof DisconnectedEvent lost && fromNodeInUse(lost))
                     .subscribe(event -> fastTopologyChecksUntil = System.nanoTime() + FAST_TOPOLOGY_WINDOW_NANOS);
         } else {
             this.topologyTimer = -1;
             this.disconnects = null;
             this.topology = null;
-            this.target = configured;
         }
+        this.homeSlot = topology != null ? topology.slot() : 0;
     }
 
     /**
-     * Whether a lost connection was one to the primary in use: the topology reading's own connections, closed after
+     * Whether a lost connection was one to a primary in use: the topology reading's own connections, closed after
      * each reading, must not keep the fast rate going.
      */
-    private boolean fromTarget(DisconnectedEvent event) {
-        RedisURI known = target;
-        return known != null && event.remoteAddress() instanceof java.net.InetSocketAddress address
-                && address.getPort() == known.getPort()
-                && (known.getHost().equals(address.getHostString()) || address.getAddress() != null
-                        && known.getHost().equals(address.getAddress().getHostAddress()));
+    private boolean fromNodeInUse(DisconnectedEvent event) {
+        if (!(event.remoteAddress() instanceof java.net.InetSocketAddress address)) {
+            return false;
+        }
+        for (NodeConnections node : nodes.values()) {
+            RedisURI known = node.node();
+            if (address.getPort() == known.getPort() && (known.getHost().equals(address.getHostString())
+                    || address.getAddress() != null && known.getHost().equals(address.getAddress().getHostAddress()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static ClientOptions options(Duration timeout, RedisTransport transport) {
@@ -146,80 +150,98 @@ public class RedisConnections {
                 .build();
     }
 
-    /** The node to connect to; on a cluster found on first use (and again after it moved). */
-    private CompletionStage<RedisURI> target() {
-        RedisURI known = target;
+    /** The connections serving {@code slot}: on a cluster, its primary's, found on first use. */
+    private CompletionStage<NodeConnections> node(int slot) {
+        NodeConnections known = bySlot.get(slot);
         if (known != null) {
             return CompletableFuture.completedFuture(known);
         }
-        return topology.primary().thenApply(owner -> {
-            if (target == null) {
-                LOG.infof("Redis Cluster: slot %d of the key prefix is served by %s:%d", topology.slot(),
-                        owner.getHost(), owner.getPort());
-                target = owner;
+        if (topology == null) {
+            return CompletableFuture.completedFuture(serving(slot, configured));
+        }
+        return topology.refresh().thenApply(ignored -> {
+            NodeConnections found = bySlot.get(slot);
+            if (found == null) {
+                RedisURI owner = topology.primaryOf(slot);
+                LOG.infof("Redis Cluster: slot %d is served by %s:%d", slot, owner.getHost(), owner.getPort());
+                found = serving(slot, owner);
             }
-            return target;
+            return found;
         });
     }
 
-    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connect() {
-        return connect(client);
+    /** Makes {@code owner}'s connections the ones of {@code slot} (kept if another slot already uses them). */
+    private NodeConnections serving(int slot, RedisURI owner) {
+        NodeConnections node = nodes.computeIfAbsent(owner.getHost() + ":" + owner.getPort(),
+                address -> new NodeConnections(client, owner));
+        return bySlot.compareAndSet(slot, null, node) ? node : bySlot.get(slot);
     }
 
-    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connect(RedisClient from) {
-        return target().thenCompose(node -> from.connectAsync(ByteArrayCodec.INSTANCE, node))
-                // A refused connection comes as Netty's ConnectException (checked, not Lettuce's): made a Redis
-                // failure here, so that every caller answers it as one (503 with Retry-After), never as a 500.
-                .exceptionallyCompose(failure -> {
-                    Throwable cause = unwrap(failure);
-                    return CompletableFuture.failedFuture(cause instanceof io.lettuce.core.RedisException ? cause
-                            : new io.lettuce.core.RedisConnectionException("cannot connect to Redis", cause));
-                });
-    }
-
-    /** A connection of the caller's own, flushed when the caller says so. */
-    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> manuallyFlushed(RedisClient from) {
-        return connect(from).thenApply(c -> {
+    /** A connection of the caller's own to the node serving {@code slot}, flushed when the caller says so. */
+    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> manuallyFlushed(RedisClient from, int slot) {
+        return node(slot).thenCompose(node -> NodeConnections.connect(from, node.node())).thenApply(c -> {
             c.setAutoFlushCommands(false);
             return c;
         });
     }
 
+    /**
+     * Reads the topology again and moves every slot in use whose primary changed (a failover, a resharding) to its
+     * new primary's connections; a node that serves none of our slots any more has its connections closed.
+     */
     private void checkTopology() {
-        RedisURI known = target;
-        if (known == null || !checkingTopology.compareAndSet(false, true)) {
+        if (!checkingTopology.compareAndSet(false, true)) {
             return;
         }
-        topology.primary().whenComplete((owner, failure) -> {
+        topology.refresh().whenComplete((ignored, failure) -> {
             checkingTopology.set(false);
             if (failure != null) {
                 LOG.warnf("Redis Cluster: cannot read the topology (%s)", unwrap(failure).toString());
                 return;
             }
-            if (!ClusterTopology.sameNode(owner, known)) {
-                LOG.infof("Redis Cluster: slot %d moved to %s:%d; reconnecting", topology.slot(), owner.getHost(),
-                        owner.getPort());
-                target = owner;
+            boolean moved = false;
+            for (int slot = 0; slot < SlotHash.SLOT_COUNT; slot++) {
+                NodeConnections current = bySlot.get(slot);
+                if (current == null) {
+                    continue;
+                }
+                RedisURI owner;
+                try {
+                    owner = topology.primaryOf(slot);
+                } catch (RuntimeException none) {
+                    continue;   // no primary serves it right now: callers get 503 until one does
+                }
+                if (!current.reaches(owner)) {
+                    LOG.infof("Redis Cluster: slot %d moved to %s:%d; reconnecting", slot, owner.getHost(),
+                            owner.getPort());
+                    bySlot.set(slot, null);
+                    serving(slot, owner);
+                    moved = true;
+                }
+            }
+            if (moved) {
                 fastTopologyChecksUntil = System.nanoTime();
-                dropConnections();
+                closeUnused();
             }
         });
     }
 
-    /** Closes the connections to the old node; the next request opens new ones to the current target. */
-    private void dropConnections() {
-        topologyGeneration++;
-        CompletableFuture<StatefulRedisConnection<byte[], byte[]>> old = shared.getAndSet(null);
-        if (old != null) {
-            old.thenAccept(StatefulRedisConnection::closeAsync);
-        }
-        for (Thread loop : byLoop.keySet()) {
-            StatefulRedisConnection<byte[], byte[]> c = byLoop.remove(loop);
-            if (c != null) {
-                c.closeAsync();
+    /** Closes the connections of nodes that serve none of the slots in use. */
+    private void closeUnused() {
+        java.util.Set<NodeConnections> used = new java.util.HashSet<>();
+        for (int slot = 0; slot < SlotHash.SLOT_COUNT; slot++) {
+            NodeConnections node = bySlot.get(slot);
+            if (node != null) {
+                used.add(node);
             }
         }
-        affinityConnections.set(0);
+        nodes.values().removeIf(node -> {
+            if (used.contains(node)) {
+                return false;
+            }
+            node.close(false);
+            return true;
+        });
     }
 
     /**
@@ -228,19 +250,19 @@ public class RedisConnections {
      * the very thread that serves the request.
      */
     public <T> Uni<T> withShared(Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
+        return withShared(homeSlot, work);
+    }
+
+    /** {@link #withShared(Function)} on the primary serving {@code slot} (every key {@code work} names is in it). */
+    public <T> Uni<T> withShared(int slot, Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
         Context context = Vertx.currentContext();
         if (context == null) {
-            return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
+            return Uni.createFrom().completionStage(() -> shared(slot).thenCompose(c -> work.apply(c.async())))
                     .onFailure().transform(f -> noticed(unwrap(f)));
         }
-        StatefulRedisConnection<byte[], byte[]> local = null;
-        if (Context.isOnEventLoopThread()) {
-            local = byLoop.get(Thread.currentThread());
-            if (local == null) {
-                growAffinity();
-            }
-        }
-        StatefulRedisConnection<byte[], byte[]> own = local != null && local.isOpen() ? local : null;
+        NodeConnections node = bySlot.get(slot);
+        StatefulRedisConnection<byte[], byte[]> own =
+                node != null && Context.isOnEventLoopThread() ? node.onThisLoop() : null;
         if (own != null) {
             // The answer is read on this very thread: hand it over at once, not through another task (the hot path).
             Thread loop = Thread.currentThread();
@@ -259,9 +281,14 @@ public class RedisConnections {
                 }
             }));
         }
-        return Uni.createFrom().completionStage(() -> shared().thenCompose(c -> work.apply(c.async())))
+        return Uni.createFrom().completionStage(() -> shared(slot).thenCompose(c -> work.apply(c.async())))
                 .onFailure().transform(f -> noticed(unwrap(f)))
                 .emitOn(command -> context.runOnContext(ignored -> command.run()));
+    }
+
+    /** The slot of a key, by Redis Cluster's rule (its hash tag's, when it has one). */
+    public static int slotOf(byte[] key) {
+        return SlotHash.getSlot(key);
     }
 
     /**
@@ -278,53 +305,13 @@ public class RedisConnections {
         return failure;
     }
 
-    /**
-     * Opens one more connection and keeps it for the event loop it landed on, if that loop has none yet (else closes
-     * it). Netty picks the loop; the thread that completes a PING tells which. Attempts are bounded in all, so a
-     * loop that never gets one, or a failing Redis, costs little; worker threads never try.
-     */
-    private void growAffinity() {
-        if (System.nanoTime() - lastAffinityFailure < AFFINITY_RETRY_NANOS
-                || affinityConnections.incrementAndGet() > MAX_AFFINITY_CONNECTIONS) {
-            return;
-        }
-        int generation = topologyGeneration;
-        connect().thenCompose(c -> c.async().ping().thenApply(pong -> {
-            if (generation != topologyGeneration || byLoop.putIfAbsent(Thread.currentThread(), c) != null) {
-                c.closeAsync();
-            }
-            return pong;
-        })).whenComplete((pong, failure) -> {
-            if (failure != null) {
-                // Redis is down: try again later, at most once a second, instead of once per request.
-                lastAffinityFailure = System.nanoTime();
-                affinityConnections.decrementAndGet();
-            }
-        });
+    /** The shared connection of the home slot's node, connecting on first use or after a failed attempt. */
+    public CompletableFuture<StatefulRedisConnection<byte[], byte[]>> shared() {
+        return shared(homeSlot);
     }
 
-    /** The shared connection, connecting on first use or after the previous attempt failed. */
-    public CompletableFuture<StatefulRedisConnection<byte[], byte[]>> shared() {
-        while (true) {
-            CompletableFuture<StatefulRedisConnection<byte[], byte[]>> current = shared.get();
-            if (current != null && !(current.isCompletedExceptionally())) {
-                return current;
-            }
-            CompletableFuture<StatefulRedisConnection<byte[], byte[]>> attempt = new CompletableFuture<>();
-            if (shared.compareAndSet(current, attempt)) {
-                connect().whenComplete((connection, failure) -> {
-                    if (failure != null) {
-                        LOG.warnf("Redis is unreachable (%s); requests get 503 until it is back",
-                                failure.getClass().getSimpleName());
-                        attempt.completeExceptionally(failure);
-                    } else {
-                        LOG.info("connected to Redis");
-                        attempt.complete(connection);
-                    }
-                });
-                return attempt;
-            }
-        }
+    private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> shared(int slot) {
+        return node(slot).thenCompose(NodeConnections::shared).toCompletableFuture();
     }
 
     /**
@@ -332,7 +319,7 @@ public class RedisConnections {
      * batch of thousands goes out in a few writes. The caller closes it.
      */
     public CompletionStage<StatefulRedisConnection<byte[], byte[]>> dedicated() {
-        return manuallyFlushed(client);
+        return manuallyFlushed(client, homeSlot);
     }
 
     /**
@@ -341,7 +328,12 @@ public class RedisConnections {
      * behind seconds of Redis work (audience-match.redis.bulk-timeout, 60 s by default, rather than 5).
      */
     public CompletionStage<StatefulRedisConnection<byte[], byte[]>> bulk() {
-        return manuallyFlushed(bulkClient);
+        return bulk(homeSlot);
+    }
+
+    /** {@link #bulk()} to the primary serving {@code slot}. */
+    public CompletionStage<StatefulRedisConnection<byte[], byte[]>> bulk(int slot) {
+        return manuallyFlushed(bulkClient, slot);
     }
 
     /**
@@ -376,11 +368,7 @@ public class RedisConnections {
 
     @PreDestroy
     void close() {
-        byLoop.values().forEach(StatefulRedisConnection::close);
-        CompletableFuture<StatefulRedisConnection<byte[], byte[]>> current = shared.get();
-        if (current != null && current.isDone() && !current.isCompletedExceptionally()) {
-            current.join().close();
-        }
+        nodes.values().forEach(node -> node.close(true));
         if (topologyTimer >= 0) {
             vertx.cancelTimer(topologyTimer);
         }

@@ -12,6 +12,7 @@ import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.resource.ClientResources;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -121,6 +122,36 @@ class ClusterModeTest {
                 .map(u -> u.getHost() + ":" + u.getPort()).toList());
     }
 
+    @Inject
+    RedisConnections redis;
+
+    @Test
+    void aCallNamingAnotherSlotGoesToThePrimaryServingIt() {
+        RedisServer home = ClusterEnvironment.owner();
+        int homeSlot = SlotHash.getSlot(ClusterEnvironment.PREFIX);
+        for (int k = 0; k < 64; k++) {
+            String name = "{routing-" + k + "}:probe";
+            byte[] key = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            int slot = RedisConnections.slotOf(key);
+            assertEquals(SlotHash.getSlot(key), slot);
+            String answer = redis.withShared(slot, r -> r.set(key, new byte[] {'1'}))
+                    .await().atMost(Duration.ofSeconds(10));
+            assertEquals("OK", answer, "no MOVED: the call went to the primary of slot " + slot);
+            RedisServer owner = ClusterEnvironment.ownerOf(name);
+            try (var c = RedisClient.create(owner.url()).connect(io.lettuce.core.codec.ByteArrayCodec.INSTANCE)) {
+                assertEquals(1L, c.sync().exists(key), "the key is on the primary that serves its slot");
+            }
+            redis.withShared(slot, r -> r.del(key)).await().atMost(Duration.ofSeconds(10));
+            if (owner != home) {
+                // The home slot's calls still go to its own primary.
+                assertEquals("PONG", redis.withShared(r -> r.ping()).await().atMost(Duration.ofSeconds(10)));
+                assertTrue(homeSlot != slot);
+                return;
+            }
+        }
+        throw new AssertionError("no probe key fell on another primary than the prefix's");
+    }
+
     @Test
     void aPrefixWithoutAHashTagIsRefusedOnACluster() {
         assertTrue(ClusterTopology.hasHashTag("{am}:"));
@@ -147,7 +178,8 @@ class ClusterModeTest {
         ClusterTopology topology = new ClusterTopology(resources, ClientOptions.create(),
                 RedisUrls.seeds(seed.url(), Duration.ofSeconds(2)), ClusterEnvironment.PREFIX);
         try {
-            RedisURI primary = topology.primary().toCompletableFuture().join();
+            topology.refresh().toCompletableFuture().join();
+            RedisURI primary = topology.primaryOf(topology.slot());
             assertEquals(owner.port(), primary.getPort(), "the owner, found through a node that does not hold the slot");
             assertEquals(Duration.ofSeconds(2), primary.getTimeout(), "the seed's settings");
             assertEquals(SlotHash.getSlot(ClusterEnvironment.PREFIX), topology.slot());

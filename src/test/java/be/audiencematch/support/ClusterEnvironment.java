@@ -37,6 +37,11 @@ public class ClusterEnvironment extends TestEnvironment {
         return LocalCluster.owner(NODES, PREFIX);
     }
 
+    /** The primary that serves {@code key}'s slot, by asking the cluster (not the service). */
+    public static RedisServer ownerOf(String key) {
+        return LocalCluster.owner(NODES, key);
+    }
+
     /** Moves the prefix's slot, keys and all, from one primary to another, as a resharding does. */
     public static void moveSlot(RedisServer from, RedisServer to) {
         int slot = SlotHash.getSlot(PREFIX);
