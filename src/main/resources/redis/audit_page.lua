@@ -1,9 +1,9 @@
--- One page of the audit trail, oldest first. ARGV[1] stream key, ARGV[2] first id (inclusive, or '(' id: after it),
--- ARGV[3] last id (inclusive), ARGV[4] kind ('' for every kind), ARGV[5] page size, ARGV[6] most entries to read.
--- Filters by kind here, so a page of a rare kind costs one call; reading stops after ARGV[6] entries, and the
+-- One page of the audit trail, oldest first. KEYS[1] the stream; ARGV[1] first id (inclusive, or '(' id: after it),
+-- ARGV[2] last id (inclusive), ARGV[3] kind ('' for every kind), ARGV[4] page size, ARGV[5] most entries to read.
+-- Filters by kind here, so a page of a rare kind costs one call; reading stops after ARGV[5] entries, and the
 -- caller goes on from the returned cursor. Returns { entries (id, flat fields), cursor or false when no more }.
-local key, start, stop, kind = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local limit, budget = tonumber(ARGV[5]), tonumber(ARGV[6])
+local key, start, stop, kind = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
+local limit, budget = tonumber(ARGV[4]), tonumber(ARGV[5])
 local out, read, last = {}, 0, nil
 while read < budget do
   local want = math.min(500, budget - read)

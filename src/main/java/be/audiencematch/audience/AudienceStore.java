@@ -189,7 +189,7 @@ public class AudienceStore implements MemberEraser {
 
     @Override
     public Uni<Void> eraseMember(long number) {
-        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[0][], allKey(),
+        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[][] {allKey()},
                 bytes("set"), bytes(prefix + "audience:"), bytes(":members"), bytes(Long.toString(number)),
                 new byte[0]))
                 .replaceWithVoid();

@@ -98,7 +98,7 @@ public class AuditLog {
      * kind or all (null), at most {@code limit}.
      */
     public Uni<Page> page(String first, String last, String kind, int limit) {
-        return redis.withShared(r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[0][], streamKey,
+        return redis.withShared(r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {streamKey},
                 bytes(first), bytes(last), bytes(kind == null ? "" : kind), bytes(Integer.toString(limit)),
                 bytes(Integer.toString(READ_BUDGET)))).map(AuditLog::page);
     }

@@ -62,9 +62,9 @@ public class CampaignStore {
     private final String prefix;
     private final byte[] rulesKey;
     private final SettledWrites settled;
-    private final byte[] consentPrefix;
+    /** The tv, web and ads_and_data consent bitmaps, in the order the eligibility script takes them. */
+    private final byte[][] consentKeys;
     private final byte[] segmentPrefix;
-    private static final byte[][] NO_KEYS = new byte[0][];
 
     public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, AudienceStore audiences,
                          SegmentStore segments, @KeyPrefix String prefix) {
@@ -75,7 +75,9 @@ public class CampaignStore {
         this.prefix = prefix;
         this.rulesKey = bytes(prefix + "campaign-rules");
         this.settled = settled;
-        this.consentPrefix = bytes(base.consentKeyPrefix());
+        this.consentKeys = new byte[][] {base.consentKey(Purpose.TV),
+            base.consentKey(Purpose.WEB),
+            base.consentKey(Purpose.ADS_AND_DATA)};
         this.segmentPrefix = bytes(segments.bitmapKeyPrefix());
     }
 
@@ -124,17 +126,15 @@ public class CampaignStore {
 
     /** The eligible ids among {@code candidates} (every campaign when empty), in one script call. */
     public Uni<List<String>> eligible(String householdId, List<String> candidates, Instant now) {
-        byte[][] args = new byte[6 + candidates.size()][];
-        args[0] = base.householdKey(householdId);
-        args[1] = bytes(householdId);
-        args[2] = bytes(Long.toString(now.toEpochMilli()));
-        args[3] = consentPrefix;
-        args[4] = rulesKey;
-        args[5] = segmentPrefix;
+        byte[][] keys = {base.householdKey(householdId), consentKeys[0], consentKeys[1], consentKeys[2], rulesKey};
+        byte[][] args = new byte[3 + candidates.size()][];
+        args[0] = bytes(householdId);
+        args[1] = bytes(Long.toString(now.toEpochMilli()));
+        args[2] = segmentPrefix;
         for (int i = 0; i < candidates.size(); i++) {
-            args[6 + i] = bytes(candidates.get(i));
+            args[3 + i] = bytes(candidates.get(i));
         }
-        return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, NO_KEYS, args))
+        return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, keys, args))
                 .map(ids -> ids.stream().map(be.audiencematch.redis.Bytes::str).toList());
     }
 

@@ -144,7 +144,7 @@ final class IndexFormat {
                 byte[][] batch = keys.toArray(new byte[0][]);
                 keys.clear();
                 done = done.thenCompose(sum -> {
-                    CompletionStage<Long> call = COMPACT.run(r, ScriptOutputType.INTEGER, new byte[0][], batch);
+                    CompletionStage<Long> call = COMPACT.run(r, ScriptOutputType.INTEGER, batch);
                     if (connection != null) {
                         connection.flushCommands();
                     }

@@ -123,11 +123,6 @@ public class SubscriberStore {
         return key("layout");
     }
 
-    /** What precedes a purpose's name in its consent bitmap's key (for the eligibility script). */
-    public String consentKeyPrefix() {
-        return prefix + "consent:";
-    }
-
     public byte[] consentKey(Purpose purpose) {
         return key("consent:" + purpose.wireName());
     }

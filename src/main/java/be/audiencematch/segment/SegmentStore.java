@@ -103,7 +103,7 @@ public class SegmentStore implements MemberEraser {
 
     @Override
     public Uni<Void> eraseMember(long number) {
-        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[0][], registryKey(),
+        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[][] {registryKey()},
                 bytes("hash"), bytes(prefix + "segment:"), new byte[0], bytes(Long.toString(number))))
                 .replaceWithVoid();
     }

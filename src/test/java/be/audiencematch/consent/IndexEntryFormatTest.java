@@ -94,7 +94,7 @@ class IndexEntryFormatTest {
         for (int i = 0; i < FIELDS.length; i++) {
             lua.redis().hset(BUCKET, FIELDS[i], bytes(Long.toString(NUMBERS[i] & 0xffffffffL)));
         }
-        lua.eval(LuaLibs.source("index_compact"), ScriptOutputType.INTEGER, new byte[0][], new byte[][] {BUCKET},
+        lua.eval(LuaLibs.source("index_compact"), ScriptOutputType.INTEGER, new byte[][] {BUCKET}, new byte[0][],
                 "index_lib");
         byte[] entries = lua.redis().get(BUCKET);
         assertEquals(FIELDS.length, IndexEntryFormat.count(entries));
