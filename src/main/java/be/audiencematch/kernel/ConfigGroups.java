@@ -13,7 +13,7 @@ public class ConfigGroups {
     @Produces
     @KeyPrefix
     static String keyPrefix(AudienceMatchConfig config) {
-        return config.redis().keyPrefix();
+        return RedisUrls.keyPrefix(config.redis().keyPrefix(), config.redis().cluster());
     }
 
     @Produces

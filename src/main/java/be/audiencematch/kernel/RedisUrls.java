@@ -60,4 +60,24 @@ public final class RedisUrls {
         }
         return end;
     }
+
+    /** The tag a one-slot base's keys carry on a cluster when the configured prefix has none. */
+    public static final String ONE_SLOT_TAG = "{base}:";
+
+    /**
+     * The key prefix the service uses. On a standalone Redis, the configured one. On Redis Cluster every key must
+     * share one hash slot (docs/architecture.md, "Standalone and Cluster"): a prefix that carries a hash tag
+     * ({@code {am}:}) is used as it is; one without ({@code am:}, the default) is followed by {@link #ONE_SLOT_TAG},
+     * so that keys stay under the configured prefix ({@code am:{base}:live}) and an ACL key pattern written for it
+     * ({@code ~am:*}) still covers them.
+     */
+    public static String keyPrefix(String configured, boolean cluster) {
+        return cluster && !hasHashTag(configured) ? configured + ONE_SLOT_TAG : configured;
+    }
+
+    /** Redis' rule: the first '{' and the next '}' after it, with something in between. */
+    public static boolean hasHashTag(String key) {
+        int open = key.indexOf('{');
+        return open >= 0 && key.indexOf('}', open + 1) > open + 1;
+    }
 }

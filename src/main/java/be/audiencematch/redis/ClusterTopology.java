@@ -1,5 +1,6 @@
 package be.audiencematch.redis;
 
+import be.audiencematch.kernel.RedisUrls;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
@@ -33,9 +34,9 @@ final class ClusterTopology {
     private final int slot;
 
     ClusterTopology(ClientResources resources, ClientOptions options, List<RedisURI> seeds, String keyPrefix) {
-        if (!hasHashTag(keyPrefix)) {
-            throw new IllegalStateException("on Redis Cluster the key prefix must carry a hash tag so that every key "
-                    + "shares one slot, e.g. {am}: (set AUDIENCE_MATCH_REDIS_KEY_PREFIX)");
+        if (!RedisUrls.hasHashTag(keyPrefix)) {
+            throw new IllegalStateException("on Redis Cluster every key must share one slot: the key prefix needs a "
+                    + "hash tag (RedisUrls.keyPrefix gives it one)");
         }
         this.seeds = List.copyOf(seeds);
         this.slot = SlotHash.getSlot(keyPrefix);
@@ -85,12 +86,6 @@ final class ClusterTopology {
     /** A node of the topology, with the first seed's credentials, TLS and timeout. */
     private RedisURI like(RedisURI node) {
         return RedisURI.builder(seeds.get(0)).withHost(node.getHost()).withPort(node.getPort()).build();
-    }
-
-    /** Redis' rule: the first '{' and the next '}' after it, with something in between. */
-    static boolean hasHashTag(String key) {
-        int open = key.indexOf('{');
-        return open >= 0 && key.indexOf('}', open + 1) > open + 1;
     }
 
     void shutdown() {

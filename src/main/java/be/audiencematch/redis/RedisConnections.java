@@ -78,7 +78,7 @@ public class RedisConnections {
     public RedisConnections(AudienceMatchConfig.Redis settings, RedisTransport transport, Vertx vertx) {
         Duration timeout = settings.timeout();
         Duration bulkTimeout = settings.bulkTimeout();
-        String keyPrefix = settings.keyPrefix();
+        String keyPrefix = RedisUrls.keyPrefix(settings.keyPrefix(), settings.cluster());
         boolean cluster = settings.cluster();
         String url = settings.url();
         List<RedisURI> seeds = cluster ? RedisUrls.seeds(url, timeout) : List.of(RedisURI.create(url));

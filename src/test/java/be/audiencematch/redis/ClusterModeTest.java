@@ -153,12 +153,17 @@ class ClusterModeTest {
     }
 
     @Test
-    void aPrefixWithoutAHashTagIsRefusedOnACluster() {
-        assertTrue(ClusterTopology.hasHashTag("{am}:"));
-        assertTrue(ClusterTopology.hasHashTag("prod:{am}:"));
-        assertFalse(ClusterTopology.hasHashTag("am:"));
-        assertFalse(ClusterTopology.hasHashTag("{}am:"));
-        assertFalse(ClusterTopology.hasHashTag("am}{:"));
+    void aPrefixWithoutAHashTagIsGivenOneOnAClusterAndKeptAsItIsElsewhere() {
+        assertTrue(RedisUrls.hasHashTag("{am}:"));
+        assertTrue(RedisUrls.hasHashTag("prod:{am}:"));
+        assertFalse(RedisUrls.hasHashTag("am:"));
+        assertFalse(RedisUrls.hasHashTag("{}am:"));
+        assertFalse(RedisUrls.hasHashTag("am}{:"));
+        assertEquals("am:{base}:", RedisUrls.keyPrefix("am:", true), "the default prefix works on a cluster");
+        assertEquals("{am}:", RedisUrls.keyPrefix("{am}:", true), "a tag of the operator's own is kept");
+        assertEquals("am:", RedisUrls.keyPrefix("am:", false), "a standalone Redis keeps today's keys");
+        int slot = SlotHash.getSlot(RedisUrls.keyPrefix("am:", true) + "live");
+        assertEquals(slot, SlotHash.getSlot(RedisUrls.keyPrefix("am:", true) + "sub:00af"), "one slot for all keys");
         ClientResources resources = ClientResources.create();
         try {
             IllegalStateException refused = assertThrows(IllegalStateException.class,
