@@ -21,7 +21,7 @@ import java.util.List;
                 AdvertiserCommands.Delete.class,
                 DriverCommands.DemoSeed.class, DriverCommands.BenchCore.class, DriverCommands.BenchExport.class,
                 DriverCommands.BenchBulk.class, DriverCommands.SeedLoad.class, DriverCommands.BenchEligibility.class,
-                BenchComparison.class})
+                BenchComparison.class, FanOutBench.class})
 public final class Cli implements Runnable {
 
     @CommandLine.Spec

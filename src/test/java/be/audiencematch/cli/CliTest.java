@@ -352,6 +352,7 @@ class CliTest {
     void theLaunchersOwnCommandsAnswerHelpBeforeStartingAnythingAndRefuseAWrongOption() throws Exception {
         for (String[] help : new String[][] {{"demo", "--help"}, {"serve", "--help"}, {"serve", "-h"}, {"bench", "--help"},
                 {"bench", "eligibility", "-h"}, {"bench", "export", "--help"}, {"bench", "bulk", "--help"},
+                {"bench", "fanout", "--help"},
                 {"load", "--help"}, {"load", "all", "-h"}, {"--help"}}) {
             Run run = launcher(help);
             assertEquals(0, run.exit(), String.join(" ", help) + ": " + run.err());
