@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 public final class Keys {
 
     /** The service's own default prefix (AudienceMatchConfig), for a service started without a prefix setting. */
-    public static final String DEFAULT_PREFIX = Keys.prefix();
+    public static final String DEFAULT_PREFIX = "am:";
 
     private Keys() {
     }
