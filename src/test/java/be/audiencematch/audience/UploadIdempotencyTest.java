@@ -1,5 +1,6 @@
 package be.audiencematch.audience;
 
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -102,18 +103,18 @@ class UploadIdempotencyTest {
         String audience = createAudience("idem-f", "tv");
         String running = "running-" + from;
         String done = "done-" + from;
-        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(TestEnvironment.redis().url());
+        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(TestEnvironment.baseRedis().url());
              var connection = client.connect()) {
             // The claim a first request holds while its upload runs.
-            connection.sync().setex("am:idem:idem-f:" + running, 60, "pending");
+            connection.sync().setex(Keys.key("idem:idem-f:") + running, 60, "pending");
             Response repeat = upload("idem-f", audience, running, emails(from, 5));
             assertProblem(repeat, 409, "still running");
             assertEquals(0, received("idem-f", audience), "the repeat counted nothing");
 
             upload("idem-f", audience, done, emails(from, 5)).then().statusCode(200);
-            long ttl = connection.sync().ttl("am:idem:idem-f:" + done);
+            long ttl = connection.sync().ttl(Keys.key("idem:idem-f:") + done);
             assertTrue(ttl > 23 * 3600 && ttl <= 24 * 3600, "kept a day: " + ttl);
-            String kept = connection.sync().get("am:idem:idem-f:" + done);
+            String kept = connection.sync().get(Keys.key("idem:idem-f:") + done);
             assertTrue(kept.startsWith("idem-f\n" + audience + "\n{"), "the advertiser, the audience and the counts");
             assertFalse(kept.contains(be.audiencematch.cli.SyntheticBase.emailHash(from)), "no digest is kept");
         }

@@ -1,5 +1,6 @@
 package be.audiencematch.audit;
 
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
 import org.junit.jupiter.api.Test;
@@ -32,9 +33,9 @@ class ConsentAtBlocksTest {
         lua.redis().flushall();
         // Numbers 2 to 8: 2 and 3 in block 0 (the old key name), 4 to 7 in block 1, 8 in block 2.
         run("consent_stamp_range(2, 7) return 1");
-        assertEquals(4 * 12, lua.redis().strlen(LuaLibs.bytes("am:consent-at")));
-        assertEquals(4 * 12, lua.redis().strlen(LuaLibs.bytes("am:consent-at:1")));
-        assertEquals(12, lua.redis().strlen(LuaLibs.bytes("am:consent-at:2")));
+        assertEquals(4 * 12, lua.redis().strlen(Keys.bytes("consent-at")));
+        assertEquals(4 * 12, lua.redis().strlen(Keys.bytes("consent-at:1")));
+        assertEquals(12, lua.redis().strlen(Keys.bytes("consent-at:2")));
         assertTrue(stampOf(3) > 0 && stampOf(4) > 0 && stampOf(7) > 0 && stampOf(8) > 0);
         assertEquals(0, stampOf(1), "before the range: not known");
 
@@ -44,16 +45,16 @@ class ConsentAtBlocksTest {
 
         // A number in a block never written: nothing to forget, and no block made for it.
         run("consent_unstamp(13) return 1");
-        assertEquals(0, lua.redis().exists(LuaLibs.bytes("am:consent-at:3")));
+        assertEquals(0, lua.redis().exists(Keys.bytes("consent-at:3")));
     }
 
     @Test
     void oneSubscribersStampLandsInItsBlock() {
         lua.redis().flushall();
         run("consent_stamp(9) return 1");
-        assertEquals(2 * 12, lua.redis().strlen(LuaLibs.bytes("am:consent-at:2")));
+        assertEquals(2 * 12, lua.redis().strlen(Keys.bytes("consent-at:2")));
         assertTrue(stampOf(9) > 0);
-        assertEquals(0, lua.redis().exists(LuaLibs.bytes("am:consent-at")));
+        assertEquals(0, lua.redis().exists(Keys.bytes("consent-at")));
     }
 
     /** The tv stamp (first u32) of number n, read through consent_at_of as subscriber_access.lua reads it. */
@@ -67,6 +68,6 @@ class ConsentAtBlocksTest {
     private static List<Object> run(String body) {
         String lib = LuaLibs.source("audit_lib").replace(BLOCK, "local consent_at_block = 4");
         return lua.redis().eval(LuaLibs.bytes(lib + "\nreturn { (function() " + body + " end)() }"),
-                ScriptOutputType.MULTI, new byte[0][], LuaLibs.bytes("am:"));
+                ScriptOutputType.MULTI, new byte[0][], LuaLibs.bytes(Keys.prefix()));
     }
 }

@@ -1,6 +1,7 @@
 package be.audiencematch.campaign;
 
 import be.audiencematch.consent.Purpose;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -28,14 +29,14 @@ class CampaignRuleFormatTest {
     static Stream<CampaignRuleFormat.Rule> rules() {
         long starts = 1_767_225_600_000L;
         return Stream.of(
-                new CampaignRuleFormat.Rule(starts, starts + 86_400_000L, 't', "am:audience:aud_1:members",
+                new CampaignRuleFormat.Rule(starts, starts + 86_400_000L, 't', Keys.key("audience:aud_1:members"),
                         List.of(), List.of()),
                 new CampaignRuleFormat.Rule(starts, 4_102_444_800_000L, 'w', "{am}:audience:aud_2:members",
                         List.of("sports", "news.daily", "a-b_c"), List.of()),
-                new CampaignRuleFormat.Rule(0, starts, 'a', "am:audience:aud_3:members", List.of("s1"),
-                        List.of("am:audience:aud_4:members", "am:audience:aud_5:members")),
-                new CampaignRuleFormat.Rule(starts, starts + 1, 't', "am:audience:aud_6:members", List.of(),
-                        List.of("am:audience:aud_7:members")));
+                new CampaignRuleFormat.Rule(0, starts, 'a', Keys.key("audience:aud_3:members"), List.of("s1"),
+                        List.of(Keys.key("audience:aud_4:members"), Keys.key("audience:aud_5:members"))),
+                new CampaignRuleFormat.Rule(starts, starts + 1, 't', Keys.key("audience:aud_6:members"), List.of(),
+                        List.of(Keys.key("audience:aud_7:members"))));
     }
 
     private static Purpose purpose(char initial) {

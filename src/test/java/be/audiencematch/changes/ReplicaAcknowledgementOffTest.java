@@ -1,6 +1,7 @@
 package be.audiencematch.changes;
 
 import be.audiencematch.support.ReplicatedEnvironment;
+import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.WithTestResource;
@@ -8,6 +9,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -24,6 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * replica has not confirmed it: a failover then would lose an acknowledged withdrawal.
  */
 @QuarkusTest
+@DisabledIfSystemProperty(named = TestEnvironment.TOPOLOGY, matches = "cluster",
+        disabledReason = "needs a standalone primary with a real replica (WAIT)")
 @TestProfile(ReplicaAcknowledgementOffTest.NoWait.class)
 @WithTestResource(ReplicatedEnvironment.class)
 class ReplicaAcknowledgementOffTest {

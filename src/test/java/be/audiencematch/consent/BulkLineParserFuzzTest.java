@@ -2,6 +2,7 @@ package be.audiencematch.consent;
 
 import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.kernel.JsonProblems;
+import be.audiencematch.support.Keys;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -27,7 +28,7 @@ class BulkLineParserFuzzTest {
     /** The oracle: the whole line must be one JSON object of the bulk shape. */
     private static final ObjectReader STRICT = MAPPER.readerFor(BulkLine.class)
             .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final SubscriberStore STORE = new SubscriberStore(null, "am:", 12);
+    private static final SubscriberStore STORE = new SubscriberStore(null, Keys.prefix(), 12);
 
     @FuzzTest
     void lineReadsAsJacksonDoes(byte[] line) {

@@ -2,6 +2,7 @@ package be.audiencematch.consent;
 
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.consent.SubscriberApi.BulkLine;
+import be.audiencematch.support.Keys;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
@@ -20,7 +21,7 @@ class BulkLineParserTest {
     private static final ObjectReader JACKSON = new ObjectMapper().readerFor(BulkLine.class)
             .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final String HEX = "aB".repeat(32);
-    private static final SubscriberStore STORE = new SubscriberStore(null, "am:", 12);
+    private static final SubscriberStore STORE = new SubscriberStore(null, Keys.prefix(), 12);
 
     @Test
     void readsTheUsualShapesExactlyAsTheGeneralPathDoes() throws Exception {

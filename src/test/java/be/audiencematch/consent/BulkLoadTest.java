@@ -5,6 +5,7 @@ import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.support.Inspector;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.quarkus.test.common.WithTestResource;
@@ -96,7 +97,7 @@ class BulkLoadTest {
                     assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "the others are linked");
                     assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
                     assertTrue(inspector.householdHas("hh-" + (i / 2), n));
-                    assertEquals(0, inspector.bit("am:loading", n), "loading bits are cleared");
+                    assertEquals(0, inspector.bit(Keys.key("loading"), n), "loading bits are cleared");
                 }
             }
         } finally {
@@ -164,10 +165,10 @@ class BulkLoadTest {
                     "sent again, the subscriber owns its identifier again, as any replacement makes it");
             assertEquals(1, inspector.indexEntries(SyntheticBase.emailHash(from), 'e').length);
             assertEquals(second, inspector.indexed(SyntheticBase.phoneHash(from + 1), 'p'));
-            assertEquals(1, inspector.bit("am:consent:tv", first));
-            assertEquals(0, inspector.bit("am:consent:tv", second), "the consent that changed is applied");
+            assertEquals(1, inspector.bit(Keys.key("consent:tv"), first));
+            assertEquals(0, inspector.bit(Keys.key("consent:tv"), second), "the consent that changed is applied");
             assertTrue(inspector.householdHas("hh-again-" + (from + 1), second));
-            assertEquals(0, inspector.bit("am:loading", second));
+            assertEquals(0, inspector.bit(Keys.key("loading"), second));
         }
     }
 
@@ -187,7 +188,7 @@ class BulkLoadTest {
         var report = service.bulkLoad(new java.io.ByteArrayInputStream(body.toString().getBytes(StandardCharsets.UTF_8)));
         assertEquals(count, report.accepted());
         try (Inspector inspector = new Inspector()) {
-            long[] usage = inspector.memoryAndLength("am:ix:e:" + bucket);
+            long[] usage = inspector.memoryAndLength(Keys.key("ix:e:") + bucket);
             assertTrue(usage[1] >= 12L * count, "every entry is there");
             assertTrue(usage[0] < usage[1] * 5 / 4, "Redis holds " + usage[0] + " bytes for " + usage[1]);
             String last = bucket + String.format("%016x", 0x5eed_0000_0000L + from + count - 1) + "0".repeat(44);
@@ -220,9 +221,9 @@ class BulkLoadTest {
                     long n = inspector.numberOf(i);
                     assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "quiet: " + quiet);
                     assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'), "quiet: " + quiet);
-                    assertEquals(0, inspector.bit("am:loading", n));
+                    assertEquals(0, inspector.bit(Keys.key("loading"), n));
                 }
-                assertEquals(0, inspector.keysMatching("am:bulk:marks:*"), "a chunk's marks go when it is linked");
+                assertEquals(0, inspector.keysMatching(Keys.key("bulk:marks:*")), "a chunk's marks go when it is linked");
             }
         }
     }
@@ -292,8 +293,8 @@ class BulkLoadTest {
                     continue;
                 }
                 assertEquals(n, phone);
-                assertEquals(1, inspector.bit("am:live", n));
-                assertEquals(0, inspector.bit("am:loading", n));
+                assertEquals(1, inspector.bit(Keys.key("live"), n));
+                assertEquals(0, inspector.bit(Keys.key("loading"), n));
                 boolean replaced = i % 5 == (from + 1) % 5 && email != n;
                 if (replaced) {
                     assertEquals(-1, email, "the replaced e-mail points at no one");
@@ -325,14 +326,14 @@ class BulkLoadTest {
         StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
         try (Inspector inspector = new Inspector()) {
             long existingNumber = inspector.numberOf(existing);
-            long next = inspector.counter("am:seq");
+            long next = inspector.counter(Keys.key("seq"));
             // Too high by 5, and one subscriber is not new: both are for Redis to notice.
             chunk.writeRecords(connection, next + 5);
             chunk.prepareLinks(true);
             chunk.writeLinks(connection).join();
             assertEquals(1, chunk.rebuiltLinks(), "the links built ahead held the guessed numbers");
 
-            assertEquals(next + 7, inspector.counter("am:seq"), "seven new subscribers, numbered without a gap");
+            assertEquals(next + 7, inspector.counter(Keys.key("seq")), "seven new subscribers, numbered without a gap");
             assertEquals(next + 7, chunk.nextNumber(), "the next chunk's guess, read from the answers");
             assertEquals(existingNumber, inspector.numberOf(existing), "a replaced subscriber keeps its number");
             java.util.Set<Long> numbers = new java.util.HashSet<>();
@@ -343,10 +344,10 @@ class BulkLoadTest {
                 assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "the record and the index agree");
                 assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
                 assertTrue(inspector.householdHas("hh-" + (i / 2), n));
-                assertEquals(1, inspector.bit("am:live", n));
-                assertEquals(1, inspector.bit("am:consent:tv", n));
-                assertEquals(0, inspector.bit("am:consent:web", n));
-                assertEquals(0, inspector.bit("am:loading", n));
+                assertEquals(1, inspector.bit(Keys.key("live"), n));
+                assertEquals(1, inspector.bit(Keys.key("consent:tv"), n));
+                assertEquals(0, inspector.bit(Keys.key("consent:web"), n));
+                assertEquals(0, inspector.bit(Keys.key("loading"), n));
             }
         } finally {
             connection.close();
@@ -369,10 +370,10 @@ class BulkLoadTest {
                 assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'));
                 assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
                 assertTrue(inspector.householdHas("hh-" + (i / 2), n), "in its household");
-                assertEquals(i % 3 != 0 ? 1 : 0, inspector.bit("am:consent:tv", n), "the second load's consent");
-                assertEquals(0, inspector.bit("am:consent:web", n));
-                assertEquals(1, inspector.bit("am:live", n));
-                assertEquals(0, inspector.bit("am:loading", n));
+                assertEquals(i % 3 != 0 ? 1 : 0, inspector.bit(Keys.key("consent:tv"), n), "the second load's consent");
+                assertEquals(0, inspector.bit(Keys.key("consent:web"), n));
+                assertEquals(1, inspector.bit(Keys.key("live"), n));
+                assertEquals(0, inspector.bit(Keys.key("loading"), n));
             }
         }
     }
@@ -386,9 +387,9 @@ class BulkLoadTest {
         try (Inspector inspector = new Inspector()) {
             for (int i = from; i < from + 1_200; i += 7) {
                 long n = assertMoved(inspector, i, 5_000, "moved-");
-                assertEquals(0, inspector.bit("am:consent:tv", n));
-                assertEquals(1, inspector.bit("am:consent:web", n));
-                assertEquals(0, inspector.bit("am:consent:ads_and_data", n));
+                assertEquals(0, inspector.bit(Keys.key("consent:tv"), n));
+                assertEquals(1, inspector.bit(Keys.key("consent:web"), n));
+                assertEquals(0, inspector.bit(Keys.key("consent:ads_and_data"), n));
             }
         }
     }
@@ -425,7 +426,7 @@ class BulkLoadTest {
             long n = inspector.numberOf(from + 3);
             assertEquals(n, inspector.indexed(SyntheticBase.emailHash(from + 3), 'e'));
             assertTrue(inspector.householdHas("hh-" + ((from + 3) / 2), n));
-            assertEquals(0, inspector.bit("am:loading", n));
+            assertEquals(0, inspector.bit(Keys.key("loading"), n));
 
             // A single subscriber's script, which nothing loads beforehand: sent again with its body on NOSCRIPT.
             inspector.forgetScripts();
@@ -450,7 +451,7 @@ class BulkLoadTest {
                 "hh-last-" + from, new Consents(false, true, false)));
         long before;
         try (Inspector inspector = new Inspector()) {
-            before = inspector.counter("am:seq");
+            before = inspector.counter(Keys.key("seq"));
         }
         StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
         try {
@@ -460,15 +461,15 @@ class BulkLoadTest {
             connection.close();
         }
         try (Inspector inspector = new Inspector()) {
-            assertEquals(before + 300, inspector.counter("am:seq"), "301 lines, 300 subscribers");
+            assertEquals(before + 300, inspector.counter(Keys.key("seq")), "301 lines, 300 subscribers");
             long n = inspector.numberOf(from + 7);
             assertEquals(n, inspector.indexed(lastEmail, 'e'), "its last line's identifier");
             assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(from + 7), 'e'), "its first line left nothing");
             assertEquals(-1, inspector.indexed(SyntheticBase.phoneHash(from + 7), 'p'));
             assertTrue(inspector.householdHas("hh-last-" + from, n));
             assertFalse(inspector.householdHas("hh-" + (from + 7), n));
-            assertEquals(0, inspector.bit("am:consent:tv", n));
-            assertEquals(1, inspector.bit("am:consent:web", n));
+            assertEquals(0, inspector.bit(Keys.key("consent:tv"), n));
+            assertEquals(1, inspector.bit(Keys.key("consent:web"), n));
         }
     }
 
@@ -484,7 +485,7 @@ class BulkLoadTest {
                 .body("accepted", org.hamcrest.Matchers.equalTo(1_500));
         try (Inspector inspector = new Inspector()) {
             long n = inspector.numberOf(from);
-            assertEquals(0, inspector.bit("am:consent:tv", n));
+            assertEquals(0, inspector.bit(Keys.key("consent:tv"), n));
             assertEquals(n, inspector.indexed(SyntheticBase.emailHash(from), 'e'));
             assertTrue(inspector.householdHas("hh-" + (from / 2), n));
             assertEquals(-1, inspector.numberOf(from + 1_399), "the line that repeated `from` made no one else");

@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
 import org.junit.jupiter.api.Test;
@@ -41,9 +42,9 @@ class HouseholdTagBlocksTest {
             call.append(n == 3 ? "" : " .. ").append("struct.pack('>I4', ").append(n).append(')');
         }
         run(call.append(") return 1").toString());
-        assertEquals(16, lua.redis().strlen(LuaLibs.bytes("am:hhof")));
-        assertEquals(16, lua.redis().strlen(LuaLibs.bytes("am:hhof:1")));
-        assertEquals(8, lua.redis().strlen(LuaLibs.bytes("am:hhof:2")));
+        assertEquals(16, lua.redis().strlen(Keys.bytes("hhof")));
+        assertEquals(16, lua.redis().strlen(Keys.bytes("hhof:1")));
+        assertEquals(8, lua.redis().strlen(Keys.bytes("hhof:2")));
         for (int n = 3; n <= 9; n++) {
             assertEquals(n, tagOf(n), "number " + n);
         }
@@ -55,22 +56,22 @@ class HouseholdTagBlocksTest {
 
     @Test
     void theJavaReaderNamesTheBlockOfANumber() {
-        assertEquals("am:hhof", key(0));
-        assertEquals("am:hhof", key(SubscriberStore.HOUSEHOLD_TAG_BLOCK - 1));
-        assertEquals("am:hhof:1", key(SubscriberStore.HOUSEHOLD_TAG_BLOCK));
-        assertEquals("am:hhof:31", key(Integer.MAX_VALUE));
+        assertEquals(Keys.key("hhof"), key(0));
+        assertEquals(Keys.key("hhof"), key(SubscriberStore.HOUSEHOLD_TAG_BLOCK - 1));
+        assertEquals(Keys.key("hhof:1"), key(SubscriberStore.HOUSEHOLD_TAG_BLOCK));
+        assertEquals(Keys.key("hhof:31"), key(Integer.MAX_VALUE));
     }
 
     /** The tag of number n, read from its block as CampaignStore.householdReach reads it (with blocks of 4). */
     private static long tagOf(int n) {
         int block = n / 4;
-        String key = block == 0 ? "am:hhof" : "am:hhof:" + block;
+        String key = block == 0 ? Keys.key("hhof") : Keys.key("hhof:") + block;
         byte[] value = lua.redis().getrange(LuaLibs.bytes(key), (n % 4) * 4L, (n % 4) * 4L + 3);
         return value.length < 4 ? 0 : Integer.toUnsignedLong(ByteBuffer.wrap(value).getInt());
     }
 
     private static String key(int number) {
-        return "am:" + SubscriberStore.householdTagsName(number);
+        return Keys.prefix() + SubscriberStore.householdTagsName(number);
     }
 
     private static List<Object> run(String body) {
@@ -81,6 +82,6 @@ class HouseholdTagBlocksTest {
         text.append(LuaLibs.source("subscriber_lib").replace(BLOCK, "local HHOF_BLOCK = 4")).append('\n');
         text.append("return { (function() ").append(body).append(" end)() }");
         return lua.redis().eval(LuaLibs.bytes(text.toString()), ScriptOutputType.MULTI, new byte[0][],
-                LuaLibs.bytes("am:"));
+                LuaLibs.bytes(Keys.prefix()));
     }
 }

@@ -2,6 +2,7 @@ package be.audiencematch.consent;
 
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -41,16 +42,17 @@ class IndexFormatTest {
 
     @Test
     void aNewBaseRecordsTheLayoutAtOnce() {
-        SubscriberStore store = new SubscriberStore(redis, "fresh-index:", BITS);
+        String prefix = Keys.key("fresh-index:");
+        SubscriberStore store = new SubscriberStore(redis, prefix, BITS);
         assertTrue(store.indexCurrent().await().indefinitely());
         try (Direct direct = new Direct()) {
-            assertArrayEquals(bytes("entries"), direct.redis.hget(bytes("fresh-index:layout"), bytes("index_format")));
+            assertArrayEquals(bytes("entries"), direct.redis.hget(bytes(prefix + "layout"), bytes("index_format")));
         }
     }
 
     @Test
     void aBaseOfTheFormerLayoutIsConvertedBeforeItsIndexIsUsed() {
-        String prefix = "former-index:";
+        String prefix = Keys.key("former-index:");
         byte[] digest = HexFormat.of().parseHex("3c" + "11".repeat(31));
         byte[] field = java.util.Arrays.copyOfRange(digest, 2, 10);
         byte[] otherField = HexFormat.of().parseHex("2222222222222222");
@@ -85,7 +87,7 @@ class IndexFormatTest {
 
     /** A plain connection to the test's Redis. */
     private static final class Direct implements AutoCloseable {
-        final RedisClient client = RedisClient.create(TestEnvironment.redis().url());
+        final RedisClient client = RedisClient.create(TestEnvironment.baseRedis().url());
         final StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
         final RedisCommands<byte[], byte[]> redis = connection.sync();
 

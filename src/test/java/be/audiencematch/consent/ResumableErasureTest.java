@@ -2,6 +2,7 @@ package be.audiencematch.consent;
 
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.support.Inspector;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -52,8 +53,8 @@ class ResumableErasureTest {
         putSegment(segment, "tv", emails(from, 2));
         String audience = createAudience("acme", "tv");
         upload("acme", audience, emails(from, 2)).then().statusCode(200);
-        String audienceBits = "am:audience:" + audience + ":members";
-        String aside = "am:test:aside:" + audience;
+        String audienceBits = Keys.key("audience:") + audience + ":members";
+        String aside = Keys.key("test:aside:") + audience;
         try (Inspector inspector = new Inspector(); Raw redis = new Raw()) {
             long number = inspector.numberOf(from);
             assertEquals(1, inspector.bit(audienceBits, number));
@@ -68,9 +69,9 @@ class ResumableErasureTest {
                 redis.commands.rename(aside, audienceBits);
             }
             assertEquals(-1, inspector.numberOf(from), "the base entry went in the first, atomic step");
-            assertTrue(redis.commands.sismember("am:erasing", Long.toString(number)), "the erasure is pending");
+            assertTrue(redis.commands.sismember(Keys.key("erasing"), Long.toString(number)), "the erasure is pending");
             assertEquals(1, inspector.bit(audienceBits, number), "the orphan bit a plain retry could not find");
-            return new Interrupted(from, number, audienceBits, "am:segment:" + segment);
+            return new Interrupted(from, number, audienceBits, Keys.key("segment:") + segment);
         }
     }
 
@@ -81,7 +82,7 @@ class ResumableErasureTest {
         try (Inspector inspector = new Inspector(); Raw redis = new Raw()) {
             assertEquals(0, inspector.bit(erasure.audienceBits(), erasure.number()));
             assertEquals(0, inspector.bit(erasure.segmentBits(), erasure.number()));
-            assertFalse(redis.commands.sismember("am:erasing", Long.toString(erasure.number())));
+            assertFalse(redis.commands.sismember(Keys.key("erasing"), Long.toString(erasure.number())));
             long neighbour = inspector.numberOf(erasure.victim() + 1);
             assertTrue(neighbour >= 0, "the neighbour stays");
             assertEquals(1, inspector.bit(erasure.audienceBits(), neighbour), "and keeps its membership");
@@ -94,11 +95,11 @@ class ResumableErasureTest {
         pending.onStart(null);
         try (Inspector inspector = new Inspector(); Raw redis = new Raw()) {
             long deadline = System.nanoTime() + AT_MOST.toNanos();
-            while (redis.commands.sismember("am:erasing", Long.toString(erasure.number()))
+            while (redis.commands.sismember(Keys.key("erasing"), Long.toString(erasure.number()))
                     && System.nanoTime() < deadline) {
                 redis.commands.ping();      // a round trip per look, not a sleep
             }
-            assertFalse(redis.commands.sismember("am:erasing", Long.toString(erasure.number())), "finished at start");
+            assertFalse(redis.commands.sismember(Keys.key("erasing"), Long.toString(erasure.number())), "finished at start");
             assertEquals(0, inspector.bit(erasure.audienceBits(), erasure.number()));
             assertEquals(0, inspector.bit(erasure.segmentBits(), erasure.number()));
         }
@@ -106,7 +107,7 @@ class ResumableErasureTest {
 
     /** Plain Redis commands on the test's Redis, to break and mend a key the way a failing store would. */
     private static final class Raw implements AutoCloseable {
-        private final RedisClient client = RedisClient.create(TestEnvironment.redis().url());
+        private final RedisClient client = RedisClient.create(TestEnvironment.baseRedis().url());
         private final StatefulRedisConnection<String, String> connection = client.connect();
         final RedisCommands<String, String> commands = connection.sync();
 

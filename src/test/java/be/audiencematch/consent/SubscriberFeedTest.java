@@ -3,6 +3,7 @@ package be.audiencematch.consent;
 import be.audiencematch.support.Inspector;
 
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -87,16 +88,16 @@ class SubscriberFeedTest {
         try (Inspector redis = new Inspector()) {
             long number = redis.numberOf(victim);
             assertTrue(number >= 0);
-            assertEquals(1, redis.bit("am:segment:" + segment, number));
-            assertEquals(1, redis.bit("am:audience:" + audience + ":members", number));
+            assertEquals(1, redis.bit(Keys.key("segment:") + segment, number));
+            assertEquals(1, redis.bit(Keys.key("audience:") + audience + ":members", number));
 
             feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(victim)).then().statusCode(204);
 
             assertEquals(-1, redis.numberOf(victim), "the base entry is gone");
             assertFalse(redis.indexHas(SyntheticBase.emailHash(victim), 'e'));
             assertFalse(redis.indexHas(SyntheticBase.phoneHash(victim), 'p'));
-            for (String key : List.of("am:live", "am:consent:tv", "am:consent:web", "am:consent:ads_and_data",
-                    "am:segment:" + segment, "am:audience:" + audience + ":members")) {
+            for (String key : List.of(Keys.key("live"), Keys.key("consent:tv"), Keys.key("consent:web"),
+                    Keys.key("consent:ads_and_data"), Keys.key("segment:") + segment, Keys.key("audience:") + audience + ":members")) {
                 assertEquals(0, redis.bit(key, number), key);
             }
             assertFalse(redis.householdHas("hh-" + (victim / 2), number));
@@ -137,7 +138,7 @@ class SubscriberFeedTest {
         upload("acme", audience, emails(from, 120)).then().statusCode(200);
         assertEquals(110, matched("acme", audience), "119 consenting, rounded down");
         try (Inspector redis = new Inspector()) {
-            assertEquals(0, redis.bit("am:consent:tv", redis.numberOf(from)));
+            assertEquals(0, redis.bit(Keys.key("consent:tv"), redis.numberOf(from)));
         }
     }
 
@@ -155,9 +156,9 @@ class SubscriberFeedTest {
                 .patch("/v1/subscribers/" + SyntheticBase.subscriberId(from) + "/consents").then().statusCode(204);
         try (Inspector redis = new Inspector()) {
             long n = redis.numberOf(from);
-            assertEquals(1, redis.bit("am:consent:tv", n), "purposes stay separate");
-            assertEquals(0, redis.bit("am:consent:web", n));
-            assertEquals(1, redis.bit("am:consent:ads_and_data", n));
+            assertEquals(1, redis.bit(Keys.key("consent:tv"), n), "purposes stay separate");
+            assertEquals(0, redis.bit(Keys.key("consent:web"), n));
+            assertEquals(1, redis.bit(Keys.key("consent:ads_and_data"), n));
         }
     }
 

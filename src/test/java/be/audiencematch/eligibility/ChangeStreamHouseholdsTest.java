@@ -1,6 +1,7 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.Range;
 import io.lettuce.core.RedisClient;
@@ -60,11 +61,11 @@ class ChangeStreamHouseholdsTest {
         }
         feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(from + 2)).then().statusCode(204);
 
-        RedisClient client = RedisClient.create(TestEnvironment.redis().url());
+        RedisClient client = RedisClient.create(TestEnvironment.baseRedis().url());
         try (StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE)) {
             List<StreamMessage<byte[], byte[]>> entries = connection.sync()
-                    .xrange("am:view:changes".getBytes(StandardCharsets.UTF_8), Range.create("-", "+"));
-            HouseholdTags tags = new HouseholdTags(connection.sync().get("am:view:key".getBytes(StandardCharsets.UTF_8)));
+                    .xrange(Keys.bytes("view:changes"), Range.create("-", "+"));
+            HouseholdTags tags = new HouseholdTags(connection.sync().get(Keys.bytes("view:key")));
             java.util.Set<Long> inStream = new java.util.HashSet<>();
             int named = 0;
             int tagged = 0;

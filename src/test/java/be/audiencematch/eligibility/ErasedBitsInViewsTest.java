@@ -7,6 +7,7 @@ import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.support.Inspector;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.WithTestResource;
@@ -78,8 +79,8 @@ class ErasedBitsInViewsTest {
         String body = "{\"audience_id\":\"" + audience + "\",\"segments\":[\"" + segment + "\"],\"starts_at\":\""
                 + Instant.now().minusSeconds(60) + "\",\"ends_at\":\"" + Instant.now().plusSeconds(3600) + "\"}";
         advertiser("acme").contentType(ContentType.JSON).body(body).post("/v1/campaigns").then().statusCode(201);
-        String audienceBits = "am:audience:" + audience + ":members";
-        String segmentBits = "am:segment:" + segment;
+        String audienceBits = Keys.key("audience:") + audience + ":members";
+        String segmentBits = Keys.key("segment:") + segment;
 
         ViewFollower other = new ViewFollower(redis, changes, base, campaigns, segments, vertx, metrics, true,
                 Duration.ofSeconds(2), 1000);
@@ -119,7 +120,7 @@ class ErasedBitsInViewsTest {
         String body = "{\"audience_id\":\"" + audience + "\",\"segments\":[],\"starts_at\":\""
                 + Instant.now().minusSeconds(60) + "\",\"ends_at\":\"" + Instant.now().plusSeconds(3600) + "\"}";
         advertiser("acme").contentType(ContentType.JSON).body(body).post("/v1/campaigns").then().statusCode(201);
-        String audienceBits = "am:audience:" + audience + ":members";
+        String audienceBits = Keys.key("audience:") + audience + ":members";
         try (Inspector inspector = new Inspector()) {
             awaitServing(follower);
             int victim = (int) inspector.numberOf(first);

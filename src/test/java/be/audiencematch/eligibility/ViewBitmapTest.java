@@ -1,6 +1,7 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.eligibility.EligibilityView.Rule;
+import be.audiencematch.support.Keys;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -98,7 +99,7 @@ class ViewBitmapTest {
         new Random(3).nextBytes(denseBits);
         set(denseBits, 100);
 
-        EligibilityView view = new EligibilityView("am:segment:", 10);
+        EligibilityView view = new EligibilityView(Keys.key("segment:"), 10);
         view.putBitmap("sparse", sparseBits);
         view.putBitmap("dense", denseBits);
         ViewBitmap before = view.bitmap("sparse");
@@ -138,14 +139,15 @@ class ViewBitmapTest {
         }
         byte[] segment = new byte[numbers / 8];
         random.nextBytes(segment);
-        Rule rule = new Rule(0, Long.MAX_VALUE, 0, "am:audience:a:members", List.of("am:segment:s"), List.of());
+        Rule rule = new Rule(0, Long.MAX_VALUE, 0, Keys.key("audience:a:members"), List.of(Keys.key("segment:s")),
+                List.of());
 
-        EligibilityView compressed = new EligibilityView("am:segment:", 10);
+        EligibilityView compressed = new EligibilityView(Keys.key("segment:"), 10);
         compressed.reset(1, everyone, everyone, everyone, Map.of("c", rule),
-                Map.of("am:audience:a:members", ViewBitmap.of(audience), "am:segment:s", ViewBitmap.of(segment)),
+                Map.of(Keys.key("audience:a:members"), ViewBitmap.of(audience), Keys.key("segment:s"), ViewBitmap.of(segment)),
                 new byte[32]);
-        assertInstanceOf(ViewBitmap.Compressed.class, compressed.bitmap("am:audience:a:members"));
-        assertInstanceOf(ViewBitmap.Raw.class, compressed.bitmap("am:segment:s"));
+        assertInstanceOf(ViewBitmap.Compressed.class, compressed.bitmap(Keys.key("audience:a:members")));
+        assertInstanceOf(ViewBitmap.Raw.class, compressed.bitmap(Keys.key("segment:s")));
         for (int n = 0; n < numbers; n++) {
             boolean expected = EligibilityView.isSet(audience, n) && EligibilityView.isSet(segment, n);
             assertEquals(expected ? List.of("c") : List.of(), compressed.eligible(new int[] {n}, List.of("c"), 1),

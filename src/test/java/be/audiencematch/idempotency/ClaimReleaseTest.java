@@ -1,5 +1,6 @@
 package be.audiencematch.idempotency;
 
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.LuaLibs;
 import io.lettuce.core.ScriptOutputType;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,7 @@ class ClaimReleaseTest {
     @RegisterExtension
     static final LuaLibs lua = new LuaLibs();
 
-    private static final byte[] KEY = bytes("am:idem:adv:key-1");
+    private static final byte[] KEY = bytes(Keys.key("idem:adv:key-1"));
 
     @Test
     void theClaimThatWasTakenIsGivenBack() {

@@ -1,5 +1,6 @@
 package be.audiencematch.kernel;
 
+import be.audiencematch.support.Keys;
 import io.quarkus.runtime.configuration.DurationConverter;
 import io.smallrye.config.ConfigValidationException;
 import io.smallrye.config.EnvConfigSource;
@@ -32,7 +33,7 @@ class ConfigCheckTest {
             SmallRyeConfig config = config(profile, Map.of());
             assertEquals(List.of(), ConfigCheck.problems(config), profile);
             AudienceMatchConfig am = config.getConfigMapping(AudienceMatchConfig.class);
-            assertEquals("am:", am.redis().keyPrefix());
+            assertEquals(Keys.DEFAULT_PREFIX, am.redis().keyPrefix());
             assertEquals(100, am.privacy().threshold());
             assertEquals(Duration.ofDays(396), am.audit().retention());
         }

@@ -2,6 +2,7 @@ package be.audiencematch.kernel;
 
 import be.audiencematch.cli.LocalKeys;
 import be.audiencematch.crypto.ExportKeys;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -61,8 +62,9 @@ class GracefulShutdownIT {
                     assertTrue(System.nanoTime() < deadline && process.isAlive(), "the service did not become ready");
                 }
                 RedisClient client = RedisClient.create(redis.url());
+                // The packaged service runs with no prefix setting: its keys carry the default one.
                 try (StatefulRedisConnection<String, String> r = client.connect()) {
-                    while (r.sync().zcard("am:view:leases") == 0) {
+                    while (r.sync().zcard(Keys.DEFAULT_PREFIX + "view:leases") == 0) {
                         assertTrue(System.nanoTime() < deadline, "the view never took its lease");
                     }
                     // A bulk load whose body trickles in over a few seconds: in flight when SIGTERM comes.
@@ -75,8 +77,8 @@ class GracefulShutdownIT {
                             .POST(HttpRequest.BodyPublishers.ofInputStream(() -> trickle)).build(),
                             HttpResponse.BodyHandlers.ofString());
                     // In flight: the service took the feed's upload slot (rate limits, docs/architecture.md).
-                    while (r.sync().keys("am:inflight:subscriber-feed:*").isEmpty()
-                            || r.sync().get(r.sync().keys("am:inflight:subscriber-feed:*").get(0)).equals("0")) {
+                    String inFlight = Keys.DEFAULT_PREFIX + "inflight:subscriber-feed:*";
+                    while (r.sync().keys(inFlight).isEmpty() || r.sync().get(r.sync().keys(inFlight).get(0)).equals("0")) {
                         assertTrue(System.nanoTime() < deadline, "the load never started");
                     }
                     process.destroy(); // SIGTERM
@@ -91,7 +93,7 @@ class GracefulShutdownIT {
                     assertEquals(200, answer.statusCode(), answer.body());
                     assertTrue(answer.body().contains("\"accepted\":400"), answer.body());
                     assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the process exits");
-                    assertEquals(0, r.sync().zcard("am:view:leases"), "the lease was given up before the exit");
+                    assertEquals(0, r.sync().zcard(Keys.DEFAULT_PREFIX + "view:leases"), "the lease was given up before the exit");
                 } finally {
                     client.shutdown();
                 }

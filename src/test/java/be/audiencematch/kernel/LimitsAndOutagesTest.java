@@ -57,7 +57,7 @@ class LimitsAndOutagesTest {
     @Test
     void whileRedisIsDownRequestsGet503AndReadinessIsDown() throws Exception {
         RestAssured.given().get("/q/health/ready").then().statusCode(200);
-        TestEnvironment.redis().stop();
+        TestEnvironment.baseRedis().stop();
         try {
             Response response = feed().contentType(ContentType.JSON).body("{\"tv\":false}")
                     .patch("/v1/subscribers/s-1/consents");
@@ -66,7 +66,7 @@ class LimitsAndOutagesTest {
             assertProblem(advertiser("acme").get("/v1/audiences"), 503, null);
             RestAssured.given().get("/q/health/ready").then().statusCode(503);
         } finally {
-            TestEnvironment.redis().start();
+            TestEnvironment.baseRedis().start();
         }
         // Lettuce reconnects by itself; readiness reports it once a PING gets through.
         long deadline = System.nanoTime() + 30_000_000_000L;

@@ -1,6 +1,7 @@
 package be.audiencematch.ratelimit;
 
 import be.audiencematch.support.Fixtures;
+import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -53,7 +54,7 @@ class RateLimitTest {
 
     @BeforeAll
     static void connect() {
-        client = RedisClient.create(TestEnvironment.redis().url());
+        client = RedisClient.create(TestEnvironment.baseRedis().url());
         connection = client.connect();
         redis = connection.sync();
     }
@@ -108,7 +109,7 @@ class RateLimitTest {
     void theBucketIsSharedThroughRedis() {
         // Another replica has emptied this advertiser's bucket just now: this replica refuses its first request.
         String subject = "advertiser-on-two-replicas";
-        String key = "am:rate:advertiser:" + RateLimitStore.digest(subject);
+        String key = Keys.key("rate:advertiser:") + RateLimitStore.digest(subject);
         List<String> time = redis.time();
         long now = Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
         redis.hset(key, Map.of("t", "0", "at", Long.toString(now)));
@@ -116,17 +117,17 @@ class RateLimitTest {
 
         String fresh = "advertiser-seen-by-redis";
         assertEquals(200, ping("advertiser", fresh).statusCode());
-        String freshKey = "am:rate:advertiser:" + RateLimitStore.digest(fresh);
+        String freshKey = Keys.key("rate:advertiser:") + RateLimitStore.digest(fresh);
         assertEquals(BURST - 1, Double.parseDouble(redis.hget(freshKey, "t")), 0.01, "one token taken, in Redis");
         long ttl = redis.pttl(freshKey);
         assertTrue(ttl > 0 && ttl <= BURST * 100_000 + 1000, "the bucket expires once it would be full again: " + ttl);
-        assertFalse(redis.keys("am:rate:*").stream().anyMatch(k -> k.contains(fresh)), "keys name a digest, not a subject");
+        assertFalse(redis.keys(Keys.key("rate:*")).stream().anyMatch(k -> k.contains(fresh)), "keys name a digest, not a subject");
     }
 
     @Test
     void aThirdBulkLoadAtOnceIs429UntilOneEnds() throws Exception {
         String subject = "feed-in-flight";
-        String key = "am:inflight:subscriber-feed:" + RateLimitStore.digest(subject);
+        String key = Keys.key("inflight:subscriber-feed:") + RateLimitStore.digest(subject);
         int from = Fixtures.range(10);
         HeldUpload first = HeldUpload.start(subject, Fixtures.subscriberJson(from, true, false, false, true));
         awaitSlotsTaken(key, 1, first);

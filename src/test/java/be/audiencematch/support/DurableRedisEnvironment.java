@@ -12,6 +12,7 @@ public class DurableRedisEnvironment extends TestEnvironment {
 
     @Override
     public synchronized Map<String, String> start() {
+        standaloneOnly("DurableRedisEnvironment");
         Map<String, String> config = super.start();
         try {
             if (durable == null) {

@@ -21,9 +21,9 @@ public final class Inspector implements AutoCloseable {
     /** The bucket size the base records (am:layout), as an auditor would find it; until then, the service's. */
     private final Buckets buckets;
 
-    /** The test run's Redis. */
+    /** The test run's Redis: the server that holds the service's keys (TestEnvironment.baseRedis). */
     public Inspector() {
-        this(TestEnvironment.redis().url());
+        this(TestEnvironment.baseRedis().url());
     }
 
     public Inspector(String url) {
@@ -34,7 +34,7 @@ public final class Inspector implements AutoCloseable {
     }
 
     private Buckets recordedBuckets() {
-        byte[] bits = redis.hget(bytes("am:layout"), bytes("bucket_bits"));
+        byte[] bits = redis.hget(Keys.bytes("layout"), bytes("bucket_bits"));
         return new Buckets(bits != null ? Integer.parseInt(new String(bits, StandardCharsets.US_ASCII))
                 : ConfigProvider.getConfig().getOptionalValue("audience-match.layout.bucket-bits", Integer.class)
                         .orElse(Buckets.DEFAULT_BITS));
@@ -42,7 +42,7 @@ public final class Inspector implements AutoCloseable {
 
     public long numberOf(int index) {
         String id = SyntheticBase.subscriberId(index);
-        byte[] key = bytes("am:sub:" + buckets.name(buckets.ofId(id)));
+        byte[] key = Keys.bytes("sub:" + buckets.name(buckets.ofId(id)));
         byte[] record = redis.hget(key, id.getBytes(StandardCharsets.UTF_8));
         return record == null ? -1 : java.nio.ByteBuffer.wrap(record).getInt() & 0xffffffffL;
     }
@@ -61,7 +61,7 @@ public final class Inspector implements AutoCloseable {
     /** The numbers of every index entry for a digest, in the bucket's order (12-byte entries: field, u32 number). */
     public long[] indexEntries(String hex, char type) {
         byte[] digest = HexFormat.of().parseHex(hex);
-        byte[] entries = redis.get(bytes("am:ix:" + type + ":" + buckets.name(buckets.ofDigest(digest))));
+        byte[] entries = redis.get(Keys.bytes("ix:" + type + ":" + buckets.name(buckets.ofDigest(digest))));
         if (entries == null) {
             return new long[0];
         }
@@ -75,7 +75,7 @@ public final class Inspector implements AutoCloseable {
     /** Every identifier index entry (the index buckets' length / 12), and checks that no bucket has a torn entry. */
     public long indexEntryCount() {
         long entries = 0;
-        for (byte[] key : redis.keys(bytes("am:ix:*"))) {
+        for (byte[] key : redis.keys(Keys.bytes("ix:*"))) {
             long length = redis.strlen(key);
             if (length % 12 != 0) {
                 throw new AssertionError("an index bucket of " + length + " bytes");
@@ -103,7 +103,7 @@ public final class Inspector implements AutoCloseable {
 
     public boolean householdHas(String householdId, long number) {
         Buckets households = buckets.households();
-        byte[] key = bytes("am:hh:" + households.name(households.ofId(householdId)));
+        byte[] key = Keys.bytes("hh:" + households.name(households.ofId(householdId)));
         byte[] members = redis.hget(key, householdId.getBytes(StandardCharsets.UTF_8));
         if (members == null) {
             return false;
@@ -119,7 +119,7 @@ public final class Inspector implements AutoCloseable {
 
     /** The bucket size the base records in am:layout, or -1 before any service recorded it. */
     public int recordedBucketBits() {
-        byte[] bits = redis.hget(bytes("am:layout"), bytes("bucket_bits"));
+        byte[] bits = redis.hget(Keys.bytes("layout"), bytes("bucket_bits"));
         return bits == null ? -1 : Integer.parseInt(new String(bits, StandardCharsets.US_ASCII));
     }
 
@@ -154,7 +154,7 @@ public final class Inspector implements AutoCloseable {
         redis.eval(LuaLibs.source("view_lib") + "\nredis.call('HDEL', KEYS[1], ARGV[1]) "
                         + "view_note(KEYS[2], KEYS[3], { 'x', ARGV[1] })",
                 ScriptOutputType.STATUS,
-                new byte[][] {bytes("am:campaign-rules"), bytes("am:view:seq"), bytes("am:view:changes")},
+                new byte[][] {Keys.bytes("campaign-rules"), Keys.bytes("view:seq"), Keys.bytes("view:changes")},
                 bytes(campaignId));
     }
 
@@ -167,13 +167,13 @@ public final class Inspector implements AutoCloseable {
 
     /** Registers another replica's view, as its follower would: a lease ending at {@code leaseEnd}, a change applied. */
     public void registerReplica(String replica, long leaseEndMillis, long applied) {
-        redis.zadd(bytes("am:view:leases"), (double) leaseEndMillis, bytes(replica));
-        redis.hset(bytes("am:view:applied"), bytes(replica), bytes(Long.toString(applied)));
+        redis.zadd(Keys.bytes("view:leases"), (double) leaseEndMillis, bytes(replica));
+        redis.hset(Keys.bytes("view:applied"), bytes(replica), bytes(Long.toString(applied)));
     }
 
     public void forgetReplica(String replica) {
-        redis.zrem(bytes("am:view:leases"), bytes(replica));
-        redis.hdel(bytes("am:view:applied"), bytes(replica));
+        redis.zrem(Keys.bytes("view:leases"), bytes(replica));
+        redis.hdel(Keys.bytes("view:applied"), bytes(replica));
     }
 
     private static byte[] bytes(String s) {
@@ -181,7 +181,7 @@ public final class Inspector implements AutoCloseable {
     }
 
     public boolean hasCampaignRule(String campaignId) {
-        return redis.hexists("am:campaign-rules".getBytes(StandardCharsets.UTF_8),
+        return redis.hexists(Keys.bytes("campaign-rules"),
                 campaignId.getBytes(StandardCharsets.UTF_8));
     }
 

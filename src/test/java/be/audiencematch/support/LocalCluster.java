@@ -111,6 +111,12 @@ final class LocalCluster {
         throw new IllegalStateException("no live node names the owner of slot " + slot);
     }
 
+    /** A primary that does not serve {@code key}'s slot: given to the service, it must find the owner itself. */
+    static RedisServer notServing(List<RedisServer> nodes, String key) {
+        RedisServer owner = owner(nodes, key);
+        return nodes.stream().filter(n -> n != owner).findFirst().orElseThrow();
+    }
+
     /** A primary with its replicas online, or a replica whose link to its primary is up. */
     private static boolean replicationUp(String info, int replicas) {
         return info.contains("role:master") ? info.contains("connected_slaves:" + replicas)

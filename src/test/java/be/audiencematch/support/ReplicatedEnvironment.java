@@ -18,6 +18,7 @@ public class ReplicatedEnvironment extends TestEnvironment {
 
     @Override
     public synchronized Map<String, String> start() {
+        standaloneOnly("ReplicatedEnvironment");
         Map<String, String> config = super.start();
         try {
             if (primary == null) {

@@ -5,16 +5,31 @@ import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Starts what the service needs for a test run: its own redis-server and a freshly generated token key pair.
- * The service's log goes to a file too, so tests can check that no personal data reaches it.
+ * Starts what the service needs for a test run: its own Redis and a freshly generated token key pair. The Redis is
+ * one redis-server, or with {@code -Daudience-match-test.topology=cluster} a real three-primary Redis Cluster whose
+ * node given to the service does not serve the key prefix's slot, so that every test also exercises finding the
+ * right node (docs/architecture.md, "Standalone and Cluster"). The service's log goes to a file too, so tests can
+ * check that no personal data reaches it.
  */
 public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
 
+    /**
+     * The system property that chooses the Redis the suite runs on: {@code standalone} (default) or {@code cluster}.
+     * Outside the service's {@code audience-match.} namespace, which the service's configuration checks for unknown
+     * names (a system property there stops its start).
+     */
+    public static final String TOPOLOGY = "audience-match-test.topology";
+
     private static RedisServer redis;
+    private static final List<RedisServer> CLUSTER_NODES = new ArrayList<>();
+    /** The redis-server that holds the service's keys: the standalone one, or the cluster's owner of the prefix. */
+    private static RedisServer base;
     private static LocalKeys keys;
     private static Path logFile;
     private static Path exportKeyDir;
@@ -22,8 +37,7 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
     @Override
     public synchronized Map<String, String> start() {
         try {
-            if (redis == null) {
-                redis = new RedisServer().start();
+            if (keys == null) {
                 Path keyDir = Files.createTempDirectory("am-keys-");
                 keys = new LocalKeys(keyDir).ensure();
                 logFile = Files.createTempFile("am-service-", ".log");
@@ -32,8 +46,7 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         } catch (Exception e) {
             throw new IllegalStateException("cannot start the test environment", e);
         }
-        Map<String, String> config = new HashMap<>();
-        config.put("audience-match.redis.url", redis.url());
+        Map<String, String> config = new HashMap<>(cluster() ? startCluster() : startStandalone());
         config.put("audience-match.redis.timeout", "2s");
         // Small bulk chunks, so that every bulk test also crosses chunk boundaries.
         config.put("audience-match.bulk.chunk-size", "1000");
@@ -56,9 +69,49 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         return config;
     }
 
+    /** True when the suite runs on a Redis Cluster ({@link #TOPOLOGY} {@code cluster}). */
+    public static boolean cluster() {
+        String topology = System.getProperty(TOPOLOGY, "standalone");
+        if (!topology.equals("standalone") && !topology.equals("cluster")) {
+            throw new IllegalStateException(TOPOLOGY + " is standalone or cluster, not " + topology);
+        }
+        return topology.equals("cluster");
+    }
+
+    /**
+     * For the environments that bring a standalone Redis of their own (a replica, TLS, a restart with its data): they
+     * test one topology by nature, and their test classes do not run on the cluster (pom.xml, the cluster execution).
+     */
+    protected static void standaloneOnly(String environment) {
+        if (cluster()) {
+            throw new IllegalStateException(environment + " runs on a standalone Redis only; run its tests with -D"
+                    + TOPOLOGY + "=standalone");
+        }
+    }
+
+    private static Map<String, String> startStandalone() {
+        try {
+            if (redis == null) {
+                redis = new RedisServer().start();
+                base = redis;
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the test Redis", e);
+        }
+        return Map.of("audience-match.redis.url", redis.url());
+    }
+
+    private static Map<String, String> startCluster() {
+        LocalCluster.ensure(CLUSTER_NODES, 3, 0);
+        if (base == null) {
+            base = LocalCluster.owner(CLUSTER_NODES, LocalCluster.PREFIX);
+        }
+        return LocalCluster.serviceSettings(LocalCluster.notServing(CLUSTER_NODES, LocalCluster.PREFIX));
+    }
+
     @Override
     public void stop() {
-        // One Redis serves the whole run; the JVM's shutdown hook stops it.
+        // One Redis (or cluster) serves the whole run; the JVM's shutdown hooks stop it.
     }
 
     static {
@@ -87,8 +140,13 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         }));
     }
 
-    public static RedisServer redis() {
-        return redis;
+    /**
+     * The redis-server a test inspects or changes behind the service's back (reads, a stop, a stall): the one that
+     * holds the service's keys, that is the standalone server or, on the cluster, the primary serving the prefix's
+     * slot. Key names come from {@link Keys}.
+     */
+    public static RedisServer baseRedis() {
+        return base;
     }
 
     public static LocalKeys keys() {

@@ -22,6 +22,7 @@ public class TlsAclEnvironment extends TestEnvironment {
 
     @Override
     public synchronized Map<String, String> start() {
+        standaloneOnly("TlsAclEnvironment");
         Map<String, String> config = super.start();
         try {
             if (tlsRedis == null) {
