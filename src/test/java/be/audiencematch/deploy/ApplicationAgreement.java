@@ -71,7 +71,10 @@ final class ApplicationAgreement {
         }
         if ("true".equals(env.get("AUDIENCE_MATCH_REDIS_CLUSTER"))
                 && !env.getOrDefault("AUDIENCE_MATCH_REDIS_KEY_PREFIX", "").matches("\\{[^}]+}.*")) {
-            problems.add("on Redis Cluster AUDIENCE_MATCH_REDIS_KEY_PREFIX needs a hash tag such as {am}:");
+            // The service would run (it gives such a prefix a tag of its own: am:{base}:…), but outside the key
+            // pattern the shipped Redis ACL user has (~{am}:*, k8s/base/service/configmap.yaml).
+            problems.add("on Redis Cluster AUDIENCE_MATCH_REDIS_KEY_PREFIX needs a hash tag such as {am}: here: the "
+                    + "Redis ACL user's key pattern is ~{am}:*, and a prefix without one names keys am:{base}:…");
         }
         String image = container.getImage();
         String expected = app.imageRepository() + ":" + app.imageTag();

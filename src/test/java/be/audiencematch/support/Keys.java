@@ -4,7 +4,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The names of the service's Redis keys as the test run configured them: the prefix is the service's default
- * ({@code am:}) on a standalone Redis and the hash-tagged {@code {am}:} on the cluster (TestEnvironment,
+ * ({@code am:}) on a standalone Redis and, on the cluster, that default followed by the hash tag the service gives it
+ * ({@code am:{base}:}; kernel/RedisUrls.keyPrefix) (TestEnvironment,
  * docs/architecture.md "Standalone and Cluster"). Tests name keys through here, never with a literal prefix.
  */
 public final class Keys {
@@ -17,10 +18,10 @@ public final class Keys {
 
     /** The key prefix the service runs with in this test run. */
     public static String prefix() {
-        return TestEnvironment.cluster() ? LocalCluster.PREFIX : DEFAULT_PREFIX;
+        return TestEnvironment.cluster() ? LocalCluster.DEFAULT_ON_A_CLUSTER : DEFAULT_PREFIX;
     }
 
-    /** The key {@code name} under the run's prefix: {@code key("live")} is {@code am:live} or {@code {am}:live}. */
+    /** The key {@code name} under the run's prefix: {@code key("live")} is {@code am:live} or {@code am:{base}:live}. */
     public static String key(String name) {
         return prefix() + name;
     }

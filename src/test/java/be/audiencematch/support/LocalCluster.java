@@ -47,6 +47,17 @@ final class LocalCluster {
     }
 
     /**
+     * The key prefix of a service on a cluster left at the default prefix: the default followed by a hash tag of the
+     * service's own choosing (kernel/RedisUrls.keyPrefix), which the suite's cluster topology runs with.
+     */
+    static final String DEFAULT_ON_A_CLUSTER = be.audiencematch.kernel.RedisUrls.keyPrefix("am:", true);
+
+    /** The service's settings for the cluster with the default key prefix, reached first through {@code node}. */
+    static Map<String, String> serviceSettingsWithTheDefaultPrefix(RedisServer node) {
+        return Map.of("audience-match.redis.url", node.url(), "audience-match.redis.cluster", "true");
+    }
+
+    /**
      * Starts {@code count} nodes with {@code serverArgs} and joins them, {@code replicas} replicas per primary; returns
      * once every node sees the cluster as ok and, with replicas, every replica's link to its primary is up.
      */

@@ -104,9 +104,12 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
     private static Map<String, String> startCluster() {
         LocalCluster.ensure(CLUSTER_NODES, 3, 0);
         if (base == null) {
-            base = LocalCluster.owner(CLUSTER_NODES, LocalCluster.PREFIX);
+            base = LocalCluster.owner(CLUSTER_NODES, LocalCluster.DEFAULT_ON_A_CLUSTER);
         }
-        return LocalCluster.serviceSettings(LocalCluster.notServing(CLUSTER_NODES, LocalCluster.PREFIX));
+        // The default key prefix: on a cluster the service gives it a hash tag of its own (docs/architecture.md,
+        // "Standalone and Cluster"), which every test of the cluster run then goes through.
+        return LocalCluster.serviceSettingsWithTheDefaultPrefix(
+                LocalCluster.notServing(CLUSTER_NODES, LocalCluster.DEFAULT_ON_A_CLUSTER));
     }
 
     @Override

@@ -21,8 +21,9 @@ public class WideBucketsEnvironment extends TestEnvironment {
         Map<String, String> config = super.start();
         if (cluster()) {
             LocalCluster.ensure(WIDE_CLUSTER, 3, 0);
-            wide = LocalCluster.owner(WIDE_CLUSTER, LocalCluster.PREFIX);
-            config.putAll(LocalCluster.serviceSettings(LocalCluster.notServing(WIDE_CLUSTER, LocalCluster.PREFIX)));
+            wide = LocalCluster.owner(WIDE_CLUSTER, LocalCluster.DEFAULT_ON_A_CLUSTER);
+            config.putAll(LocalCluster.serviceSettingsWithTheDefaultPrefix(
+                    LocalCluster.notServing(WIDE_CLUSTER, LocalCluster.DEFAULT_ON_A_CLUSTER)));
         } else {
             try {
                 if (wide == null) {
