@@ -48,8 +48,6 @@ final class FanOutBench implements Callable<Integer> {
     @Option(names = "--reports", paramLabel = "N", description = "reports timed per shard count (default: ${DEFAULT-VALUE})")
     int reports = 300;
 
-    private final List<String> nodeIds = new ArrayList<>();
-
     @Override
     public Integer call() throws Exception {
         RedisClient client = RedisClient.create();
@@ -59,10 +57,11 @@ final class FanOutBench implements Callable<Integer> {
                 primaries.add(client.connect(ByteArrayCodec.INSTANCE, RedisURI.create(url.trim())));
             }
             List<ClusterSlotRange> ranges = null;
+            List<String> ids = new ArrayList<>();
             for (String url : nodes.split(",")) {
                 // CLUSTER SLOTS and MYID are read as text (the parser takes strings).
                 try (StatefulRedisConnection<String, String> text = client.connect(RedisURI.create(url.trim()))) {
-                    nodeIds.add(text.sync().clusterMyId());
+                    ids.add(text.sync().clusterMyId());
                     if (ranges == null) {
                         ranges = ClusterSlotsParser.parse(text.sync().clusterSlots());
                     }
@@ -78,7 +77,7 @@ final class FanOutBench implements Callable<Integer> {
             ArrayNode layouts = out.putArray("layouts");
             double baseline = 0;
             for (int count : shards) {
-                ObjectNode layout = time(primaries, ranges, sha, count);
+                ObjectNode layout = time(primaries, ids, ranges, sha, count);
                 if (baseline == 0) {
                     baseline = layout.get("p50_ms").asDouble();
                 }
@@ -93,10 +92,9 @@ final class FanOutBench implements Callable<Integer> {
         }
     }
 
-    private ObjectNode time(List<StatefulRedisConnection<byte[], byte[]>> primaries, List<ClusterSlotRange> ranges,
-                            String sha, int count) throws Exception {
+    private ObjectNode time(List<StatefulRedisConnection<byte[], byte[]>> primaries, List<String> ids,
+                            List<ClusterSlotRange> ranges, String sha, int count) throws Exception {
         Random random = new Random(count);
-        List<String> ids = nodeIds;
         byte[][][] keys = new byte[count][][];
         int[] primaryOf = new int[count];
         int[] held = new int[primaries.size()];

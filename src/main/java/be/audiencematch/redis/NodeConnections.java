@@ -54,12 +54,14 @@ final class NodeConnections {
         // A refused connection comes as Netty's ConnectException (checked, not Lettuce's): made a Redis failure here,
         // so that every caller answers it as one (503 with Retry-After), never as a 500.
         // Composed from a plain future: Lettuce's ConnectionFuture does not pass exceptionallyCompose's result on.
-        return CompletableFuture.completedFuture(node).thenCompose(uri -> from.connectAsync(ByteArrayCodec.INSTANCE, uri))
+        return CompletableFuture.completedFuture(node)
+                .thenCompose(uri -> from.connectAsync(ByteArrayCodec.INSTANCE, uri))
                 .exceptionallyCompose(failure -> {
-            Throwable cause = failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure;
-            return CompletableFuture.failedFuture(cause instanceof io.lettuce.core.RedisException ? cause
-                    : new io.lettuce.core.RedisConnectionException("cannot connect to Redis", cause));
-        });
+                    Throwable cause = failure instanceof CompletionException c && c.getCause() != null
+                            ? c.getCause() : failure;
+                    return CompletableFuture.failedFuture(cause instanceof io.lettuce.core.RedisException ? cause
+                            : new io.lettuce.core.RedisConnectionException("cannot connect to Redis", cause));
+                });
     }
 
     /**

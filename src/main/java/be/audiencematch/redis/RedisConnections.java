@@ -286,11 +286,6 @@ public class RedisConnections {
                 .emitOn(command -> context.runOnContext(ignored -> command.run()));
     }
 
-    /** The slot of a key, by Redis Cluster's rule (its hash tag's, when it has one). */
-    public static int slotOf(byte[] key) {
-        return SlotHash.getSlot(key);
-    }
-
     /**
      * A MOVED or ASK answer says the slot is served elsewhere now (a resharding, a failover): the topology is then
      * read at the fast rate for a while, as after a lost connection (Lettuce's adaptive refresh triggers, for the
@@ -328,12 +323,7 @@ public class RedisConnections {
      * behind seconds of Redis work (audience-match.redis.bulk-timeout, 60 s by default, rather than 5).
      */
     public CompletionStage<StatefulRedisConnection<byte[], byte[]>> bulk() {
-        return bulk(homeSlot);
-    }
-
-    /** {@link #bulk()} to the primary serving {@code slot}. */
-    public CompletionStage<StatefulRedisConnection<byte[], byte[]>> bulk(int slot) {
-        return manuallyFlushed(bulkClient, slot);
+        return manuallyFlushed(bulkClient, homeSlot);
     }
 
     /**

@@ -23,7 +23,7 @@ public class ClusterEnvironment extends TestEnvironment {
     public synchronized Map<String, String> start() {
         Map<String, String> config = super.start();
         LocalCluster.ensure(NODES, 3, 0);
-        config.putAll(LocalCluster.serviceSettings(notServingThePrefix()));
+        config.putAll(LocalCluster.serviceSettings(LocalCluster.notServing(NODES, PREFIX)));
         return config;
     }
 
@@ -69,10 +69,5 @@ public class ClusterEnvironment extends TestEnvironment {
             fromClient.shutdown();
             toClient.shutdown();
         }
-    }
-
-    private static RedisServer notServingThePrefix() {
-        RedisServer owner = owner();
-        return NODES.stream().filter(n -> n != owner).findFirst().orElseThrow();
     }
 }
