@@ -2,19 +2,48 @@
 -- same atomic step as the change they record, so no acknowledged change (a withdrawal, an erasure) is ever missing
 -- from it. ARGV[1] is always the key prefix. An entry holds its kind, `at` (Redis' clock: an ISO instant to the
 -- millisecond) and counts or the internal subscriber number 'n'; never an identifier, digest, id or token.
--- Also keeps {p}consent-at: 12 bytes at offset 12n, when subscriber n's tv, web and ads_and_data consents last
--- changed (three u32 epoch seconds, most significant byte first; zero: not known). In blocks of 2^25 numbers
--- (384 MiB): {p}consent-at holds numbers 0 to 2^25 - 1, {p}consent-at:1 the next 2^25, and so on, because one Redis
--- string stops at 512 MiB (at 44.7M numbers in one string; docs/scaling.md, "The 32-bit numbers and the 512 MiB
--- strings"). Block 0 keeps the old name, so a base written before the blocks reads the same.
+-- Also keeps when each subscriber's tv, web and ads_and_data consents last changed, for the right of access (12 bytes:
+-- three u32 epoch seconds, most significant byte first; zero: not known), stored where it costs least
+-- (docs/architecture.md, "Consent change times"):
+--   {p}consent-made         zset    one member a bulk call, "first:count:seconds" scored by first: the numbers a
+--                                   bulk load created together and when (their times until one of them changes)
+--   {p}consent-times:{b}    hash    numbers 128b to 128b + 127 created one by one or changed since: field n - 128b,
+--                                   value the 12 bytes (a small hash stays a listpack: ~18 bytes an entry)
+--   {p}consent-at[:{block}] string  the dense layout of earlier versions (12 bytes at 12n, blocks of 2^25 numbers),
+--                                   still read for numbers the two above do not name; no longer written
 local audit_stream, consent_at = ARGV[1] .. 'audit', ARGV[1] .. 'consent-at'
-local consent_at_block = 33554432 -- numbers a block of {p}consent-at holds (2^25)
+local consent_made, consent_times = ARGV[1] .. 'consent-made', ARGV[1] .. 'consent-times:'
+local consent_at_block = 33554432 -- numbers a block of the dense {p}consent-at holds (2^25)
+local consent_times_bucket = 128 -- numbers a {p}consent-times hash holds
 
--- The key of the block holding number num, and num's byte offset in it.
+-- The dense layout: the key of the block holding number num, and num's byte offset in it.
 local function consent_at_of(num)
   local block = math.floor(num / consent_at_block)
   local key = block == 0 and consent_at or consent_at .. ':' .. block
   return key, (num - block * consent_at_block) * 12
+end
+
+-- The {p}consent-times hash and field of number num.
+local function consent_times_of(num)
+  local bucket = math.floor(num / consent_times_bucket)
+  return consent_times .. bucket, tostring(num - bucket * consent_times_bucket)
+end
+
+-- The 12 bytes of num's change times: its own entry, else its bulk load's time for all three, else the dense layout
+-- of earlier versions, else zeroes (not known).
+local function consent_times_read(num)
+  local key, field = consent_times_of(num)
+  local own = redis.call('HGET', key, field)
+  if own then return own end
+  local range = redis.call('ZREVRANGEBYSCORE', consent_made, num, '-inf', 'LIMIT', 0, 1)[1]
+  if range then
+    local first, count, seconds = string.match(range, '^(%d+):(%d+):(%d+)$')
+    if num < tonumber(first) + tonumber(count) then return string.rep(struct.pack('>I4', tonumber(seconds)), 3) end
+  end
+  local dense, at = consent_at_of(num)
+  local old = redis.call('GETRANGE', dense, at, at + 11)
+  if #old == 12 then return old end
+  return string.rep('\0', 12)
 end
 local audit_purposes = { 'tv', 'web', 'ads_and_data' }
 local audit_clock -- { seconds, milliseconds }, read once a call: every entry of one call has the same time
@@ -65,35 +94,35 @@ local function audit_note(kind, fields, retention_ms)
   return redis.call('XADD', unpack(args))
 end
 
--- Stamps subscriber num's consent change time: purposes k where changed[k], or all three without `changed`.
+-- Stamps subscriber num's consent change time: purposes k where changed[k], or all three without `changed` (a new
+-- subscriber). The others keep theirs, copied into num's own entry.
 local function consent_stamp(num, changed)
   local stamp = struct.pack('>I4', (audit_time()))
-  local key, at = consent_at_of(num)
+  local key, field = consent_times_of(num)
   if not changed then
-    redis.call('SETRANGE', key, at, stamp .. stamp .. stamp)
+    redis.call('HSET', key, field, stamp .. stamp .. stamp)
     return
   end
-  for k = 1, 3 do
-    if changed[k] then redis.call('SETRANGE', key, at + 4 * (k - 1), stamp) end
-  end
+  if next(changed) == nil then return end
+  local times = consent_times_read(num)
+  local parts = {}
+  for k = 1, 3 do parts[k] = changed[k] and stamp or string.sub(times, 4 * k - 3, 4 * k) end
+  redis.call('HSET', key, field, table.concat(parts))
 end
 
--- The same for count new subscribers numbered from first on (a bulk chunk's new ones): one write a block.
+-- The same for count new subscribers numbered from first on (a bulk call's new ones): one member for all of them.
 local function consent_stamp_range(first, count)
-  local stamp = struct.pack('>I4', (audit_time()))
-  while count > 0 do
-    local key, at = consent_at_of(first)
-    local here = math.min(count, consent_at_block - (first % consent_at_block))
-    redis.call('SETRANGE', key, at, string.rep(stamp, 3 * here))
-    first, count = first + here, count - here
-  end
+  redis.call('ZADD', consent_made, first, first .. ':' .. count .. ':' .. (audit_time()))
 end
 
--- Forgets an erased subscriber's change times.
+-- Forgets an erased subscriber's change times: its own entry, and its bytes in the dense layout. Its bulk load's
+-- member stays: it names numbers and a time, no longer anyone's once the number's record is gone.
 local function consent_unstamp(num)
-  local key, at = consent_at_of(num)
+  local key, field = consent_times_of(num)
+  redis.call('HDEL', key, field)
+  local dense, at = consent_at_of(num)
   -- A block that was never written holds no time to forget (and a write would make it whole, zeroes up to num).
-  if redis.call('EXISTS', key) == 1 then redis.call('SETRANGE', key, at, string.rep('\0', 12)) end
+  if redis.call('EXISTS', dense) == 1 then redis.call('SETRANGE', dense, at, string.rep('\0', 12)) end
 end
 
 -- Consents of num went from old_bits to new_bits (tables of three 0/1 for tv, web, ads_and_data): stamps those that

@@ -2,7 +2,7 @@
 -- A rare call: it reads every segment, audience, campaign and live export cursor, in one atomic step.
 -- ARGV[1] key prefix, ARGV[2] record key (bucket hash), ARGV[3] subscriber id, ARGV[4] now (ms; live cursors).
 -- Returns false for an unknown (or erased) subscriber, else { number, household id, identifier type bytes,
--- consent mask ('0'/'1' for tv, web, ads_and_data), 12 bytes of consent change times ({p}consent-at, in blocks),
+-- consent mask ('0'/'1' for tv, web, ads_and_data), 12 bytes of consent change times (audit_lib.lua),
 -- { segment ids }, audiences including the number, campaigns on those audiences,
 -- { segment, key_version, created_at of each live export cursor holding the number, flattened } }.
 local p = ARGV[1]
@@ -24,8 +24,7 @@ local mask = ''
 for _, purpose in ipairs({ 'tv', 'web', 'ads_and_data' }) do
   mask = mask .. redis.call('GETBIT', p .. 'consent:' .. purpose, num)
 end
-local changed_key, changed_at = consent_at_of(num) -- audit_lib.lua, prepended: the block holding num
-local changed = redis.call('GETRANGE', changed_key, changed_at, changed_at + 11)
+local changed = consent_times_read(num) -- audit_lib.lua, prepended
 
 local segments = {}
 for _, id in ipairs(redis.call('HKEYS', p .. 'segments')) do

@@ -16,6 +16,7 @@ import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -50,6 +51,10 @@ public class SubscriberStore {
     private static final RedisScript CONSENTS =
             RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
+    /** A resolve row: the position of its bucket in KEYS (u16), then the index field (identifier_resolve.lua). */
+    private static final int RESOLVE_ROW_BYTES = 2 + IndexEntryFormat.FIELD_BYTES;
+    /** The most digests one resolve call takes: a row names its bucket by a u16 position. */
+    private static final int RESOLVE_BATCH_MAX = 65_535;
     private static final RedisScript ERASE =
             RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
 
@@ -234,20 +239,28 @@ public class SubscriberStore {
      */
     public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
                                           List<byte[]> digests) {
-        int nameLength = buckets.nameLength();
-        byte[] rows = new byte[digests.size() * (nameLength + IndexEntryFormat.FIELD_BYTES)];
+        // KEYS: the batch's buckets in order of first use (callers sort a batch by bucket, so a bucket comes once;
+        // any order is answered correctly, a bucket then named again); each row: its bucket's position, the field.
+        if (digests.size() > RESOLVE_BATCH_MAX) {
+            throw new IllegalArgumentException("at most " + RESOLVE_BATCH_MAX + " digests a resolve call");
+        }
+        byte[][] keys = new byte[digests.size()][];
+        int named = 0;
+        int previous = -1;
+        byte[] rows = new byte[digests.size() * RESOLVE_ROW_BYTES];
         int at = 0;
         for (byte[] digest : digests) {
-            String bucket = buckets.name(buckets.ofDigest(digest));
-            for (int k = 0; k < nameLength; k++) {
-                rows[at++] = (byte) bucket.charAt(k);
+            int bucket = buckets.ofDigest(digest);
+            if (bucket != previous || named == 0) {
+                keys[named++] = indexKey(type, bucket);
+                previous = bucket;
             }
+            rows[at++] = (byte) (named >>> 8);
+            rows[at++] = (byte) named;
             IndexEntryFormat.field(digest, rows, at);
             at += IndexEntryFormat.FIELD_BYTES;
         }
-        byte[] indexPrefix = key("ix:" + (char) type.code() + ":");
-        byte[] rowLength = Integer.toString(nameLength + IndexEntryFormat.FIELD_BYTES).getBytes(StandardCharsets.US_ASCII);
-        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, new byte[0][], indexPrefix, rows, rowLength)
+        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, Arrays.copyOf(keys, named), rows)
                 .thenApply(SubscriberStore::numbers);
     }
 
