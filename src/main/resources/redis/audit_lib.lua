@@ -1,48 +1,30 @@
 -- The audit trail (docs/privacy.md, "Audit trail"): helpers prepended to the scripts that append to {p}audit in the
 -- same atomic step as the change they record, so no acknowledged change (a withdrawal, an erasure) is ever missing
--- from it. ARGV[1] is always the key prefix. An entry holds its kind, `at` (Redis' clock: an ISO instant to the
+-- from it. An entry holds its kind, `at` (Redis' clock: an ISO instant to the
 -- millisecond) and counts or the internal subscriber number 'n'; never an identifier, digest, id or token.
 -- Also keeps when each subscriber's tv, web and ads_and_data consents last changed, for the right of access (12 bytes:
--- three u32 epoch seconds, most significant byte first; zero: not known), stored where it costs least
--- (docs/architecture.md, "Consent change times"):
---   {p}consent-made         zset    one member a bulk call, "first:count:seconds" scored by first: the numbers a
---                                   bulk load created together and when (their times until one of them changes)
---   {p}consent-times:{b}    hash    numbers 128b to 128b + 127 created one by one or changed since: field n - 128b,
---                                   value the 12 bytes (a small hash stays a listpack: ~18 bytes an entry)
---   {p}consent-at[:{block}] string  the dense layout of earlier versions (12 bytes at 12n, blocks of 2^25 numbers),
---                                   still read for numbers the two above do not name; no longer written
-local audit_stream, consent_at = ARGV[1] .. 'audit', ARGV[1] .. 'consent-at'
-local consent_made, consent_times = ARGV[1] .. 'consent-made', ARGV[1] .. 'consent-times:'
-local consent_at_block = 33554432 -- numbers a block of the dense {p}consent-at holds (2^25)
-local consent_times_bucket = 128 -- numbers a {p}consent-times hash holds
-
--- The dense layout: the key of the block holding number num, and num's byte offset in it.
-local function consent_at_of(num)
-  local block = math.floor(num / consent_at_block)
-  local key = block == 0 and consent_at or consent_at .. ':' .. block
-  return key, (num - block * consent_at_block) * 12
+-- three u32 epoch seconds, most significant byte first; zero: not known), where it costs least (docs/architecture.md,
+-- "Consent change times"):
+--   {p}consent-made              zset    one member a bulk call, "first:count:seconds" scored by first: the numbers a
+--                                        bulk load created together and when (their times until one of them changes)
+--   {p}consent-times:{bucket}    hash    beside the record bucket {p}sub:{bucket}: field the number of a subscriber
+--                                        of that bucket created one by one or changed since, value the 12 bytes
+-- The script names the keys (audit_keys, and a record bucket's times key per call), so these helpers build none.
+local audit_stream, consent_made
+local function audit_keys(stream, made)
+  audit_stream, consent_made = stream, made
 end
 
--- The {p}consent-times hash and field of number num.
-local function consent_times_of(num)
-  local bucket = math.floor(num / consent_times_bucket)
-  return consent_times .. bucket, tostring(num - bucket * consent_times_bucket)
-end
-
--- The 12 bytes of num's change times: its own entry, else its bulk load's time for all three, else the dense layout
--- of earlier versions, else zeroes (not known).
-local function consent_times_read(num)
-  local key, field = consent_times_of(num)
-  local own = redis.call('HGET', key, field)
+-- The 12 bytes of num's change times (times_key: the hash beside num's record bucket): its own entry, else its bulk
+-- load's time for all three, else zeroes (not known).
+local function consent_times_read(num, times_key)
+  local own = redis.call('HGET', times_key, num)
   if own then return own end
   local range = redis.call('ZREVRANGEBYSCORE', consent_made, num, '-inf', 'LIMIT', 0, 1)[1]
   if range then
     local first, count, seconds = string.match(range, '^(%d+):(%d+):(%d+)$')
     if num < tonumber(first) + tonumber(count) then return string.rep(struct.pack('>I4', tonumber(seconds)), 3) end
   end
-  local dense, at = consent_at_of(num)
-  local old = redis.call('GETRANGE', dense, at, at + 11)
-  if #old == 12 then return old end
   return string.rep('\0', 12)
 end
 local audit_purposes = { 'tv', 'web', 'ads_and_data' }
@@ -96,18 +78,17 @@ end
 
 -- Stamps subscriber num's consent change time: purposes k where changed[k], or all three without `changed` (a new
 -- subscriber). The others keep theirs, copied into num's own entry.
-local function consent_stamp(num, changed)
+local function consent_stamp(num, changed, times_key)
   local stamp = struct.pack('>I4', (audit_time()))
-  local key, field = consent_times_of(num)
   if not changed then
-    redis.call('HSET', key, field, stamp .. stamp .. stamp)
+    redis.call('HSET', times_key, num, stamp .. stamp .. stamp)
     return
   end
   if next(changed) == nil then return end
-  local times = consent_times_read(num)
+  local times = consent_times_read(num, times_key)
   local parts = {}
   for k = 1, 3 do parts[k] = changed[k] and stamp or string.sub(times, 4 * k - 3, 4 * k) end
-  redis.call('HSET', key, field, table.concat(parts))
+  redis.call('HSET', times_key, num, table.concat(parts))
 end
 
 -- The same for count new subscribers numbered from first on (a bulk call's new ones): one member for all of them.
@@ -115,20 +96,16 @@ local function consent_stamp_range(first, count)
   redis.call('ZADD', consent_made, first, first .. ':' .. count .. ':' .. (audit_time()))
 end
 
--- Forgets an erased subscriber's change times: its own entry, and its bytes in the dense layout. Its bulk load's
--- member stays: it names numbers and a time, no longer anyone's once the number's record is gone.
-local function consent_unstamp(num)
-  local key, field = consent_times_of(num)
-  redis.call('HDEL', key, field)
-  local dense, at = consent_at_of(num)
-  -- A block that was never written holds no time to forget (and a write would make it whole, zeroes up to num).
-  if redis.call('EXISTS', dense) == 1 then redis.call('SETRANGE', dense, at, string.rep('\0', 12)) end
+-- Forgets an erased subscriber's change times. Its bulk load's member stays: it names numbers and a time, no longer
+-- anyone's once the number's record is gone.
+local function consent_unstamp(num, times_key)
+  redis.call('HDEL', times_key, num)
 end
 
 -- Consents of num went from old_bits to new_bits (tables of three 0/1 for tv, web, ads_and_data): stamps those that
 -- changed and appends a 'subscriber.consents' entry naming the purposes granted and withdrawn. Without `always`,
 -- nothing is written when nothing changed (a feed sent again); with it, the entry names the purposes set unchanged.
-local function audit_consents(num, old_bits, new_bits, always)
+local function audit_consents(num, old_bits, new_bits, always, times_key)
   local granted, withdrawn, unchanged, changed = {}, {}, {}, {}
   for k = 1, 3 do
     if old_bits[k] ~= nil and new_bits[k] ~= nil then
@@ -142,7 +119,7 @@ local function audit_consents(num, old_bits, new_bits, always)
     end
   end
   if #granted + #withdrawn == 0 and not always then return end
-  consent_stamp(num, changed)
+  consent_stamp(num, changed, times_key)
   audit_note('subscriber.consents', { 'n', num, 'granted', table.concat(granted, ','),
     'withdrawn', table.concat(withdrawn, ','), 'unchanged', table.concat(unchanged, ',') })
 end

@@ -3,7 +3,8 @@
 -- records).
 -- ARGV[1] is always the key prefix. Written for speed: a bulk load runs these for every subscriber.
 local p = ARGV[1]
-local purposes = { 'tv', 'web', 'ads_and_data' }
+notes_keys(p .. 'view:seq', p .. 'view:changes', p .. 'view:key') -- consent_lib.lua
+audit_keys(p .. 'audit', p .. 'consent-made') -- audit_lib.lua
 
 -- {p}hhof: 4 bytes a number, its household's tag (0: none), for campaign reach. In blocks of HHOF_BLOCK numbers
 -- (256 MiB): {p}hhof holds numbers 0 to HHOF_BLOCK - 1, {p}hhof:1 the next, and so on, because one Redis string
@@ -24,33 +25,10 @@ local function hhof_write(first, tags)
     first, count, from = first + here, count - here, from + 4 * here
   end
 end
-local byte, sub = string.byte, string.sub
 
--- What this call changed for the replicas' eligibility views: consent masks by number and households whose member
--- list changed (by keyed tag: view_lib.lua), published as one change entry by note_published() at the end of the call.
-local noted_consents, noted_households = {}, {}
-local function note_consent(num, mask)
-  noted_consents[#noted_consents + 1] = view_consent(num, byte(mask, 1) - 48, byte(mask, 2) - 48, byte(mask, 3) - 48)
-end
--- Beyond this many households one entry says "every household" instead of naming them (a bulk chunk).
-local NOTE_HOUSEHOLDS_MAX = 512
-local function note_household(hh)
-  if #noted_households <= NOTE_HOUSEHOLDS_MAX then noted_households[#noted_households + 1] = hh end
-end
-local function note_published(fields)
-  fields = fields or {}
-  if #noted_consents > 0 then
-    fields[#fields + 1] = 'c'; fields[#fields + 1] = table.concat(noted_consents)
-  end
-  -- Households by keyed tag, never by id (view_household_tags); all of them beyond the most, or without a key.
-  local tags = #noted_households > 0 and #noted_households <= NOTE_HOUSEHOLDS_MAX
-    and view_household_tags(p .. 'view:key', noted_households)
-  if tags then
-    fields[#fields + 1] = 'h'; fields[#fields + 1] = tags
-  elseif #noted_households > 0 then
-    fields[#fields + 1] = 'H'; fields[#fields + 1] = '1'
-  end
-  if #fields > 0 then view_note(p .. 'view:seq', p .. 'view:changes', fields) end
+-- The consent change times hash beside a record bucket (audit_lib.lua): {p}sub:{bucket} -> {p}consent-times:{bucket}.
+local function times_key_of(record_key)
+  return p .. 'consent-times:' .. sub(record_key, #p + 5)
 end
 
 local HEX = {}
@@ -155,7 +133,7 @@ local function replace_record(key, sid, old, tail, meta)
     end
     if changed then
       note_consent(num, meta)
-      audit_consents(num, was, now)
+      audit_consents(num, was, now, false, times_key_of(key))
     end
     return
   end
@@ -172,7 +150,7 @@ local function replace_record(key, sid, old, tail, meta)
     now[k] = byte(meta, k) - 48
     was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])
   end
-  audit_consents(num, was, now)
+  audit_consents(num, was, now, false, times_key_of(key))
   note_consent(num, meta)
   redis.call('SETBIT', p .. 'loading', num, 0)
 end

@@ -6,10 +6,15 @@ import be.audiencematch.access.AccessApi.SubscriberHeld;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.audience.AudienceStore;
+import be.audiencematch.campaign.CampaignStore;
+import be.audiencematch.export.ExportStore;
+import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -21,34 +26,108 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Reads what the service holds on one subscriber in one script (subscriber_access.lua): the record, consents and
- * their change times, segments, audiences, campaigns and export cursors (key layout: docs/architecture.md).
+ * their change times, segments, audiences, campaigns and export cursors (key layout: docs/architecture.md). The
+ * script declares every key it reads, so the registries (segments, audiences, campaigns, cursors) are read first and
+ * their members' keys named; a registry that gained a member in between makes the script answer "retry".
  */
 @ApplicationScoped
 public class AccessStore {
 
     private static final RedisScript ACCESS = RedisScript.load("subscriber_access", "record_lib", "audit_lib");
+    /** Reads of the registries and the script again, before giving up with 503 (a registry changing all the time). */
+    private static final int ATTEMPTS = 5;
 
     private final RedisConnections redis;
     private final SubscriberStore base;
-    private final byte[] prefix;
+    private final SegmentStore segments;
+    private final AudienceStore audiences;
+    private final CampaignStore campaigns;
+    private final ExportStore exports;
 
-    public AccessStore(RedisConnections redis, SubscriberStore base,
-                       @KeyPrefix String prefix) {
+    public AccessStore(RedisConnections redis, SubscriberStore base, SegmentStore segments, AudienceStore audiences,
+                       CampaignStore campaigns, ExportStore exports) {
         this.redis = redis;
         this.base = base;
-        this.prefix = prefix.getBytes(StandardCharsets.UTF_8);
+        this.segments = segments;
+        this.audiences = audiences;
+        this.campaigns = campaigns;
+        this.exports = exports;
+    }
+
+    /** The members of the four registries the script goes through, read just before it. */
+    private record Registries(List<byte[]> segments, List<byte[]> audiences, List<byte[]> campaigns,
+                              List<byte[]> cursors) {
     }
 
     /** Empty for an unknown or erased subscriber. */
     public Uni<Optional<SubscriberHeld>> held(String subscriberId) {
+        return attempt(subscriberId, 1);
+    }
+
+    private Uni<Optional<SubscriberHeld>> attempt(String subscriberId, int attempt) {
         byte[] now = Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII);
-        return redis.withShared(r -> ACCESS.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[0][], prefix,
-                base.recordKeyOf(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8), now))
-                .map(reply -> reply == null || reply.isEmpty() || reply.get(0) == null ? Optional.empty()
-                        : Optional.of(held(subscriberId, reply)));
+        return redis.withShared(r -> registries(r, now)).flatMap(registries -> redis.withShared(r ->
+                ACCESS.<List<Object>>run(r, ScriptOutputType.MULTI, keys(subscriberId, registries),
+                        args(subscriberId, now, registries))))
+                .flatMap(reply -> {
+                    if (reply != null && reply.size() == 1 && reply.get(0) instanceof byte[] word
+                            && "retry".equals(str(word))) {
+                        if (attempt >= ATTEMPTS) {
+                            return Uni.createFrom().failure(new IllegalStateException(
+                                    "the registries changed during " + ATTEMPTS + " reads"));
+                        }
+                        return attempt(subscriberId, attempt + 1);
+                    }
+                    return Uni.createFrom().item(reply == null || reply.isEmpty() || reply.get(0) == null
+                            ? Optional.<SubscriberHeld>empty() : Optional.of(held(subscriberId, reply)));
+                });
+    }
+
+    private CompletionStage<Registries> registries(RedisAsyncCommands<byte[], byte[]> r, byte[] now) {
+        CompletableFuture<List<byte[]>> s = r.hkeys(segments.registryKey()).toCompletableFuture();
+        CompletableFuture<Set<byte[]>> a = r.smembers(audiences.allKey()).toCompletableFuture();
+        CompletableFuture<Set<byte[]>> c = r.smembers(campaigns.allKey()).toCompletableFuture();
+        CompletableFuture<List<byte[]>> x = r.zrangebyscore(exports.cursorsKey(),
+                Range.create(Double.parseDouble(new String(now, StandardCharsets.US_ASCII)), Double.POSITIVE_INFINITY))
+                .toCompletableFuture();
+        return CompletableFuture.allOf(s, a, c, x).thenApply(done -> new Registries(s.join(),
+                new ArrayList<>(a.join()), new ArrayList<>(c.join()), x.join()));
+    }
+
+    private byte[][] keys(String subscriberId, Registries g) {
+        byte[][] times = base.consentTimesKeysOf(subscriberId);
+        List<byte[]> keys = new ArrayList<>(List.of(base.recordKeyOf(subscriberId), times[0], times[1],
+                base.liveKey(), base.consentKey(Purpose.TV), base.consentKey(Purpose.WEB),
+                base.consentKey(Purpose.ADS_AND_DATA), segments.registryKey(), audiences.allKey(), campaigns.allKey(),
+                exports.cursorsKey()));
+        g.segments().forEach(id -> keys.add(segments.bitmapKey(str(id))));
+        g.audiences().forEach(id -> keys.add(audiences.membersKey(str(id))));
+        g.campaigns().forEach(id -> keys.add(campaigns.campaignKey(str(id))));
+        g.cursors().forEach(id -> {
+            keys.add(exports.cursorKey(str(id)));
+            keys.add(exports.metaKey(str(id)));
+        });
+        return keys.toArray(new byte[0][]);
+    }
+
+    private static byte[][] args(String subscriberId, byte[] now, Registries g) {
+        List<byte[]> args = new ArrayList<>(List.of(subscriberId.getBytes(StandardCharsets.UTF_8), now,
+                count(g.segments()), count(g.audiences()), count(g.campaigns()), count(g.cursors())));
+        args.addAll(g.segments());
+        args.addAll(g.audiences());
+        args.addAll(g.campaigns());
+        args.addAll(g.cursors());
+        return args.toArray(new byte[0][]);
+    }
+
+    private static byte[] count(List<byte[]> ids) {
+        return Integer.toString(ids.size()).getBytes(StandardCharsets.US_ASCII);
     }
 
     @SuppressWarnings("unchecked")

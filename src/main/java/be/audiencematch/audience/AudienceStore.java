@@ -222,7 +222,8 @@ public class AudienceStore implements MemberEraser {
         return bytes(prefix + "advertiser:" + advertiser + ":audiences");
     }
 
-    private byte[] allKey() {
+    /** Every audience id, so an erasure, and the right of access, reach every member bitmap. */
+    public byte[] allKey() {
         return bytes(prefix + "audiences");
     }
 

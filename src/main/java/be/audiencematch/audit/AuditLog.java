@@ -61,12 +61,17 @@ public class AuditLog {
         this.redis = redis;
         this.vertx = vertx;
         this.prefix = bytes(prefix);
-        this.streamKey = bytes(prefix + "audit");
+        this.streamKey = streamKey(prefix);
         this.retention = retention;
         this.retentionMillis = bytes(Long.toString(retention.toMillis()));
         this.trimTimer = vertx.setPeriodic(TRIM_EVERY_MILLIS, id -> trimBefore(Instant.now().minus(retention))
                 .subscribe().with(removed -> { }, failure -> LOG.warnf("Audit trail: trim failed (%s)",
                         failure.getClass().getSimpleName())));
+    }
+
+    /** The audit stream's key: scripts that audit a change in the same step name it (audit_lib.lua, audit_keys). */
+    public static byte[] streamKey(String prefix) {
+        return bytes(prefix + "audit");
     }
 
     @PreDestroy
@@ -79,8 +84,7 @@ public class AuditLog {
      * the retention. Fails only when Redis does (the caller answers 503): nothing else about an entry can fail.
      */
     public Uni<Void> record(String kind, Map<String, String> fields) {
-        List<byte[]> args = new ArrayList<>(4 + 2 * fields.size());
-        args.add(prefix);
+        List<byte[]> args = new ArrayList<>(3 + 2 * fields.size());
         args.add(retentionMillis);
         args.add(bytes(kind));
         fields.forEach((k, v) -> {
@@ -89,7 +93,7 @@ public class AuditLog {
                 args.add(bytes(v == null ? "" : v));
             }
         });
-        return redis.withShared(r -> RECORD.run(r, ScriptOutputType.VALUE, new byte[0][],
+        return redis.withShared(r -> RECORD.run(r, ScriptOutputType.VALUE, new byte[][] {streamKey},
                 args.toArray(new byte[0][]))).replaceWithVoid();
     }
 

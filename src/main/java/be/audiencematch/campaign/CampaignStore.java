@@ -101,25 +101,25 @@ public class CampaignStore {
         fields.put("starts_ms", Long.toString(c.startsAt().toEpochMilli()));
         fields.put("ends_ms", Long.toString(c.endsAt().toEpochMilli()));
         fields.put("created_at", c.createdAt().toString());
-        return settled.write(changes -> redis.withShared(r -> OwnedRecords.create(r, key(c.id()),
+        return settled.write(changes -> redis.withShared(r -> OwnedRecords.create(r, campaignKey(c.id()),
                 advertiserKey(c.advertiser()), allKey(), rulesKey, rule(c), changes, c.id(), keepUntil, fields)))
                 .replaceWithVoid();
     }
 
     public Uni<Optional<Campaign>> find(String id) {
-        return redis.withShared(r -> r.hgetall(key(id)))
+        return redis.withShared(r -> r.hgetall(campaignKey(id)))
                 .map(fields -> fields.isEmpty() ? Optional.empty() : Optional.of(parse(id, fields)));
     }
 
     public Uni<List<Campaign>> listOf(String advertiser) {
-        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), rulesKey, this::key,
+        return redis.withShared(r -> OwnedRecords.live(r, advertiserKey(advertiser), List.of(allKey()), rulesKey, this::campaignKey,
                 CampaignStore::parse));
     }
 
     /** Stops the campaign at once: the next eligibility answer no longer sees it. */
     public Uni<Void> delete(Campaign c) {
         return settled.write(changes -> redis.withShared(r -> DELETE.run(r, ScriptOutputType.INTEGER,
-                new byte[][] {rulesKey, advertiserKey(c.advertiser()), allKey(), key(c.id()), changes.seq(),
+                new byte[][] {rulesKey, advertiserKey(c.advertiser()), allKey(), campaignKey(c.id()), changes.seq(),
                     changes.stream()}, bytes(c.id()))))
                 .replaceWithVoid();
     }
@@ -159,9 +159,9 @@ public class CampaignStore {
             List<CompletableFuture<Long>> writes = new ArrayList<>();
             for (byte[] id : ids) {
                 writes.add(r.hexists(rulesKey, id).thenCompose(has -> has ? CompletableFuture.completedFuture(0L)
-                        : r.hgetall(key(str(id))).thenCompose(fields -> fields.isEmpty()
+                        : r.hgetall(campaignKey(str(id))).thenCompose(fields -> fields.isEmpty()
                                 ? CompletableFuture.completedFuture(0L)
-                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {key(str(id)), rulesKey,
+                                : BACKFILL.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {campaignKey(str(id)), rulesKey,
                                                 changes.seq(), changes.stream()},
                                         id, rule(parse(str(id), fields)))))
                         .toCompletableFuture());
@@ -263,7 +263,8 @@ public class CampaignStore {
                 Instant.parse(f.get("created_at")), excluded.isEmpty() ? List.of() : Arrays.asList(excluded.split(",")));
     }
 
-    private byte[] key(String id) {
+    /** A campaign's hash (its audience, segments, times): the right of access reads it (access/AccessStore). */
+    public byte[] campaignKey(String id) {
         return bytes(prefix + "campaign:" + id);
     }
 
@@ -271,7 +272,8 @@ public class CampaignStore {
         return bytes(prefix + "advertiser:" + advertiser + ":campaigns");
     }
 
-    private byte[] allKey() {
+    /** Every campaign id (the right of access goes through them). */
+    public byte[] allKey() {
         return bytes(prefix + "campaigns");
     }
 

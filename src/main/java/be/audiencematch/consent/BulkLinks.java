@@ -25,12 +25,12 @@ import java.util.concurrent.CompletableFuture;
 final class BulkLinks {
 
     static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "view_lib", "audit_lib", "index_lib",
-            "record_lib", "subscriber_lib", "bulk_lib");
+            "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
     static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "audit_lib", "index_lib",
-            "record_lib", "subscriber_lib", "bulk_lib");
+            "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
     static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
     static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "audit_lib", "index_lib",
-            "record_lib", "subscriber_lib", "bulk_lib");
+            "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
     /** Entries per step-2/3 call: a few milliseconds of Redis each. */
     private static final int ENTRIES_PER_CALL = 4096;
 

@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.audit.AuditLog;
 import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
@@ -36,7 +37,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *                                      in blocks of HOUSEHOLD_TAG_BLOCK numbers
  *   {p}loading                 bitmap  bit n set while a bulk load still links subscriber n (bulk_lib.lua)
  *   {p}erasing                 set     numbers erased from the base whose membership bits are not all cleared yet
- *   {p}consent-at              string  12 bytes per number: when each consent last changed (audit_lib.lua)
+ *   {p}consent-times:{bucket}  hash    number → when each consent last changed, 12 bytes, for the subscribers of
+ *                                      record bucket {bucket} created one by one or changed since (audit_lib.lua)
+ *   {p}consent-made            zset    "first:count:seconds" by first: when a bulk call created its subscribers
  * </pre>
  * The two bitmap families are the base's published face: other stores combine them with their own bitmaps.
  */
@@ -47,16 +50,18 @@ public class SubscriberStore {
 
     // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
     private static final RedisScript UPSERT =
-            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
+            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "record_lib",
+                    "consent_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
-            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
+            RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "record_lib", "consent_lib");
     private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
     /** A resolve row: the position of its bucket in KEYS (u16), then the index field (identifier_resolve.lua). */
     private static final int RESOLVE_ROW_BYTES = 2 + IndexEntryFormat.FIELD_BYTES;
     /** The most digests one resolve call takes: a row names its bucket by a u16 position. */
     private static final int RESOLVE_BATCH_MAX = 65_535;
     private static final RedisScript ERASE =
-            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib", "subscriber_lib");
+            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib",
+                    "consent_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     private final String prefix;
@@ -67,6 +72,9 @@ public class SubscriberStore {
     private final AtomicReferenceArray<byte[]> emailIndexKeys;
     private final AtomicReferenceArray<byte[]> phoneIndexKeys;
     private final AtomicReferenceArray<byte[]> householdKeys;
+    private final AtomicReferenceArray<byte[]> consentTimesKeys;
+    private final byte[] auditKey;
+    private final byte[] consentMadeKey;
     private final IndexFormat indexFormat;
     /** Every write below is acknowledged once every eligibility view has it (docs/architecture.md, "Leases"). */
     @jakarta.inject.Inject
@@ -88,6 +96,9 @@ public class SubscriberStore {
         this.emailIndexKeys = new AtomicReferenceArray<>(size);
         this.phoneIndexKeys = new AtomicReferenceArray<>(size);
         this.householdKeys = new AtomicReferenceArray<>(1 << householdBuckets.bits());
+        this.consentTimesKeys = new AtomicReferenceArray<>(size);
+        this.auditKey = AuditLog.streamKey(prefix);
+        this.consentMadeKey = key("consent-made");
         this.indexFormat = new IndexFormat(this, redis);
     }
 
@@ -204,15 +215,19 @@ public class SubscriberStore {
     /** Sets the given purposes, once every eligibility view has them; false when the subscriber is unknown. */
     public Uni<Boolean> updateConsents(String subscriberId, Map<Purpose, Boolean> changes) {
         List<byte[]> args = new ArrayList<>();
-        args.add(prefixBytes);
-        args.add(recordKey(subscriberId));
         args.add(subscriberId.getBytes(StandardCharsets.UTF_8));
         changes.forEach((purpose, allowed) -> {
-            args.add(purpose.wireName().getBytes(StandardCharsets.US_ASCII));
+            args.add(new byte[] {(byte) ('1' + purpose.ordinal())});
             args.add(allowed ? new byte[] {'1'} : new byte[] {'0'});
         });
-        return settled.of(redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, new byte[0][],
-                args.toArray(new byte[0][])).thenApply(found -> found == 1L)));
+        int bucket = buckets.ofId(subscriberId);
+        return settled.write(stream -> {
+            byte[][] keys = {recordKey(bucket), consentTimesKey(bucket), consentKey(Purpose.TV),
+                consentKey(Purpose.WEB), consentKey(Purpose.ADS_AND_DATA), auditKey, consentMadeKey, stream.seq(),
+                stream.stream(), stream.viewKey()};
+            return redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, keys,
+                    args.toArray(new byte[0][])).thenApply(found -> found == 1L));
+        });
     }
 
     /**
@@ -275,9 +290,14 @@ public class SubscriberStore {
         return numbers;
     }
 
-    /** The bucket hash holding a subscriber's record, for the data-protection officer's read (dpo/AccessStore). */
+    /** The bucket hash holding a subscriber's record, for the data-protection officer's read (access/AccessStore). */
     public byte[] recordKeyOf(String subscriberId) {
         return recordKey(subscriberId);
+    }
+
+    /** The consent change times beside that bucket, and the bulk loads' creation times (audit_lib.lua). */
+    public byte[][] consentTimesKeysOf(String subscriberId) {
+        return new byte[][] {consentTimesKey(buckets.ofId(subscriberId)), consentMadeKey};
     }
 
     private byte[] recordKey(String subscriberId) {
@@ -316,6 +336,11 @@ public class SubscriberStore {
     byte[] indexKey(IdentifierType type, int bucket) {
         return type == IdentifierType.EMAIL_SHA256 ? cached(emailIndexKeys, buckets, bucket, "ix:e:")
                 : cached(phoneIndexKeys, buckets, bucket, "ix:p:");
+    }
+
+    /** When each consent of the subscribers of a record bucket last changed, for those that have their own entry. */
+    byte[] consentTimesKey(int bucket) {
+        return cached(consentTimesKeys, buckets, bucket, "consent-times:");
     }
 
     byte[] householdKey(int bucket) {

@@ -123,11 +123,13 @@ public class ExportStore {
         return prefix + "export:cursor:";
     }
 
-    private byte[] cursorKey(String cursor) {
+    /** A cursor's bitmap of the numbers it exported (the right of access reads it). */
+    public byte[] cursorKey(String cursor) {
         return bytes(prefix + "export:cursor:" + cursor);
     }
 
-    private byte[] metaKey(String cursor) {
+    /** A cursor's segment, key version and time. */
+    public byte[] metaKey(String cursor) {
         return bytes(prefix + "export:cursor:" + cursor + ":meta");
     }
 

@@ -11,26 +11,21 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Where the consent change times live (audit_lib.lua; docs/architecture.md, "Consent change times"): a bulk load's
  * subscribers share one member of {p}consent-made, a subscriber created one by one or changed since has its own
- * entry in a {p}consent-times hash, and the dense {p}consent-at of earlier versions is still read. The dense blocks
- * are run with 4 numbers instead of 2^25, the lib's one constant replaced in its text here, so the arithmetic at a
- * block's edges is tested without writing 384 MiB.
+ * entry in the {p}consent-times hash beside its record bucket.
  */
 class ConsentTimesTest {
 
     @RegisterExtension
     static final LuaLibs lua = new LuaLibs();
 
-    private static final String BLOCK = "local consent_at_block = 33554432";
-
-    @Test
-    void theLibHasTheBlockSizeThisTestReplaces() {
-        assertTrue(LuaLibs.source("audit_lib").contains(BLOCK), "update this test with the lib");
-    }
+    /** The times hash of one record bucket, as SubscriberStore names it. */
+    private static final String TIMES = "consent-times:0a1b";
 
     @Test
     void aBulkRangeSharesOneMemberAndTakesNoBytesPerSubscriber() {
@@ -51,57 +46,43 @@ class ConsentTimesTest {
     void aChangeAfterABulkLoadKeepsTheOtherPurposesTimes() {
         lua.redis().flushall();
         lua.redis().zadd(Keys.bytes("consent-made"), 0, LuaLibs.bytes("0:10:1000"));
-        run("consent_stamp(5, { [2] = true }) return 1");
+        run("consent_stamp(5, { [2] = true }, KEYS[1]) return 1");
         long[] t = times(5);
         assertEquals(1000, t[0]);
         assertTrue(t[1] > 1000, "web: now");
         assertEquals(1000, t[2]);
         assertArrayEquals(new long[] {1000, 1000, 1000}, times(6), "its neighbours keep the load's time");
 
-        run("consent_stamp(5, {}) return 1");
+        run("consent_stamp(5, {}, KEYS[1]) return 1");
         assertEquals(t[1], times(5)[1], "nothing changed: nothing stamped");
 
-        run("consent_unstamp(5) return 1");
-        assertEquals(0, lua.redis().hexists(Keys.bytes("consent-times:0"), LuaLibs.bytes("5")) ? 1 : 0,
+        run("consent_unstamp(5, KEYS[1]) return 1");
+        assertFalse(lua.redis().hexists(Keys.bytes(TIMES), LuaLibs.bytes("5")),
                 "an erasure drops the subscriber's own entry");
     }
 
     @Test
-    void aSubscriberCreatedAloneHasItsEntryInItsBucket() {
+    void aSubscriberCreatedAloneHasItsOwnEntry() {
         lua.redis().flushall();
-        run("consent_stamp(300) return 1");
-        assertTrue(lua.redis().hexists(Keys.bytes("consent-times:2"), LuaLibs.bytes("44")), "300 = 2 x 128 + 44");
+        run("consent_stamp(300, nil, KEYS[1]) return 1");
+        assertTrue(lua.redis().hexists(Keys.bytes(TIMES), LuaLibs.bytes("300")));
         long now = times(300)[0];
         assertTrue(now > 0);
         assertArrayEquals(new long[] {now, now, now}, times(300));
     }
 
-    @Test
-    void theDenseLayoutOfEarlierVersionsIsStillReadAndErasureZeroesIt() {
-        lua.redis().flushall();
-        // Number 5 lies in dense block 1 (numbers 4 to 7 with blocks of 4): offset 12 there.
-        ByteBuffer old = ByteBuffer.allocate(24).putInt(12, 111).putInt(16, 222).putInt(20, 333);
-        lua.redis().set(Keys.bytes("consent-at:1"), old.array());
-        assertArrayEquals(new long[] {111, 222, 333}, times(5));
-
-        run("consent_unstamp(5) return 1");
-        assertArrayEquals(new long[] {0, 0, 0}, times(5));
-        // A number in a block never written: nothing to forget, and no block made for it.
-        run("consent_unstamp(13) return 1");
-        assertEquals(0, lua.redis().exists(Keys.bytes("consent-at:3")));
-    }
-
     /** Number n's tv, web and ads_and_data times, read as subscriber_access.lua reads them. */
     private static long[] times(int n) {
-        List<Object> reply = run("return consent_times_read(" + n + ")");
+        List<Object> reply = run("return consent_times_read(" + n + ", KEYS[1])");
         ByteBuffer b = ByteBuffer.wrap((byte[]) reply.get(0));
         return new long[] {Integer.toUnsignedLong(b.getInt(0)), Integer.toUnsignedLong(b.getInt(4)),
                 Integer.toUnsignedLong(b.getInt(8))};
     }
 
     private static List<Object> run(String body) {
-        String lib = LuaLibs.source("audit_lib").replace(BLOCK, "local consent_at_block = 4");
-        return lua.redis().eval(LuaLibs.bytes(lib + "\nreturn { (function() " + body + " end)() }"),
-                ScriptOutputType.MULTI, new byte[0][], LuaLibs.bytes(Keys.prefix()));
+        String script = LuaLibs.source("audit_lib") + "\naudit_keys(KEYS[2], KEYS[3])\nreturn { (function() " + body
+                + " end)() }";
+        return lua.redis().eval(LuaLibs.bytes(script), ScriptOutputType.MULTI,
+                new byte[][] {Keys.bytes(TIMES), Keys.bytes("audit"), Keys.bytes("consent-made")});
     }
 }

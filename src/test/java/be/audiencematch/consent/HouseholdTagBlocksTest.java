@@ -25,7 +25,7 @@ class HouseholdTagBlocksTest {
     static final LuaLibs lua = new LuaLibs();
 
     private static final String BLOCK = "local HHOF_BLOCK = 67108864";
-    private static final String[] LIBS = {"view_lib", "audit_lib", "index_lib", "record_lib"};
+    private static final String[] LIBS = {"view_lib", "audit_lib", "index_lib", "record_lib", "consent_lib"};
 
     @Test
     void javaAndLuaAgreeOnTheBlock() {
