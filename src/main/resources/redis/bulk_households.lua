@@ -1,10 +1,14 @@
 -- Bulk load, step 3: household membership of new subscribers, one run of a household bucket at a time.
--- ARGV[1] key prefix, ARGV[2..] the chunk's loading ranges (bulk_lib.lua), then per run: household key, k, then k
--- pairs of household id and the new members to append (packed u32 numbers). Ids in a call are distinct.
--- (helpers from view_lib.lua, subscriber_lib.lua and bulk_lib.lua are prepended)
-local intact, i = ranges_intact(2)
+-- KEYS[1] {p}loading, KEYS[2..4] the change stream's sequence, stream and household tag key (consent_lib.lua),
+-- KEYS[5..] the runs' household buckets; ARGV[1..] the chunk's loading ranges (bulk_lib.lua), then per run: its
+-- bucket's position in KEYS, k, then k pairs of household id and the new members to append (packed u32 numbers). Ids
+-- in a call are distinct.
+-- (helpers from view_lib.lua, consent_lib.lua and bulk_lib.lua are prepended)
+loading = KEYS[1] -- bulk_lib.lua
+notes_keys(KEYS[2], KEYS[3], KEYS[4])
+local intact, i = ranges_intact(1)
 while i <= #ARGV do
-  local key, k = ARGV[i], tonumber(ARGV[i + 1])
+  local key, k = KEYS[tonumber(ARGV[i])], tonumber(ARGV[i + 1])
   local first, last = i + 2, i + 1 + 2 * k
   local names = {}
   for j = 1, k do names[j] = ARGV[first + 2 * j - 2]; note_household(names[j]) end

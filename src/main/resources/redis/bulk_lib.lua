@@ -3,7 +3,7 @@
 -- its identifier and household entries sorted by their own buckets (bulk_identifiers.lua, bulk_households.lua),
 -- then clears the bits (bulk_loaded.lua). A replacement or erasure meanwhile clears the subscriber's bit, and the
 -- later steps leave out entries of numbers whose bit is gone: they would be stale traces.
-local loading = p .. 'loading'
+local loading -- the {p}loading bitmap, named by the script before it calls a helper here
 
 -- Reads the ranges at ARGV[at] (a count, then pairs first number, length). Returns true when every bit of every
 -- range is still set (the common case: nothing touched the chunk), and the index of the first argument after them.

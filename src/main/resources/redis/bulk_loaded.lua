@@ -1,10 +1,11 @@
--- Bulk load, step 4: clears the chunk's loading bits. ARGV[1] key prefix, ARGV[2..] the ranges (bulk_lib.lua).
--- Every number in a range belongs to this chunk, so whole bytes inside it are cleared at once.
--- (helpers from subscriber_lib.lua and bulk_lib.lua are prepended)
-local r = tonumber(ARGV[2])
+-- Bulk load, step 4: clears the chunk's loading bits. KEYS[1] {p}loading; ARGV[1..] the ranges (bulk_lib.lua: a
+-- count, then pairs of first number and length). Every number in a range belongs to this chunk, so whole bytes inside
+-- it are cleared at once.
+local loading = KEYS[1]
+local r = tonumber(ARGV[1])
 for k = 0, r - 1 do
-  local lo = tonumber(ARGV[3 + 2 * k])
-  local hi = lo + tonumber(ARGV[4 + 2 * k]) - 1
+  local lo = tonumber(ARGV[2 + 2 * k])
+  local hi = lo + tonumber(ARGV[3 + 2 * k]) - 1
   local b0, b1 = math.floor(lo / 8), math.floor(hi / 8)
   local edges = {}
   for n = lo, math.min(hi, b0 * 8 + 7) do edges[#edges + 1] = n end

@@ -1,38 +1,111 @@
 -- Bulk load, step 1: creates or replaces a slice of records, one run of a record bucket at a time.
--- ARGV[1] key prefix, ARGV[2] n, the number of subscribers; then, one entry per subscriber in argument order:
--- ARGV[3] consent masks (a byte '0' + 1 tv + 2 web + 4 ads_and_data), ARGV[4] household tags (4 bytes),
--- ARGV[5..7] the tv, web and ads_and_data bits as u32 words (the last as wide as what is left);
--- ARGV[8] the first number the caller expects this call to give ({p}seq, if every earlier call created everyone);
--- then per run: record key, k, k pairs of subscriber id and record (record_lib.lua) holding the number the
--- caller expects: the first number plus the subscriber's position. Ids in one call are distinct.
+-- KEYS[1..12] the fixed keys of subscriber_fixed_keys (subscriber_lib.lua), then the runs' record buckets, then the
+-- keys ARGV names.
+-- ARGV[1] n, the number of subscribers; then, one entry per subscriber in argument order:
+-- ARGV[2] consent masks (a byte '0' + 1 tv + 2 web + 4 ads_and_data), ARGV[3] household tags (4 bytes),
+-- ARGV[4..6] the tv, web and ads_and_data bits as u32 words (the last as wide as what is left);
+-- ARGV[7] the first number the caller expects this call to give ({p}seq, if every earlier call created everyone);
+-- ARGV[8] m, ARGV[9..8+m] the names after the key prefix of the named keys (index and household buckets, {p}hhof
+-- blocks, the consent change times beside a record bucket: 'consent-times:' and the bucket's name), ARGV[9+m] '1'
+-- when those name every index bucket the lines link to, else '0'; then per run:
+-- the position of its record bucket in KEYS, k, k pairs of subscriber id and record
+-- (record_lib.lua) holding the number the caller expects: the first number plus the subscriber's position. Ids in one
+-- call are distinct.
+-- The caller names the {p}hhof blocks of the numbers it expects, and, once a load has replaced subscribers, the
+-- buckets its lines link to and the change times beside their record buckets. A replaced record's old buckets, or
+-- other blocks, it cannot know: the script then writes
+-- nothing and answers { 'keys', name, ... }, and the caller sends the call again with those named too.
 -- New subscribers get consecutive numbers in argument order, their bits, household tags and a bit in {p}loading
 -- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
--- whole here. Returns { first new number, flags }: one character per subscriber, '1' created, '0' replaced.
--- While the caller's numbers hold (the expected first number, nobody replaced so far), a run's pairs are written as
--- they came, in one HSET: Lua builds no string per subscriber (its arguments are strings enough). From the first
--- replaced subscriber on, records get their numbers here.
+-- whole here. Returns { first new number, flags, names... }: one character per subscriber, '1' created, '0'
+-- replaced, '2' not written: a replacement whose old record needs keys the caller did not give, named after the flags
+-- (the caller sends those lines again with them).
+-- When the caller's numbers hold (the expected first number, nobody replaced), a run's pairs are written as they
+-- came, in one HSET: Lua builds no string per subscriber (its arguments are strings enough). Otherwise records get
+-- their numbers here.
 -- New subscribers' consent change times are stamped in one write (audit_lib.lua); a replaced subscriber whose
 -- consents changed gets a 'subscriber.consents' audit entry (replace_record).
--- (helpers from view_lib.lua, audit_lib.lua, index_lib.lua, record_lib.lua, subscriber_lib.lua and bulk_lib.lua are
--- prepended)
-local n, masks, tags = tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local base = tonumber(redis.call('GET', p .. 'seq') or '0')
-local as_sent = base == tonumber(ARGV[8])
-local next_num = base
-local replaced = {}
-local position = 0
-local i = 9
+-- (helpers from view_lib.lua, audit_lib.lua, index_lib.lua, record_lib.lua, consent_lib.lua, subscriber_lib.lua and
+-- bulk_lib.lua are prepended)
+subscriber_fixed_keys(1)
+loading = sk.loading -- bulk_lib.lua
+local n, masks, tags = tonumber(ARGV[1]), ARGV[2], ARGV[3]
+local names_count = tonumber(ARGV[8])
+local first_run = 10 + names_count
+
+-- Reads first, writing nothing: the runs, their records, and whether every key the writes need was given.
+-- Per run r (parallel arrays: a table per run would cost a bulk load an allocation a subscriber or so):
+local run_key, run_first, run_k, run_ids, run_found = {}, {}, {}, {}, {}
+local named_from, runs = 13, 0
+local i = first_run
 while i <= #ARGV do
-  local key, k = ARGV[i], tonumber(ARGV[i + 1])
-  local first = i + 2
+  local at, k = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
   local ids = {}
-  for j = 1, k do ids[j] = ARGV[first + 2 * j - 2] end
-  local found = redis.call('HMGET', key, unpack(ids))
-  if as_sent then
-    for j = 1, k do
-      if found[j] then as_sent = false break end
+  for j = 1, k do ids[j] = ARGV[i + 2 * j] end
+  runs = runs + 1
+  run_key[runs], run_first[runs], run_k[runs], run_ids[runs] = KEYS[at], i + 2, k, ids
+  run_found[runs] = redis.call('HMGET', KEYS[at], unpack(ids))
+  if at + 1 > named_from then named_from = at + 1 end
+  i = i + 2 + 2 * k
+end
+-- The change times beside a record bucket: {p}sub:{b} -> {p}consent-times:{b}, {b} the key's last part.
+local function times_name(record_key)
+  return 'consent-times:' .. string.match(record_key, ':([^:]*)$')
+end
+sk.times_of = function(record_key) return key_of(times_name(record_key)) end
+subscriber_named_keys(8, named_from)
+local base = tonumber(redis.call('GET', sk.seq) or '0')
+local as_sent = base == tonumber(ARGV[7])
+-- A replaced subscriber whose keys were not all given waits (flag '2'): the caller sends its line again with them.
+local fresh_count, deferred, position, times_checked = 0, {}, 0, 0
+-- Whether the caller named every bucket its lines link to (ARGV[8 + m + 1]).
+local links_named = ARGV[first_run - 1] == '1'
+for r = 1, runs do
+  local found = run_found[r]
+  for j = 1, run_k[r] do
+    local old = found[j]
+    if old then
+      as_sent = false
+      local before = #undeclared
+      local num = record_number(old)
+      local tail = record_tail(ARGV[run_first[r] + 2 * j - 1])
+      if links_named and record_tail(old) == tail and redis.call('GETBIT', loading, num) == 0 then
+        -- The same identifiers and household as the line (a feed sent again): replace_record only makes the
+        -- identifiers its own again, in the index buckets the caller named.
+      else
+        undeclared_of(record_new(num, tail), old, num)
+      end
+      if times_checked ~= r then
+        key_of(times_name(run_key[r]))
+        times_checked = r
+      end
+      if #undeclared > before then deferred[position + j] = true end
+    else
+      fresh_count = fresh_count + 1
     end
   end
+  position = position + run_k[r]
+end
+local replacements_asked = #undeclared
+if fresh_count > 0 then
+  key_of(hhof_name(base))
+  key_of(hhof_name(base + fresh_count - 1))
+end
+-- Another {p}hhof block for the new numbers: nothing is written, the whole call goes again.
+if #undeclared > replacements_asked then return ask_for_undeclared() end
+-- The answer: the first new number, a flag a subscriber, then the names of the keys the waiting ones need.
+local function answer(first, flags)
+  local out = ask_for_undeclared()
+  out[1] = flags
+  table.insert(out, 1, first)
+  return out
+end
+
+local next_num = base
+local replaced = {} -- by position: '0' replaced, '2' waiting for its keys
+position = 0
+for r = 1, runs do
+  local key, k, first, ids, found = run_key[r], run_k[r], run_first[r], run_ids[r], run_found[r]
   if as_sent then
     redis.call('HSET', key, unpack(ARGV, first, first + 2 * k - 1))
     next_num = next_num + k
@@ -41,13 +114,15 @@ while i <= #ARGV do
     for j = 1, k do
       local old = found[j]
       local record = ARGV[first + 2 * j - 1]
-      if old then
+      if old and deferred[position + j] then
+        replaced[position + j] = '2'
+      elseif old then
         local at = position + j
         local mask = byte(masks, at) - 48
         local meta = string.char(48 + mask % 2, 48 + math.floor(mask / 2) % 2, 48 + math.floor(mask / 4) % 2)
           .. sub(tags, 4 * at - 3, 4 * at)
         replace_record(key, ids[j], old, record_tail(record), meta)
-        replaced[at] = true
+        replaced[at] = '0'
       else
         fresh[f + 1] = ids[j]
         fresh[f + 2] = record_new(next_num, record_tail(record))
@@ -58,16 +133,17 @@ while i <= #ARGV do
     if f > 0 then redis.call('HSET', key, unpack(fresh, 1, f)) end
   end
   position = position + k
-  i = first + 2 * k
 end
 flush_household()
 
 local added = next_num - base
 if added == 0 then
   note_published()
-  return { base, string.rep('0', n) }
+  local flags = {}
+  for at = 1, n do flags[at] = replaced[at] end
+  return answer(base, table.concat(flags))
 end
-redis.call('SET', p .. 'seq', next_num)
+redis.call('SET', sk.seq, next_num)
 consent_stamp_range(base, added)
 
 -- BITFIELD SET of count bits from offset start, given as words (u32 values, the last one narrower).
@@ -83,20 +159,20 @@ local function set_words(key, start, count, word)
   redis.call('BITFIELD', key, unpack(args))
 end
 local function ones(_, width) return 2 ^ width - 1 end
-set_words(p .. 'live', base, added, ones)
+set_words(sk.live, base, added, ones)
 set_words(loading, base, added, ones)
 
-local purposes_words = { ARGV[5], ARGV[6], ARGV[7] }
+local purposes_words = { ARGV[4], ARGV[5], ARGV[6] }
 if added == n then
   -- The usual case, everyone new: numbers follow argument order and the caller's words apply as they are.
   for k = 1, 3 do
     local words = purposes_words[k]
-    set_words(p .. 'consent:' .. purposes[k], base, added, function(w) return struct.unpack('>I4', words, 4 * w + 1) end)
+    set_words(sk.consent[k], base, added, function(w) return struct.unpack('>I4', words, 4 * w + 1) end)
   end
   hhof_write(base, tags)
   -- The views take the new numbers' consents as they came: first number, count, then the three word strings.
-  note_published({ 'r', view_consent_range(base, added, ARGV[5], ARGV[6], ARGV[7]) })
-  return { base, string.rep('1', n) }
+  note_published({ 'r', view_consent_range(base, added, ARGV[4], ARGV[5], ARGV[6]) })
+  return answer(base, string.rep('1', n))
 end
 
 -- Some were replaced: the new ones' bits one by one.
@@ -104,7 +180,7 @@ local flags, fresh_tags, bits = {}, {}, { {}, {}, {} }
 local slot = 0
 for at = 1, n do
   if replaced[at] then
-    flags[at] = '0'
+    flags[at] = replaced[at]
   else
     flags[at] = '1'
     slot = slot + 1
@@ -116,7 +192,7 @@ for at = 1, n do
 end
 for k = 1, 3 do
   local b = bits[k]
-  set_words(p .. 'consent:' .. purposes[k], base, added, function(w, width)
+  set_words(sk.consent[k], base, added, function(w, width)
     local v = 0
     for j = 1, width do v = v * 2 + b[32 * w + j] end
     return v
@@ -124,4 +200,4 @@ for k = 1, 3 do
 end
 hhof_write(base, table.concat(fresh_tags))
 note_published()
-return { base, table.concat(flags) }
+return answer(base, table.concat(flags))

@@ -1,19 +1,48 @@
 -- Helpers shared by the subscriber scripts; prepended to each of them when they are loaded (after audit_lib.lua,
--- whose audit_consents() records consent changes in the audit trail, index_lib.lua and record_lib.lua, which reads
--- records).
--- ARGV[1] is always the key prefix. Written for speed: a bulk load runs these for every subscriber.
-local p = ARGV[1]
-notes_keys(p .. 'view:seq', p .. 'view:changes', p .. 'view:key') -- consent_lib.lua
-audit_keys(p .. 'audit', p .. 'consent-made') -- audit_lib.lua
+-- whose audit_consents() records consent changes in the audit trail, index_lib.lua, record_lib.lua, which reads
+-- records, and consent_lib.lua). Written for speed: a bulk load runs these for every subscriber.
+-- The keys they touch: `sk` holds the fixed ones, and key_of(name) gives the others by their name after the key
+-- prefix ('ix:e:1a2b', 'hh:00ff', 'hhof', 'hhof:1'), which a record's contents or a number choose. A script that
+-- declares its keys (every one does) fills both from KEYS: subscriber_fixed_keys, subscriber_named_keys.
+local sk = { consent = {} }
+local key_of
+
+-- For a script that declares its keys: KEYS[at] to KEYS[at + 11] are seq, live, loading, the tv, web and
+-- ads_and_data consent bitmaps, erasing, the audit stream, the bulk loads' creation times, and the change stream's
+-- sequence, stream and household tag key (the script says where the consent change times of a record bucket are:
+-- sk.times_of).
+local function subscriber_fixed_keys(at)
+  sk.seq, sk.live, sk.loading = KEYS[at], KEYS[at + 1], KEYS[at + 2]
+  sk.consent[1], sk.consent[2], sk.consent[3], sk.erasing = KEYS[at + 3], KEYS[at + 4], KEYS[at + 5], KEYS[at + 6]
+  audit_keys(KEYS[at + 7], KEYS[at + 8])
+  notes_keys(KEYS[at + 9], KEYS[at + 10], KEYS[at + 11])
+end
+
+-- And the keys found in records or numbers: ARGV[names_at] of them, named by ARGV[names_at + 1] on (their names after
+-- the key prefix), at KEYS[keys_at] on. key_of then answers nil for a name not declared, and notes it in
+-- `undeclared`; undeclared_of (below) checks a write's names before it writes anything.
+local undeclared = {}
+local function subscriber_named_keys(names_at, keys_at)
+  local declared = {}
+  for i = 1, tonumber(ARGV[names_at]) do declared[ARGV[names_at + i]] = KEYS[keys_at + i - 1] end
+  key_of = function(name)
+    local key = declared[name]
+    if not key then undeclared[#undeclared + 1] = name end
+    return key
+  end
+end
 
 -- {p}hhof: 4 bytes a number, its household's tag (0: none), for campaign reach. In blocks of HHOF_BLOCK numbers
 -- (256 MiB): {p}hhof holds numbers 0 to HHOF_BLOCK - 1, {p}hhof:1 the next, and so on, because one Redis string
 -- stops at 512 MiB (docs/scaling.md, "The 32-bit numbers and the 512 MiB strings"). The Java reader is
 -- consent/SubscriberStore (HOUSEHOLD_TAG_BLOCK, householdTagsKey); HouseholdTagBlocksTest holds the two equal.
 local HHOF_BLOCK = 67108864
-local function hhof_at(num)
+local function hhof_name(num)
   local block = math.floor(num / HHOF_BLOCK)
-  return block == 0 and p .. 'hhof' or p .. 'hhof:' .. block, (num - block * HHOF_BLOCK) * 4
+  return block == 0 and 'hhof' or 'hhof:' .. block
+end
+local function hhof_at(num)
+  return key_of(hhof_name(num)), (num % HHOF_BLOCK) * 4
 end
 -- Writes the tags of #tags / 4 consecutive numbers from first: one write a block.
 local function hhof_write(first, tags)
@@ -26,10 +55,10 @@ local function hhof_write(first, tags)
   end
 end
 
--- The consent change times hash beside a record bucket (audit_lib.lua): {p}sub:{bucket} -> {p}consent-times:{bucket}.
-local function times_key_of(record_key)
-  return p .. 'consent-times:' .. sub(record_key, #p + 5)
-end
+-- For a script that declares its keys: the names a write of record rec over old (nil: none) touches besides the
+-- fixed keys (the index buckets and household buckets of both, the number's hhof block), looked up; those the
+-- caller did not name are in `undeclared` afterwards. Defined below its helpers.
+local undeclared_of
 
 local HEX = {}
 for i = 0, 255 do HEX[i] = string.format('%02x', i) end
@@ -37,10 +66,25 @@ for i = 0, 255 do HEX[i] = string.format('%02x', i) end
 -- The index key of an identifier (record_identifier: its type, top 16 bucket bits as two bytes, field): beyond 16
 -- bucket bits the key's fifth hex digit is the field's leading `extra` bits.
 local EXTRA_DIVISOR = { 128, 64, 32, 16 }
+local function index_name(kind, high, low, field, extra)
+  local name = 'ix:' .. kind .. ':' .. HEX[high] .. HEX[low]
+  if extra == 0 then return name end
+  return name .. string.format('%x', math.floor(byte(field, 1) / EXTRA_DIVISOR[extra]))
+end
 local function index_key(kind, high, low, field, extra)
-  local key = p .. 'ix:' .. kind .. ':' .. HEX[high] .. HEX[low]
-  if extra == 0 then return key end
-  return key .. string.format('%x', math.floor(byte(field, 1) / EXTRA_DIVISOR[extra]))
+  return key_of(index_name(kind, high, low, field, extra))
+end
+
+-- The names (after the prefix) of the index buckets and household bucket record rec links to, appended to out.
+local function trace_names(rec, out)
+  local count, extra, first = record_identifiers(rec)
+  for k = 1, count do
+    local kind, high, low, field = record_identifier(rec, first, k)
+    out[#out + 1] = index_name(kind, high, low, field, extra)
+  end
+  local hh_high, hh_low, _, hh_len = record_household(rec)
+  if hh_len > 0 then out[#out + 1] = 'hh:' .. HEX[hh_high] .. HEX[hh_low] end
+  return out
 end
 
 -- Identifier index keys and fields of a record, plus its household key, id and length.
@@ -53,7 +97,7 @@ local function traces(rec)
     fields[k] = field
   end
   local hh_high, hh_low, hh, hh_len = record_household(rec)
-  return keys, fields, p .. 'hh:' .. HEX[hh_high] .. HEX[hh_low], hh, hh_len
+  return keys, fields, hh_len > 0 and key_of('hh:' .. HEX[hh_high] .. HEX[hh_low]), hh, hh_len
 end
 
 -- Drops a record's identifier index entries (only those still pointing at it, and not those in `keep`: identifiers
@@ -102,7 +146,7 @@ local function add_traces(rec, num)
   own_identifiers(rec)
   local hh_high, hh_low, hh, hh_len = record_household(rec)
   if hh_len == 0 then return end
-  local hh_key, packed = p .. 'hh:' .. HEX[hh_high] .. HEX[hh_low], record_number4(rec)
+  local hh_key, packed = key_of('hh:' .. HEX[hh_high] .. HEX[hh_low]), record_number4(rec)
   note_household(hh)
   if hh_key ~= pending_key or hh ~= pending_field then
     flush_household()
@@ -120,7 +164,7 @@ end
 local function replace_record(key, sid, old, tail, meta)
   local num = record_number(old)
   flush_household()
-  if record_tail(old) == tail and redis.call('GETBIT', p .. 'loading', num) == 0 then
+  if record_tail(old) == tail and redis.call('GETBIT', sk.loading, num) == 0 then
     -- The same identifiers and household (a feed sent again): record, household list and tag stay as they are;
     -- identifiers another subscriber took since become this one's again, as a full replacement would make them,
     -- and only consents that changed are noted. A number still loading takes the full path, which links it.
@@ -128,12 +172,12 @@ local function replace_record(key, sid, old, tail, meta)
     local changed, was, now = false, consents_was, consents_now
     for k = 1, 3 do
       now[k] = byte(meta, k) - 48
-      was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])
+      was[k] = redis.call('SETBIT', sk.consent[k], num, now[k])
       if was[k] ~= now[k] then changed = true end
     end
     if changed then
       note_consent(num, meta)
-      audit_consents(num, was, now, false, times_key_of(key))
+      audit_consents(num, was, now, false, sk.times_of(key))
     end
     return
   end
@@ -148,9 +192,29 @@ local function replace_record(key, sid, old, tail, meta)
   local was, now = consents_was, consents_now
   for k = 1, 3 do
     now[k] = byte(meta, k) - 48
-    was[k] = redis.call('SETBIT', p .. 'consent:' .. purposes[k], num, now[k])
+    was[k] = redis.call('SETBIT', sk.consent[k], num, now[k])
   end
-  audit_consents(num, was, now, false, times_key_of(key))
+  audit_consents(num, was, now, false, sk.times_of(key))
   note_consent(num, meta)
-  redis.call('SETBIT', p .. 'loading', num, 0)
+  redis.call('SETBIT', sk.loading, num, 0)
+end
+
+undeclared_of = function(rec, old, num)
+  local names = trace_names(rec, {})
+  if old then trace_names(old, names) end
+  names[#names + 1] = hhof_name(num)
+  for _, name in ipairs(names) do key_of(name) end
+  return undeclared
+end
+
+-- The answer of a script that found keys it was not given: it wrote nothing, and names them for the next call.
+local function ask_for_undeclared()
+  local seen, names = {}, { 'keys' }
+  for _, name in ipairs(undeclared) do
+    if not seen[name] then
+      seen[name] = true
+      names[#names + 1] = name
+    end
+  end
+  return names
 end

@@ -15,8 +15,8 @@ import be.audiencematch.kernel.ProblemException;
  * <p>
  * A script that appends a change entry needs the stream's keys, and a store gets them only here, inside
  * {@link #write}: a write path that names the stream cannot leave out the wait. Scripts that find the stream from
- * the key prefix ({@code view_lib.lua} with {@code ARGV[1]}: the subscriber scripts, a bulk load) go through
- * {@link #of} and {@link #blocking}.
+ * the key prefix ({@code subscriber_lib.lua}: the subscriber scripts, a bulk load's records) go through
+ * {@link #of} and {@link #blocking}; a streamed flow gets the keys from {@link #blocking} too.
  */
 @ApplicationScoped
 public class SettledWrites {
@@ -38,14 +38,15 @@ public class SettledWrites {
     }
 
     /**
-     * On a worker thread: runs a streamed flow's writes (a bulk load's chunks), then waits once until every live view
+     * On a worker thread: runs a streamed flow's writes (a bulk load's chunks), given the change stream's keys, then
+     * waits once until every live view
      * has applied them, also when the flow ends with a problem after writing part of them (a 413, a 503): what was
      * written is acknowledged as written.
      */
-    public <T> T blocking(Supplier<T> writes) {
+    public <T> T blocking(Function<ChangeKeys, T> writes) {
         T done;
         try {
-            done = writes.get();
+            done = writes.apply(log.keys());
         } catch (ProblemException partlyWritten) {
             log.settled().await().indefinitely();
             throw partlyWritten;

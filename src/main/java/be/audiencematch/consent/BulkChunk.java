@@ -1,5 +1,7 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.kernel.ProblemException;
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.redis.PackedArgs;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -12,7 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -48,14 +52,59 @@ final class BulkChunk extends BulkLines {
     private final BulkLinks links;
     private final List<Slice> slices = new ArrayList<>();
 
-    /** The positions one step-1 call wrote, and its answer. */
-    private record Slice(int[] positions, CompletableFuture<List<Object>> reply) {
+    /**
+     * The positions one step-1 call wrote, the number its first new subscriber was expected to get, the keys it named
+     * besides the fixed ones, and its answer.
+     */
+    private record Slice(int[] positions, long expected, List<String> names, CompletableFuture<List<Object>> reply) {
     }
 
-    BulkChunk(SubscriberStore store, int capacity) {
+    /** The change stream step 1 and 3 append to (null for a chunk that only encodes records). */
+    private final ChangeKeys changes;
+    /**
+     * Whether the record calls name, besides the {@code am:hhof} blocks, every bucket the lines link to: once a load
+     * has replaced subscribers (a feed sent again), so that a replacement does not take two calls
+     * (bulk_records.lua asks for what it was not given).
+     */
+    private boolean nameLinks;
+    /** Whether a record call asked for keys it was not given (then the next chunk names the links). */
+    private boolean asked;
+
+    void nameLinks(boolean name) {
+        this.nameLinks = name;
+    }
+
+    /** Whether this chunk's first record call is answered before the others go (the first chunk of a load). */
+    private boolean probe;
+    /** The first call's answers when it was a probe. */
+    private List<Answer> probed;
+
+    void probe(boolean first) {
+        this.probe = first;
+    }
+
+    /** The number after the last one these answers created. */
+    private static long nextAfter(List<Answer> answers) {
+        long next = -1;
+        for (Answer answer : answers) {
+            int created = 0;
+            for (byte flag : answer.flags()) {
+                created += flag == '1' ? 1 : 0;
+            }
+            next = answer.base() + created;
+        }
+        return next;
+    }
+
+    boolean asked() {
+        return asked;
+    }
+
+    BulkChunk(SubscriberStore store, int capacity, ChangeKeys changes) {
         super(store.buckets(), store.householdBuckets(), capacity);
         this.store = store;
-        this.links = new BulkLinks(store, this);
+        this.changes = changes;
+        this.links = new BulkLinks(store, this, changes);
     }
 
     /**
@@ -103,6 +152,7 @@ final class BulkChunk extends BulkLines {
         }
         int[] order = sortedBy(bucketOf, 1 << buckets.bits(), kept);
         recordOrder = order;
+        recordBuckets = bucketOf;
         guessedFirst = expected;
         sendRecordCalls(connection, order, bucketOf, expected);
     }
@@ -113,14 +163,48 @@ final class BulkChunk extends BulkLines {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         for (int from = 0; from < order.length; from += RECORDS_PER_CALL) {
             int[] positions = Arrays.copyOfRange(order, from, Math.min(order.length, from + RECORDS_PER_CALL));
-            slices.add(new Slice(positions, RECORDS.run(r, () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
-                    recordArgs(positions, bucketOf, expected + from)).toCompletableFuture()));
+            List<String> names = namesFor(positions, bucketOf, expected + from);
+            slices.add(new Slice(positions, expected + from, names, RECORDS.run(r,
+                    () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
+                    recordArgs(positions, bucketOf, expected + from, names)).toCompletableFuture()));
             connection.flushCommands();
+            if (probe && from == 0) {
+                // The load's first call tells whether it replaces subscribers (a feed sent again): then every later
+                // call names its lines' buckets, rather than each asking for them and going twice.
+                probed = answered(connection, slices.get(0));
+                nameLinks = asked;
+                expected = nextAfter(probed) - RECORDS_PER_CALL;
+            }
         }
+    }
+
+    /**
+     * The keys a record call names besides the fixed ones: the {@code am:hhof} blocks of the numbers it expects and,
+     * with {@link #nameLinks}, the index buckets its lines link to and the change times beside their record buckets:
+     * what replacing a subscriber with the same identifiers and household touches (a feed sent again). A replacement
+     * that moves a subscriber asks for the rest (its household buckets, its old identifiers' buckets).
+     */
+    private List<String> namesFor(int[] positions, int[] bucketOf, long expected) {
+        Set<String> names = new LinkedHashSet<>();
+        names.add(SubscriberStore.householdTagsName((int) expected));
+        names.add(SubscriberStore.householdTagsName((int) (expected + positions.length - 1)));
+        if (nameLinks) {
+            int bits = buckets.bits();
+            for (int p : positions) {
+                names.add("consent-times:" + buckets.name(bucketOf[p]));
+                for (int k = identifierStart(p); k < identifierEnd(p); k++) {
+                    int family = family(k * IDENTIFIER_BYTES, bits);
+                    names.add("ix:" + (char) TYPES[family >>> bits].code() + ":" + buckets.name(family & ((1 << bits) - 1)));
+                }
+            }
+        }
+        return new ArrayList<>(names);
     }
 
     /** The kept lines in the order their records went, and the number the first of them was expected to get. */
     private int[] recordOrder;
+    /** Each line's record bucket (-1: superseded by a later line), for a record call sent again. */
+    private int[] recordBuckets;
     private long guessedFirst = -1;
     /** Steps 2 to 4 built ahead for the numbers the records were expected to get; null when not built. */
     private BulkLinks.Links prepared;
@@ -144,22 +228,40 @@ final class BulkChunk extends BulkLines {
         prepared = links.build(guessed, ranges, quiet);
     }
 
-    /** bulk_records.lua's arguments for these positions (in bucket order). */
-    private PackedArgs recordArgs(int[] positions, int[] bucketOf, long firstNumber) {
+    /** bulk_records.lua's arguments for these positions (in bucket order): keys, then the rest. */
+    private PackedArgs recordArgs(int[] positions, int[] bucketOf, long firstNumber, List<String> names) {
         int n = positions.length;
         PackedArgs args = new PackedArgs(n * 96);
-        args.add(store.prefixBytes()).addDecimal(n);
+        int keys = 0;
+        for (byte[] key : store.fixedKeys(changes)) {
+            args.add(key);
+            keys++;
+        }
+        for (int start = 0; start < n; start = runEnd(positions, start, bucketOf)) {
+            args.add(store.recordKey(bucketOf[positions[start]]));
+            keys++;
+        }
+        for (String name : names) {
+            args.add(store.keyOf(name));
+            keys++;
+        }
+        args.keys(keys).addDecimal(n);
         masks(args, positions);
         tags(args, positions);
         for (int bit = 1; bit <= 4; bit <<= 1) {
             consentWords(args, positions, bit);
         }
-        args.addDecimal(firstNumber);
+        args.addDecimal(firstNumber).addDecimal(names.size());
+        for (String name : names) {
+            args.add(name.getBytes(StandardCharsets.UTF_8));
+        }
+        args.addDecimal(nameLinks ? 1 : 0);
         // Loops in methods of their own, each small: one long method with all of them inlined cost the compiler
         // more than the load it sped up (four C2 compilations of ~0.2 s each, most of them on-stack replacements).
-        for (int start = 0; start < n; ) {
+        int key = SubscriberStore.FIXED_KEYS + 1;
+        for (int start = 0; start < n; key++) {
             int end = runEnd(positions, start, bucketOf);
-            args.add(store.recordKey(bucketOf[positions[start]])).addDecimal(end - start);
+            args.addDecimal(key).addDecimal(end - start);
             recordRun(args, positions, start, end, firstNumber);
             start = end;
         }
@@ -245,22 +347,24 @@ final class BulkChunk extends BulkLines {
         Arrays.fill(number, -1);
         List<long[]> ranges = new ArrayList<>();
         for (Slice slice : slices) {
-            List<Object> reply = RedisConnections.awaitOnWorker(slice.reply());
-            long base = (Long) reply.get(0);
-            byte[] flags = (byte[]) reply.get(1);
-            int created = 0;
-            for (int j = 0; j < flags.length; j++) {
-                if (flags[j] == '1') {
-                    number[slice.positions()[j]] = (int) (base + created++);
+            List<Answer> answers = probed != null && slice == slices.get(0) ? probed : answered(connection, slice);
+            for (Answer answer : answers) {
+                long base = answer.base();
+                byte[] flags = answer.flags();
+                int created = 0;
+                for (int j = 0; j < flags.length; j++) {
+                    if (flags[j] == '1') {
+                        number[answer.positions()[j]] = (int) (base + created++);
+                    }
                 }
-            }
-            nextNumber = base + created;
-            if (created > 0) {
-                long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
-                if (last != null && last[0] + last[1] == base) {
-                    last[1] += created;
-                } else {
-                    ranges.add(new long[] {base, created});
+                nextNumber = base + created;
+                if (created > 0) {
+                    long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+                    if (last != null && last[0] + last[1] == base) {
+                        last[1] += created;
+                    } else {
+                        ranges.add(new long[] {base, created});
+                    }
                 }
             }
         }
@@ -275,6 +379,68 @@ final class BulkChunk extends BulkLines {
             rebuiltLinks++;
         }
         return links.send(connection, built);
+    }
+
+    /**
+     * How many times a record call goes again for keys it was not given (each time for the lines whose subscriber
+     * changed meanwhile), before the load fails with 503.
+     */
+    private static final int RECORD_CALL_ATTEMPTS = 8;
+
+    /** What one record call wrote: its positions, its first new number, and a flag a position ('1' created). */
+    private record Answer(int[] positions, long base, byte[] flags) {
+    }
+
+    /**
+     * A record call's answers. A call that asked for keys it was not given (bulk_records.lua: a replaced subscriber's
+     * old buckets) goes again with them: whole when it wrote nothing, else for the lines it left waiting (flag '2'),
+     * before any later call of the load, so lines still apply in order. Each call that wrote is one answer.
+     */
+    private List<Answer> answered(StatefulRedisConnection<byte[], byte[]> connection, Slice slice) {
+        List<Object> reply = RedisConnections.awaitOnWorker(slice.reply());
+        List<String> names = new ArrayList<>(slice.names());
+        int[] positions = slice.positions();
+        List<Answer> answers = new ArrayList<>();
+        for (int attempt = 1; ; attempt++) {
+            boolean wroteNothing = !(reply.get(0) instanceof Long);
+            if (!wroteNothing) {
+                byte[] flags = (byte[]) reply.get(1);
+                answers.add(new Answer(positions, (Long) reply.get(0), flags));
+                positions = waiting(positions, flags);
+                if (positions.length == 0) {
+                    return answers;
+                }
+            }
+            if (attempt >= RECORD_CALL_ATTEMPTS) {
+                throw new ProblemException(503, "Service Unavailable",
+                        "the subscribers of this load kept changing while it ran; send it again");
+            }
+            asked = true;
+            for (Object name : reply.subList(wroteNothing ? 1 : 2, reply.size())) {
+                names.add(new String((byte[]) name, StandardCharsets.UTF_8));
+            }
+            CompletableFuture<List<Object>> again = RECORDS.run(connection.async(),
+                    () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
+                    recordArgs(positions, recordBuckets, slice.expected(), names)).toCompletableFuture();
+            connection.flushCommands();
+            reply = RedisConnections.awaitOnWorker(again);
+        }
+    }
+
+    /** The positions whose flag says their line waits for keys ('2'). */
+    private static int[] waiting(int[] positions, byte[] flags) {
+        int count = 0;
+        for (byte flag : flags) {
+            count += flag == '2' ? 1 : 0;
+        }
+        int[] waiting = new int[count];
+        int j = 0;
+        for (int k = 0; k < flags.length; k++) {
+            if (flags[k] == '2') {
+                waiting[j++] = positions[k];
+            }
+        }
+        return waiting;
     }
 
     /** Adds the index families (type, then bucket) this chunk's links appended to. */

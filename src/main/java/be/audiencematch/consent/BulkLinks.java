@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.redis.PackedArgs;
 import be.audiencematch.redis.QuietCommands;
 import be.audiencematch.redis.RedisScript;
@@ -24,13 +25,10 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BulkLinks {
 
-    static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "view_lib", "audit_lib", "index_lib",
-            "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
-    static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "audit_lib", "index_lib",
-            "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
-    static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_prelude", "bulk_lib");
-    static final RedisScript LOADED = RedisScript.load("bulk_loaded", "view_lib", "audit_lib", "index_lib",
-            "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
+    static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "index_lib", "bulk_lib");
+    static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "consent_lib", "bulk_lib");
+    static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_lib");
+    static final RedisScript LOADED = RedisScript.load("bulk_loaded");
     /** Entries per step-2/3 call: a few milliseconds of Redis each. */
     private static final int ENTRIES_PER_CALL = 4096;
 
@@ -39,9 +37,13 @@ final class BulkLinks {
     /** The index families (type, then bucket) the links sent appended to; none before or without links. */
     private int[] appendedFamilies = new int[0];
 
-    BulkLinks(SubscriberStore store, BulkLines lines) {
+    /** The change stream the household step appends to (bulk_households.lua notes the households it changed). */
+    private final ChangeKeys changes;
+
+    BulkLinks(SubscriberStore store, BulkLines lines, ChangeKeys changes) {
         this.store = store;
         this.lines = lines;
+        this.changes = changes;
     }
 
     private static byte[] ascii(String value) {
@@ -92,7 +94,7 @@ final class BulkLinks {
         // The loading bits go last: a batch sent again after a discarded transaction still needs them.
         return CompletableFuture.allOf(calls.toArray(new CompletableFuture<?>[0])).thenCompose(linked -> {
             CompletableFuture<Long> loaded = LOADED.run(r, () -> new IntegerOutput<>(ByteArrayCodec.INSTANCE),
-                    withRanges(links.ranges(), 64)).toCompletableFuture();
+                    withKeysAndRanges(List.of(store.loadingKey()), links.ranges(), 64)).toCompletableFuture();
             connection.flushCommands();
             return loaded.thenApply(done -> null);
         });
@@ -223,8 +225,9 @@ final class BulkLinks {
         int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
         QuietCommands quiet = new QuietCommands((to - from) * 24 + 4096);
         quiet.command(3).add(WATCH).add(store.loadingKey()).add(store.bulkGuardKey());
-        PackedArgs guard = GUARD.evalAmong(quiet, 4 + 2 * ranges.size())
-                .add(store.prefixBytes()).add(marks).addDecimal(batch).addDecimal(ranges.size());
+        PackedArgs guard = GUARD.evalAmong(quiet, 3, 2 + 2 * ranges.size())
+                .add(store.loadingKey()).add(store.bulkGuardKey()).add(marks).addDecimal(batch)
+                .addDecimal(ranges.size());
         for (long[] range : ranges) {
             guard.addDecimal(range[0]).addDecimal(range[1]);
         }
@@ -256,14 +259,20 @@ final class BulkLinks {
         return discardedBatches;
     }
 
-    /** bulk_identifiers.lua's arguments for batch b. */
+    /** bulk_identifiers.lua's arguments for batch b: the runs' index buckets in KEYS, each run naming its own. */
     private PackedArgs guardedIdentifierArgs(Entries entries, List<long[]> ranges, int batch) {
         int from = batch * ENTRIES_PER_CALL;
         int to = Math.min(entries.owners().length, from + ENTRIES_PER_CALL);
-        PackedArgs args = withRanges(ranges, (to - from) * 32);
-        for (int start = from; start < to; ) {
+        List<byte[]> keys = new ArrayList<>();
+        keys.add(store.loadingKey());
+        for (int start = from; start < to; start = familyRunEnd(entries.families(), start, to)) {
+            keys.add(entryKey(entries.families()[start]));
+        }
+        PackedArgs args = withKeysAndRanges(keys, ranges, (to - from) * 32);
+        int key = 2;
+        for (int start = from; start < to; key++) {
             int end = familyRunEnd(entries.families(), start, to);
-            addPairs(args.add(entryKey(entries.families()[start])).addDecimal(end - start), entries, start, end);
+            addPairs(args.addDecimal(key).addDecimal(end - start), entries, start, end);
             start = end;
         }
         return args;
@@ -302,10 +311,16 @@ final class BulkLinks {
             for (int j = 0; j < length; j++) {
                 positions[j] = from + j;
             }
-            PackedArgs args = withRanges(ranges, length * 48);
-            for (int start = 0; start < length; ) {
+            List<byte[]> keys = new ArrayList<>(List.of(store.loadingKey(), changes.seq(), changes.stream(),
+                    changes.viewKey()));
+            for (int start = 0; start < length; start = BulkLines.runEnd(positions, start, groups.bucketOf())) {
+                keys.add(store.householdKey(groups.bucketOf()[positions[start]]));
+            }
+            PackedArgs args = withKeysAndRanges(keys, ranges, length * 48);
+            int key = 5;
+            for (int start = 0; start < length; key++) {
                 int end = BulkLines.runEnd(positions, start, groups.bucketOf());
-                args.add(store.householdKey(groups.bucketOf()[positions[start]])).addDecimal(end - start);
+                args.addDecimal(key).addDecimal(end - start);
                 householdRun(args, groups, number, positions, start, end);
                 start = end;
             }
@@ -377,9 +392,13 @@ final class BulkLinks {
     }
 
     /** A new argument list that starts with the prefix and the chunk's loading ranges (bulk_lib.lua). */
-    private PackedArgs withRanges(List<long[]> ranges, int expectedBytes) {
+    /** A script call's packed arguments: its keys (KEYS), the chunk's loading ranges (bulk_lib.lua), then the rest. */
+    private static PackedArgs withKeysAndRanges(List<byte[]> keys, List<long[]> ranges, int expectedBytes) {
         PackedArgs args = new PackedArgs(expectedBytes);
-        args.add(store.prefixBytes()).addDecimal(ranges.size());
+        for (byte[] key : keys) {
+            args.add(key);
+        }
+        args.keys(keys.size()).addDecimal(ranges.size());
         for (long[] range : ranges) {
             args.addDecimal(range[0]).addDecimal(range[1]);
         }

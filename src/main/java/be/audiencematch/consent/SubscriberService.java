@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.consent.SubscriberApi.BulkReport;
 import be.audiencematch.consent.SubscriberApi.LineError;
@@ -129,7 +130,7 @@ public class SubscriberService {
             BulkChunk.preloadScripts(connection);
             boolean quiet = QuietCommands.supported(connection);
             // Answered once every replica's view has the load, also a load cut short after writing part of it.
-            BulkReport report = store.bulkLoad(() -> bulkLoad(body, connection, quiet));
+            BulkReport report = store.bulkLoad(changes -> bulkLoad(body, connection, quiet, changes));
             audit.record("bulk.loaded", Map.of("accepted", "" + report.accepted(), "rejected", "" + report.rejected()))
                     .await().indefinitely();
             bulkAccepted.increment(report.accepted());
@@ -169,9 +170,10 @@ public class SubscriberService {
                 line.householdId(), line.consents());
     }
 
-    private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
+    private BulkReport bulkLoad(InputStream body, StatefulRedisConnection<byte[], byte[]> connection, boolean quiet,
+                                ChangeKeys changes) {
         LineReader lines = new LineReader(body, maxUploadBytes, limits.lineLength(), limits.linesPerUpload());
-        Chunks chunks = new Chunks(connection, quiet);
+        Chunks chunks = new Chunks(connection, quiet, changes);
         List<LineError> errors = new ArrayList<>();
         long accepted = 0;
         long rejected = 0;
@@ -217,7 +219,12 @@ public class SubscriberService {
         private final int lookEvery = Math.max(1, Math.min(4096, chunkSize / 8));
 
         private final StatefulRedisConnection<byte[], byte[]> connection;
-        private BulkChunk filling = store.bulkChunk(chunkSize);
+        private final ChangeKeys changes;
+        private BulkChunk filling;
+        /** Whether this load replaced subscribers: its record calls then name their lines' buckets (BulkChunk). */
+        private boolean replacing;
+        /** Whether the load's first record call went alone to find out (BulkChunk.probe). */
+        private boolean probed;
         private BulkChunk recordsSent;
         private CompletableFuture<Void> linksSent = CompletableFuture.completedFuture(null);
         /** The last chunk's guess for the next one's numbers (BulkChunk.writeRecords); -1: ask Redis. */
@@ -228,9 +235,11 @@ public class SubscriberService {
         /** The index buckets the load appended to (BulkChunk's families), rewritten at its end. */
         private final BitSet appended = new BitSet();
 
-        Chunks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet) {
+        Chunks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet, ChangeKeys changes) {
             this.connection = connection;
             this.quiet = quiet;
+            this.changes = changes;
+            this.filling = store.bulkChunk(chunkSize, changes);
         }
 
         void add(Subscriber subscriber) {
@@ -272,10 +281,13 @@ public class SubscriberService {
                 return;
             }
             sendLinks();
+            filling.nameLinks(replacing);
+            filling.probe(!probed);
+            probed = true;
             filling.writeRecords(connection, nextNumber);
             filling.prepareLinks(quiet);
             recordsSent = filling;
-            filling = store.bulkChunk(chunkSize);
+            filling = store.bulkChunk(chunkSize, changes);
         }
 
         /** The links of the chunk whose records went out last; waits for the links before them first. */
@@ -285,6 +297,8 @@ public class SubscriberService {
             }
             RedisConnections.awaitOnWorker(linksSent);
             linksSent = recordsSent.writeLinks(connection, quiet);
+            // A record call that asked for the keys of subscribers it replaces: a feed sent again, most likely whole.
+            replacing |= recordsSent.asked();
             recordsSent.appendedFamilies(appended);
             nextNumber = recordsSent.nextNumber();
             recordsSent = null;

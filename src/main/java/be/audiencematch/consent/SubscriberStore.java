@@ -1,7 +1,9 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.audit.AuditLog;
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.changes.SettledWrites;
+import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Buckets;
@@ -193,23 +195,97 @@ public class SubscriberStore {
 
     /** Creates or replaces one subscriber, once every eligibility view has it; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        byte[] id = subscriber.id().getBytes(StandardCharsets.UTF_8);
-        return settled.of(indexFormat.whenCurrent(() -> redis.withShared(r -> UPSERT.<Long>run(r,
-                ScriptOutputType.INTEGER, new byte[0][], prefixBytes, recordKey(subscriber.id()), id,
-                recordTail(subscriber), meta(subscriber)).thenApply(created -> created == 1L))));
+        List<String> names = linkNames(subscriber);
+        names.add("hhof");
+        byte[][] args = {subscriber.id().getBytes(StandardCharsets.UTF_8), recordTail(subscriber), meta(subscriber)};
+        return settled.write(changes -> indexFormat.whenCurrent(() -> declaring(UPSERT, subscriber.id(), changes,
+                args, names, 1))).map(created -> created == 1L);
+    }
+
+    /**
+     * The names after the key prefix of the index buckets and the household bucket a subscriber's record links to,
+     * as subscriber_lib.lua's trace_names finds them in the record (SubscriberRecordFormatTest holds the two equal).
+     */
+    List<String> linkNames(Subscriber subscriber) {
+        List<String> names = new ArrayList<>();
+        for (HashedIdentifier identifier : subscriber.identifiers()) {
+            names.add("ix:" + (char) identifier.type().code() + ":" + buckets.name(buckets.ofDigest(identifier.digest())));
+        }
+        if (subscriber.householdId() != null) {
+            names.add("hh:" + householdBuckets.name(householdBuckets.ofId(subscriber.householdId())));
+        }
+        return names;
+    }
+
+    /** How many fixed keys {@link #fixedKeys} gives. */
+    static final int FIXED_KEYS = 12;
+
+    /**
+     * The keys every subscriber write may touch, in subscriber_lib.lua's order (subscriber_fixed_keys): seq, live,
+     * loading, the three consent bitmaps, erasing, the audit stream, the bulk loads' creation times, and the change
+     * stream's sequence, stream and household tag key.
+     */
+    byte[][] fixedKeys(ChangeKeys changes) {
+        return new byte[][] {seqKey(), liveKey(), loadingKey(), consentKey(Purpose.TV), consentKey(Purpose.WEB),
+            consentKey(Purpose.ADS_AND_DATA), pendingErasuresKey(), auditKey, consentMadeKey, changes.seq(),
+            changes.stream(), changes.viewKey()};
+    }
+
+    /** A key by its name after the prefix (the names the scripts that declare their keys ask for). */
+    byte[] keyOf(String name) {
+        return key(name);
+    }
+
+    /** Calls to a script that declares what it asks for again (subscriber_upsert.lua) before giving up with 503. */
+    private static final int DECLARING_ATTEMPTS = 4;
+
+    /**
+     * Runs a subscriber script that declares its keys (subscriber_lib.lua, subscriber_declared_keys): the 14 fixed
+     * keys, then those {@code names} name; when the record it finds needs others (its old identifiers' buckets), the
+     * script writes nothing and names them, and the call goes again with them. Answers the script's number.
+     */
+    private Uni<Long> declaring(RedisScript script, String subscriberId, ChangeKeys changes, byte[][] args,
+                                List<String> names, int attempt) {
+        int bucket = buckets.ofId(subscriberId);
+        List<byte[]> keys = new ArrayList<>(List.of(recordKey(bucket), consentTimesKey(bucket)));
+        keys.addAll(List.of(fixedKeys(changes)));
+        List<byte[]> argv = new ArrayList<>(List.of(args));
+        argv.add(Integer.toString(names.size()).getBytes(StandardCharsets.US_ASCII));
+        for (String name : names) {
+            keys.add(key(name));
+            argv.add(name.getBytes(StandardCharsets.UTF_8));
+        }
+        return redis.withShared(r -> script.<List<Object>>run(r, ScriptOutputType.MULTI, keys.toArray(new byte[0][]),
+                argv.toArray(new byte[0][]))).flatMap(reply -> {
+                    if (reply.get(0) instanceof Long number) {
+                        return Uni.createFrom().item(number);
+                    }
+                    if (attempt >= DECLARING_ATTEMPTS) {
+                        return Uni.createFrom().failure(new IllegalStateException(
+                                "the subscriber's record changed during " + attempt + " calls"));
+                    }
+                    List<String> more = new ArrayList<>(names);
+                    for (Object name : reply.subList(1, reply.size())) {
+                        more.add(new String((byte[]) name, StandardCharsets.UTF_8));
+                    }
+                    return declaring(script, subscriberId, changes, args, more, attempt + 1);
+                });
     }
 
     /**
      * Runs a bulk load's chunks (on a worker thread), then waits until every eligibility view has them, also when the
      * load ends with a problem after writing part of it ({@link SettledWrites#blocking}).
      */
-    <T> T bulkLoad(java.util.function.Supplier<T> chunks) {
+    <T> T bulkLoad(java.util.function.Function<ChangeKeys, T> chunks) {
         return settled.blocking(chunks);
     }
 
-    /** An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}). */
-    BulkChunk bulkChunk(int capacity) {
-        return new BulkChunk(this, capacity);
+    /**
+     * An empty chunk of a bulk load, for up to {@code capacity} subscribers (see {@link BulkChunk}), whose scripts
+     * append to the change stream at {@code changes} (null for a chunk that only encodes records).
+     */
+    BulkChunk bulkChunk(int capacity, ChangeKeys changes) {
+        return new BulkChunk(this, capacity, changes);
     }
 
     /** Sets the given purposes, once every eligibility view has them; false when the subscriber is unknown. */
@@ -235,8 +311,9 @@ public class SubscriberStore {
      * erasure only: {@link PendingErasures#erase} finishes it and answers once every eligibility view has it.
      */
     Uni<Long> erase(String subscriberId) {
-        return indexFormat.whenCurrent(() -> redis.withShared(r -> ERASE.run(r, ScriptOutputType.INTEGER,
-                new byte[0][], prefixBytes, recordKey(subscriberId), subscriberId.getBytes(StandardCharsets.UTF_8))));
+        byte[][] args = {subscriberId.getBytes(StandardCharsets.UTF_8)};
+        return settled.write(changes -> indexFormat.whenCurrent(() -> declaring(ERASE, subscriberId, changes, args,
+                List.of("hhof"), 1)));
     }
 
     /**
@@ -366,7 +443,7 @@ public class SubscriberStore {
 
     /** The record without its number (the script assigns it), written as a bulk load writes it. */
     private byte[] recordTail(Subscriber s) {
-        BulkChunk one = bulkChunk(1);
+        BulkChunk one = bulkChunk(1, null);
         one.add(s);
         return one.recordTail(0);
     }

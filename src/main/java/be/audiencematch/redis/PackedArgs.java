@@ -18,6 +18,8 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
     private int size;
     private int count;
     private byte[] head;
+    /** How many of the leading arguments are the script's keys (KEYS); the rest are its ARGV. */
+    private int keys;
 
     /** With room for about {@code expectedBytes} of wire format before it has to grow. */
     public PackedArgs(int expectedBytes) {
@@ -112,9 +114,16 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
         return end();
     }
 
-    /** The same arguments as a script's: its digest or body, no keys, then these (EVALSHA / EVAL). */
+    /** The first {@code n} arguments (added before the others) are the script's keys. */
+    public PackedArgs keys(int n) {
+        this.keys = n;
+        return this;
+    }
+
+    /** The same arguments as a script's: its digest or body, the number of keys, then these (EVALSHA / EVAL). */
     PackedArgs forScript(byte[] digestOrBody) {
         PackedArgs script = new PackedArgs(0);
+        script.keys = keys;
         script.wire = wire;
         script.size = size;
         script.count = count;
@@ -157,13 +166,18 @@ public final class PackedArgs extends CommandArgs<byte[], byte[]> {
             buf.writeBytes(Integer.toString(head.length).getBytes(StandardCharsets.US_ASCII));
             buf.writeBytes(CRLF_BYTES);
             buf.writeBytes(head);
-            buf.writeBytes(NO_KEYS);
+            byte[] count = Integer.toString(keys).getBytes(StandardCharsets.US_ASCII);
+            buf.writeBytes(CRLF_BYTES);
+            buf.writeByte('$');
+            buf.writeBytes(Integer.toString(count.length).getBytes(StandardCharsets.US_ASCII));
+            buf.writeBytes(CRLF_BYTES);
+            buf.writeBytes(count);
+            buf.writeBytes(CRLF_BYTES);
         }
         buf.writeBytes(wire, 0, size);
     }
 
     private static final byte[] CRLF_BYTES = {'\r', '\n'};
-    private static final byte[] NO_KEYS = "\r\n$1\r\n0\r\n".getBytes(StandardCharsets.US_ASCII);
 
     @Override
     public String toString() {

@@ -59,7 +59,7 @@ public final class RedisScript {
         return reloading(redis, () -> redis.evalsha(sha, type, keys, args), () -> redis.eval(body, type, keys, args));
     }
 
-    /** Runs with many arguments written in wire format ({@link PackedArgs}); no keys. */
+    /** Runs with many arguments written in wire format ({@link PackedArgs}: its leading keys, then the rest). */
     public <T> CompletionStage<T> run(RedisAsyncCommands<byte[], byte[]> redis,
                                       Supplier<CommandOutput<byte[], byte[], T>> output, PackedArgs args) {
         return reloading(redis,
@@ -68,16 +68,15 @@ public final class RedisScript {
     }
 
     /**
-     * Starts this script's call among {@link QuietCommands}: EVAL, the body, no keys; add the {@code arguments}
-     * arguments to what this returns. Always by body, never by digest: a NOSCRIPT there would go unanswered, and the
+     * Starts this script's call among {@link QuietCommands}: EVAL, the body, the number of keys; add the {@code keys}
+     * keys, then the {@code arguments} arguments, to what this returns. Always by body, never by digest: a NOSCRIPT there would go unanswered, and the
      * commands after it would run without the script (such as a check between WATCH and MULTI).
      */
-    public PackedArgs evalAmong(QuietCommands commands, int arguments) {
-        return commands.command(3 + arguments).add(EVAL).add(body).add(NO_KEYS);
+    public PackedArgs evalAmong(QuietCommands commands, int keys, int arguments) {
+        return commands.command(3 + keys + arguments).add(EVAL).add(body).addDecimal(keys);
     }
 
     private static final byte[] EVAL = "EVAL".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] NO_KEYS = {'0'};
 
     /**
      * Loads scripts into Redis' cache on a connection with manual flushing, without waiting: the calls after them on

@@ -32,13 +32,13 @@ class BulkLineParserFuzzTest {
 
     @FuzzTest
     void lineReadsAsJacksonDoes(byte[] line) {
-        BulkChunk service = STORE.bulkChunk(2);
+        BulkChunk service = STORE.bulkChunk(2, null);
         boolean fast = BulkLineParser.addTo(service, line, 0, line.length);
         if (!fast) {
             assertEquals(0, service.size(), "a refused line leaves nothing in the chunk");
         }
         boolean taken = fast || takes(() -> SubscriberService.bulkLine(SERVICE, line, 0, line.length), service);
-        BulkChunk oracle = STORE.bulkChunk(2);
+        BulkChunk oracle = STORE.bulkChunk(2, null);
         boolean valid = takes(() -> {
             BulkLine parsed;
             try {

@@ -34,8 +34,8 @@ class BulkLineParserTest {
                 "{\"subscriber_id\":\"s-3\"}",
                 "{\"subscriber_id\":\"s-4\",\"identifiers\":[{\"type\":\"email_sha256\",\"value\" :\t\"" + HEX + "\" }]}",
                 "{\"subscriber_id\":\"" + "x".repeat(128) + "\",\"household_id\":\"" + "h".repeat(128) + "\"}");
-        BulkChunk fast = STORE.bulkChunk(16);
-        BulkChunk general = STORE.bulkChunk(16);
+        BulkChunk fast = STORE.bulkChunk(16, null);
+        BulkChunk general = STORE.bulkChunk(16, null);
         for (String line : lines) {
             byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
             assertTrue(BulkLineParser.addTo(fast, bytes, 0, bytes.length), "the fast path takes: " + line);
@@ -84,7 +84,7 @@ class BulkLineParserTest {
                 "{\"subscriber_id\":\"s-1\"} trailing",
                 "{\"subscriber_id\":\"s-1\"",
                 "{\"subscriber_id\":\"s-1\",\"consents\":{\"tv\":tru}}");
-        BulkChunk chunk = STORE.bulkChunk(4);
+        BulkChunk chunk = STORE.bulkChunk(4, null);
         for (String line : lines) {
             byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
             assertFalse(BulkLineParser.addTo(chunk, bytes, 0, bytes.length), line);
@@ -94,8 +94,8 @@ class BulkLineParserTest {
 
     @Test
     void aRefusedLineLeavesTheLinesBeforeItWhole() {
-        BulkChunk chunk = STORE.bulkChunk(4);
-        BulkChunk expected = STORE.bulkChunk(4);
+        BulkChunk chunk = STORE.bulkChunk(4, null);
+        BulkChunk expected = STORE.bulkChunk(4, null);
         byte[] good = SyntheticBase.ndjsonLine(1).strip().getBytes(StandardCharsets.UTF_8);
         byte[] bad = ("{\"subscriber_id\":\"other-id\",\"household_id\":\"other-household\",\"identifiers\":[{\"type\":"
                 + "\"email_sha256\",\"value\":\"" + HEX + "\"},{\"type\":\"phone_sha256\",\"value\":\"short\"}]}")
@@ -112,10 +112,10 @@ class BulkLineParserTest {
     void readsOnlyTheSliceItIsGiven() {
         String line = SyntheticBase.ndjsonLine(5).strip();
         byte[] framed = ("xx" + line + "{\"more\"").getBytes(StandardCharsets.UTF_8);
-        BulkChunk chunk = STORE.bulkChunk(2);
+        BulkChunk chunk = STORE.bulkChunk(2, null);
         assertTrue(BulkLineParser.addTo(chunk, framed, 2, 2 + line.length()));
         byte[] plain = line.getBytes(StandardCharsets.UTF_8);
-        BulkChunk expected = STORE.bulkChunk(2);
+        BulkChunk expected = STORE.bulkChunk(2, null);
         assertTrue(BulkLineParser.addTo(expected, plain, 0, plain.length));
         assertTrue(chunk.sameLine(0, expected, 0));
     }

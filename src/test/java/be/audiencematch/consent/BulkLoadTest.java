@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
@@ -40,6 +41,9 @@ class BulkLoadTest {
     SubscriberService service;
     @Inject
     RedisConnections redis;
+    /** The change stream a chunk's household step appends to, as a bulk load gets it (SettledWrites.blocking). */
+    @Inject
+    ChangeLog changeLog;
 
     private static Subscriber synthetic(int i, String householdId, String email) {
         return new Subscriber(SyntheticBase.subscriberId(i), List.of(
@@ -54,7 +58,7 @@ class BulkLoadTest {
         int from = range(1_001);
         int erased = from + 1;
         int replaced = from + 2;
-        BulkChunk chunk = store.bulkChunk(16);
+        BulkChunk chunk = store.bulkChunk(16, changeLog.keys());
         for (int i = from; i < from + 6; i++) {
             chunk.add(synthetic(i, "hh-" + (i / 2), SyntheticBase.emailHash(i)));
         }
@@ -201,7 +205,7 @@ class BulkLoadTest {
         for (boolean quiet : new boolean[] {true, false}) {
             int count = 3_000;
             int from = range(count);
-            BulkChunk chunk = store.bulkChunk(count);
+            BulkChunk chunk = store.bulkChunk(count, changeLog.keys());
             for (int i = from; i < from + count; i++) {
                 chunk.add(synthetic(i, "hh-" + i, SyntheticBase.emailHash(i)));
             }
@@ -319,7 +323,7 @@ class BulkLoadTest {
         int from = range(8);
         int existing = from + 3;
         loadSubscribers(existing, 1, i -> true, i -> true, i -> true);
-        BulkChunk chunk = store.bulkChunk(16);
+        BulkChunk chunk = store.bulkChunk(16, changeLog.keys());
         for (int i = from; i < from + 8; i++) {
             chunk.add(synthetic(i, "hh-" + (i / 2), SyntheticBase.emailHash(i)));
         }
@@ -441,7 +445,7 @@ class BulkLoadTest {
     @Test
     void aSubscriberRepeatedWithinAChunkIsWrittenAsItsLastLine() {
         int from = range(301);
-        BulkChunk chunk = store.bulkChunk(512);
+        BulkChunk chunk = store.bulkChunk(512, changeLog.keys());
         for (int i = from; i < from + 300; i++) {
             chunk.add(synthetic(i, "hh-" + i, SyntheticBase.emailHash(i)));
         }

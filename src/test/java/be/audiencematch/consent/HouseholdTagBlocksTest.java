@@ -80,6 +80,7 @@ class HouseholdTagBlocksTest {
             text.append(LuaLibs.source(lib)).append('\n');
         }
         text.append(LuaLibs.source("subscriber_lib").replace(BLOCK, "local HHOF_BLOCK = 4")).append('\n');
+        text.append("key_of = function(name) return ARGV[1] .. name end\n");
         text.append("return { (function() ").append(body).append(" end)() }");
         return lua.redis().eval(LuaLibs.bytes(text.toString()), ScriptOutputType.MULTI, new byte[0][],
                 LuaLibs.bytes(Keys.prefix()));

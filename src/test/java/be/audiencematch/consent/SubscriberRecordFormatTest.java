@@ -43,7 +43,7 @@ class SubscriberRecordFormatTest {
         for (String household : new String[] {"hh-42", null}) {
             SubscriberStore store = new SubscriberStore(null, "t:", bucketBits);
             Subscriber s = subscriber(household);
-            BulkChunk chunk = store.bulkChunk(1);
+            BulkChunk chunk = store.bulkChunk(1, null);
             chunk.add(s);
             byte[] tail = chunk.recordTail(0);
             long number = 3_000_000_000L;
@@ -98,5 +98,24 @@ class SubscriberRecordFormatTest {
                     java.nio.charset.StandardCharsets.US_ASCII)) : part);
         }
         return out;
+    }
+
+    /**
+     * A PUT names the keys its record links to before the script reads it (subscriber_upsert.lua declares its keys):
+     * the names Java computes are the ones the Lua side finds in the record, or every PUT would take two calls.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {12, 16, 17, 20})
+    void javaNamesTheBucketsLuaFindsInTheRecord(int bucketBits) {
+        for (String household : new String[] {"hh-42", null}) {
+            SubscriberStore store = new SubscriberStore(null, "t:", bucketBits);
+            Subscriber s = subscriber(household);
+            BulkChunk chunk = store.bulkChunk(1, null);
+            chunk.add(s);
+            List<Object> names = lua.eval("return trace_names(record_new(7, ARGV[1]), {})", ScriptOutputType.MULTI,
+                    new byte[0][], new byte[][] {chunk.recordTail(0)}, "record_lib", "consent_lib", "subscriber_lib");
+            assertEquals(store.linkNames(s), names.stream().map(n -> new String((byte[]) n)).toList(),
+                    bucketBits + " bits, household " + household);
+        }
     }
 }
