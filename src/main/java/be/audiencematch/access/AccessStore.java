@@ -9,6 +9,7 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.audience.AudienceStore;
 import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.export.ExportStore;
+import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -79,8 +80,8 @@ public class AccessStore {
                     if (reply != null && reply.size() == 1 && reply.get(0) instanceof byte[] word
                             && "retry".equals(str(word))) {
                         if (attempt >= ATTEMPTS) {
-                            return Uni.createFrom().failure(new IllegalStateException(
-                                    "the registries changed during " + ATTEMPTS + " reads"));
+                            return Uni.createFrom().failure(new ProblemException(503, "Service Unavailable",
+                                    "segments, audiences or campaigns kept changing during the read; ask again"));
                         }
                         return attempt(subscriberId, attempt + 1);
                     }

@@ -32,6 +32,15 @@ public class SettledWrites {
         return of(Uni.createFrom().deferred(() -> write.apply(log.keys())));
     }
 
+    /**
+     * The first step of a write whose caller settles it with a later step (an erasure: the base's step, then the
+     * member stores, then {@code erasure_finish.lua} through {@link #write}, whose wait covers the first step's change
+     * entry too, since it comes after it in the stream). Given the change stream's keys; does not wait.
+     */
+    public <T> Uni<T> settledByALaterStep(Function<ChangeKeys, Uni<T>> write) {
+        return Uni.createFrom().deferred(() -> write.apply(log.keys()));
+    }
+
     /** {@code write}, completing once every live view has applied it; a failed write fails as it is. */
     public <T> Uni<T> of(Uni<T> write) {
         return write.call(written -> log.settled());

@@ -1,8 +1,7 @@
 package be.audiencematch.consent;
 
-import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.changes.ChangeKeys;
-import be.audiencematch.redis.PackedArgs;
+import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -14,9 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -59,6 +56,8 @@ final class BulkChunk extends BulkLines {
     private record Slice(int[] positions, long expected, List<String> names, CompletableFuture<List<Object>> reply) {
     }
 
+    /** Step 1's calls, encoded (bulk_records.lua's keys and arguments). */
+    private final BulkRecordCalls calls;
     /** The change stream step 1 and 3 append to (null for a chunk that only encodes records). */
     private final ChangeKeys changes;
     /**
@@ -105,6 +104,7 @@ final class BulkChunk extends BulkLines {
         this.store = store;
         this.changes = changes;
         this.links = new BulkLinks(store, this, changes);
+        this.calls = new BulkRecordCalls(store, this, changes);
     }
 
     /**
@@ -157,16 +157,16 @@ final class BulkChunk extends BulkLines {
         sendRecordCalls(connection, order, bucketOf, expected);
     }
 
-    /** The record calls, a slice of the bucket order each (a loop apart from the sorting: see recordArgs). */
+    /** The record calls, a slice of the bucket order each (a loop apart from the sorting: see BulkRecordCalls.args). */
     private void sendRecordCalls(StatefulRedisConnection<byte[], byte[]> connection, int[] order, int[] bucketOf,
                                  long expected) {
         RedisAsyncCommands<byte[], byte[]> r = connection.async();
         for (int from = 0; from < order.length; from += RECORDS_PER_CALL) {
             int[] positions = Arrays.copyOfRange(order, from, Math.min(order.length, from + RECORDS_PER_CALL));
-            List<String> names = namesFor(positions, bucketOf, expected + from);
+            List<String> names = calls.names(positions, bucketOf, expected + from, nameLinks);
             slices.add(new Slice(positions, expected + from, names, RECORDS.run(r,
                     () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
-                    recordArgs(positions, bucketOf, expected + from, names)).toCompletableFuture()));
+                    calls.args(positions, bucketOf, expected + from, names, nameLinks)).toCompletableFuture()));
             connection.flushCommands();
             if (probe && from == 0) {
                 // The load's first call tells whether it replaces subscribers (a feed sent again): then every later
@@ -176,29 +176,6 @@ final class BulkChunk extends BulkLines {
                 expected = nextAfter(probed) - RECORDS_PER_CALL;
             }
         }
-    }
-
-    /**
-     * The keys a record call names besides the fixed ones: the {@code am:hhof} blocks of the numbers it expects and,
-     * with {@link #nameLinks}, the index buckets its lines link to and the change times beside their record buckets:
-     * what replacing a subscriber with the same identifiers and household touches (a feed sent again). A replacement
-     * that moves a subscriber asks for the rest (its household buckets, its old identifiers' buckets).
-     */
-    private List<String> namesFor(int[] positions, int[] bucketOf, long expected) {
-        Set<String> names = new LinkedHashSet<>();
-        names.add(SubscriberStore.householdTagsName((int) expected));
-        names.add(SubscriberStore.householdTagsName((int) (expected + positions.length - 1)));
-        if (nameLinks) {
-            int bits = buckets.bits();
-            for (int p : positions) {
-                names.add("consent-times:" + buckets.name(bucketOf[p]));
-                for (int k = identifierStart(p); k < identifierEnd(p); k++) {
-                    int family = family(k * IDENTIFIER_BYTES, bits);
-                    names.add("ix:" + (char) TYPES[family >>> bits].code() + ":" + buckets.name(family & ((1 << bits) - 1)));
-                }
-            }
-        }
-        return new ArrayList<>(names);
     }
 
     /** The kept lines in the order their records went, and the number the first of them was expected to get. */
@@ -228,97 +205,9 @@ final class BulkChunk extends BulkLines {
         prepared = links.build(guessed, ranges, quiet);
     }
 
-    /** bulk_records.lua's arguments for these positions (in bucket order): keys, then the rest. */
-    private PackedArgs recordArgs(int[] positions, int[] bucketOf, long firstNumber, List<String> names) {
-        int n = positions.length;
-        PackedArgs args = new PackedArgs(n * 96);
-        int keys = 0;
-        for (byte[] key : store.fixedKeys(changes)) {
-            args.add(key);
-            keys++;
-        }
-        for (int start = 0; start < n; start = runEnd(positions, start, bucketOf)) {
-            args.add(store.recordKey(bucketOf[positions[start]]));
-            keys++;
-        }
-        for (String name : names) {
-            args.add(store.keyOf(name));
-            keys++;
-        }
-        args.keys(keys).addDecimal(n);
-        masks(args, positions);
-        tags(args, positions);
-        for (int bit = 1; bit <= 4; bit <<= 1) {
-            consentWords(args, positions, bit);
-        }
-        args.addDecimal(firstNumber).addDecimal(names.size());
-        for (String name : names) {
-            args.add(name.getBytes(StandardCharsets.UTF_8));
-        }
-        args.addDecimal(nameLinks ? 1 : 0);
-        // Loops in methods of their own, each small: one long method with all of them inlined cost the compiler
-        // more than the load it sped up (four C2 compilations of ~0.2 s each, most of them on-stack replacements).
-        int key = SubscriberStore.FIXED_KEYS + 1;
-        for (int start = 0; start < n; key++) {
-            int end = runEnd(positions, start, bucketOf);
-            args.addDecimal(key).addDecimal(end - start);
-            recordRun(args, positions, start, end, firstNumber);
-            start = end;
-        }
-        return args;
-    }
-
-    private void masks(PackedArgs args, int[] positions) {
-        args.begin(positions.length);
-        for (int p : positions) {
-            args.put((byte) ('0' + consents[p]));
-        }
-        args.end();
-    }
-
-    private void tags(PackedArgs args, int[] positions) {
-        args.begin(4 * positions.length);
-        for (int p : positions) {
-            args.putInt(householdTag(p));
-        }
-        args.end();
-    }
-
-    /** Positions [start, end) of one record bucket: id, then record. */
-    private void recordRun(PackedArgs args, int[] positions, int start, int end, long firstNumber) {
-        for (int j = start; j < end; j++) {
-            int p = positions[j];
-            args.add(ids, idStart(p), idEnd(p) - idStart(p));
-            writeRecord(args, p, firstNumber + j);
-        }
-    }
-
-    /** One consent's bits for the positions in order, as u32 words (the last one as wide as what is left). */
-    private void consentWords(PackedArgs args, int[] positions, int bit) {
-        int words = (positions.length + 31) / 32;
-        args.begin(4 * words);
-        for (int w = 0; w < words; w++) {
-            int value = 0;
-            int width = Math.min(32, positions.length - 32 * w);
-            for (int j = 0; j < width; j++) {
-                value = (value << 1) | ((consents[positions[32 * w + j]] & bit) != 0 ? 1 : 0);
-            }
-            args.putInt(value);
-        }
-        args.end();
-    }
-
-    /** Room for the largest record tail (SubscriberRecordFormat), reused for every line. */
-    private final byte[] tail = new byte[SubscriberRecordFormat.MAX_TAIL_BYTES];
-
-    /** Line p's record with the given number (SubscriberRecordFormat: u32, then the tail). */
-    private void writeRecord(PackedArgs args, int p, long number) {
-        int length = tailInto(p, tail);
-        args.begin(SubscriberRecordFormat.NUMBER_BYTES + length).putInt((int) number).put(tail, 0, length).end();
-    }
-
     /** Line p's record without its number (SubscriberRecordFormat; the single upsert uses it too). */
     byte[] recordTail(int p) {
+        byte[] tail = new byte[SubscriberRecordFormat.MAX_TAIL_BYTES];
         return Arrays.copyOf(tail, tailInto(p, tail));
     }
 
@@ -421,7 +310,7 @@ final class BulkChunk extends BulkLines {
             }
             CompletableFuture<List<Object>> again = RECORDS.run(connection.async(),
                     () -> new NestedMultiOutput<>(ByteArrayCodec.INSTANCE),
-                    recordArgs(positions, recordBuckets, slice.expected(), names)).toCompletableFuture();
+                    calls.args(positions, recordBuckets, slice.expected(), names, nameLinks)).toCompletableFuture();
             connection.flushCommands();
             reply = RedisConnections.awaitOnWorker(again);
         }

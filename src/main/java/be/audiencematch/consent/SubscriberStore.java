@@ -8,6 +8,7 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Buckets;
 import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -56,11 +57,6 @@ public class SubscriberStore {
                     "consent_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
             RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "record_lib", "consent_lib");
-    private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
-    /** A resolve row: the position of its bucket in KEYS (u16), then the index field (identifier_resolve.lua). */
-    private static final int RESOLVE_ROW_BYTES = 2 + IndexEntryFormat.FIELD_BYTES;
-    /** The most digests one resolve call takes: a row names its bucket by a u16 position. */
-    private static final int RESOLVE_BATCH_MAX = 65_535;
     private static final RedisScript ERASE =
             RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib",
                     "consent_lib", "subscriber_lib");
@@ -261,8 +257,8 @@ public class SubscriberStore {
                         return Uni.createFrom().item(number);
                     }
                     if (attempt >= DECLARING_ATTEMPTS) {
-                        return Uni.createFrom().failure(new IllegalStateException(
-                                "the subscriber's record changed during " + attempt + " calls"));
+                        return Uni.createFrom().failure(new ProblemException(503, "Service Unavailable",
+                                "the subscriber kept changing during the write; send it again"));
                     }
                     List<String> more = new ArrayList<>(names);
                     for (Object name : reply.subList(1, reply.size())) {
@@ -312,59 +308,8 @@ public class SubscriberStore {
      */
     Uni<Long> erase(String subscriberId) {
         byte[][] args = {subscriberId.getBytes(StandardCharsets.UTF_8)};
-        return settled.write(changes -> indexFormat.whenCurrent(() -> declaring(ERASE, subscriberId, changes, args,
-                List.of("hhof"), 1)));
-    }
-
-    /**
-     * Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload); public for
-     * list matching (matching/), as {@link #resolve}.
-     */
-    public void preloadResolve(StatefulRedisConnection<byte[], byte[]> connection) {
-        RedisScript.preload(connection, RESOLVE);
-    }
-
-    /**
-     * Resolves digests to subscriber numbers (-1 where no one has the identifier) in one script call per batch,
-     * which costs Redis about a microsecond a row and the JVM next to nothing. Commands are queued on {@code r};
-     * the caller flushes when it uses a dedicated connection.
-     */
-    public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
-                                          List<byte[]> digests) {
-        // KEYS: the batch's buckets in order of first use (callers sort a batch by bucket, so a bucket comes once;
-        // any order is answered correctly, a bucket then named again); each row: its bucket's position, the field.
-        if (digests.size() > RESOLVE_BATCH_MAX) {
-            throw new IllegalArgumentException("at most " + RESOLVE_BATCH_MAX + " digests a resolve call");
-        }
-        byte[][] keys = new byte[digests.size()][];
-        int named = 0;
-        int previous = -1;
-        byte[] rows = new byte[digests.size() * RESOLVE_ROW_BYTES];
-        int at = 0;
-        for (byte[] digest : digests) {
-            int bucket = buckets.ofDigest(digest);
-            if (bucket != previous || named == 0) {
-                keys[named++] = indexKey(type, bucket);
-                previous = bucket;
-            }
-            rows[at++] = (byte) (named >>> 8);
-            rows[at++] = (byte) named;
-            IndexEntryFormat.field(digest, rows, at);
-            at += IndexEntryFormat.FIELD_BYTES;
-        }
-        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, Arrays.copyOf(keys, named), rows)
-                .thenApply(SubscriberStore::numbers);
-    }
-
-    /** The resolve script's answer as numbers: 4 bytes a row, most significant first; FF FF FF FF (-1) for none. */
-    private static int[] numbers(byte[] packed) {
-        int[] numbers = new int[packed.length / 4];
-        for (int i = 0; i < numbers.length; i++) {
-            int at = 4 * i;
-            numbers[i] = (packed[at] << 24) | ((packed[at + 1] & 0xff) << 16) | ((packed[at + 2] & 0xff) << 8)
-                    | (packed[at + 3] & 0xff);
-        }
-        return numbers;
+        return settled.settledByALaterStep(changes -> indexFormat.whenCurrent(() -> declaring(ERASE, subscriberId,
+                changes, args, List.of("hhof"), 1)));
     }
 
     /** The bucket hash holding a subscriber's record, for the data-protection officer's read (access/AccessStore). */

@@ -1,6 +1,6 @@
 package be.audiencematch.matching;
 
-import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.consent.IdentifierLookup;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
@@ -50,7 +50,7 @@ public class MatchingUpload {
                           RoaringBitmap matched) {
     }
 
-    private final SubscriberStore store;
+    private final IdentifierLookup store;
     private final RedisConnections redis;
     private final long maxBytes;
     @Inject
@@ -62,7 +62,7 @@ public class MatchingUpload {
      */
     private final int chunkRows;
 
-    public MatchingUpload(SubscriberStore store, RedisConnections redis, AudienceMatchConfig config) {
+    public MatchingUpload(IdentifierLookup store, RedisConnections redis, AudienceMatchConfig config) {
         this.store = store;
         this.redis = redis;
         this.maxBytes = config.upload().maxBytes();
@@ -75,7 +75,7 @@ public class MatchingUpload {
         StatefulRedisConnection<byte[], byte[]> connection =
                 RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
         try {
-            store.preloadResolve(connection);
+            store.preload(connection);
             return read(body, type, connection);
         } finally {
             connection.closeAsync();

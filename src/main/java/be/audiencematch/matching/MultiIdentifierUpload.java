@@ -1,6 +1,6 @@
 package be.audiencematch.matching;
 
-import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.consent.IdentifierLookup;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.HashedRows;
 import be.audiencematch.identity.IdentifierType;
@@ -37,12 +37,12 @@ public class MultiIdentifierUpload {
     /** Rows gathered before their digests are sorted by bucket and resolved. */
     private static final int CHUNK_ROWS = 131_072;
 
-    private final SubscriberStore store;
+    private final IdentifierLookup store;
     private final RedisConnections redis;
     private final long maxBytes;
     private final Limits limits;
 
-    public MultiIdentifierUpload(SubscriberStore store, RedisConnections redis, AudienceMatchConfig config) {
+    public MultiIdentifierUpload(IdentifierLookup store, RedisConnections redis, AudienceMatchConfig config) {
         this.store = store;
         this.redis = redis;
         this.limits = config.limits();
@@ -55,7 +55,7 @@ public class MultiIdentifierUpload {
         StatefulRedisConnection<byte[], byte[]> connection =
                 RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
         try {
-            store.preloadResolve(connection);
+            store.preload(connection);
             return read(body, allowed, connection);
         } finally {
             connection.closeAsync();

@@ -1,0 +1,94 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.Buckets;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Finds subscribers by identifier digest in the identifier index (identifier_resolve.lua): what list matching
+ * (matching/) needs of the base, and all it may use of it (docs/architecture.md, "Packages").
+ */
+@ApplicationScoped
+public class IdentifierLookup {
+
+    private static final RedisScript RESOLVE = RedisScript.load("identifier_resolve", "index_lib");
+    /** A resolve row: the position of its bucket in KEYS (u16), then the index field (identifier_resolve.lua). */
+    private static final int RESOLVE_ROW_BYTES = 2 + IndexEntryFormat.FIELD_BYTES;
+    /** The most digests one resolve call takes: a row names its bucket by a u16 position. */
+    private static final int RESOLVE_BATCH_MAX = 65_535;
+
+    private final SubscriberStore store;
+
+    public IdentifierLookup(SubscriberStore store) {
+        this.store = store;
+    }
+
+    /** The index's buckets: a list is sorted by them before it is looked up. */
+    public Buckets buckets() {
+        return store.buckets();
+    }
+
+    /** On a worker thread, before an upload: 503 while the index is being converted (SubscriberStore.awaitIndex). */
+    public void awaitIndex() {
+        store.awaitIndex();
+    }
+
+    /**
+     * Loads the resolve script on an upload's connection before its pipelined calls (RedisScript.preload).
+     */
+    public void preload(StatefulRedisConnection<byte[], byte[]> connection) {
+        RedisScript.preload(connection, RESOLVE);
+    }
+
+    /**
+     * Resolves digests to subscriber numbers (-1 where no one has the identifier) in one script call per batch,
+     * which costs Redis about a microsecond a row and the JVM next to nothing. Commands are queued on {@code r};
+     * the caller flushes when it uses a dedicated connection.
+     */
+    public CompletionStage<int[]> resolve(RedisAsyncCommands<byte[], byte[]> r, IdentifierType type,
+                                          List<byte[]> digests) {
+        // KEYS: the batch's buckets in order of first use (callers sort a batch by bucket, so a bucket comes once;
+        // any order is answered correctly, a bucket then named again); each row: its bucket's position, the field.
+        if (digests.size() > RESOLVE_BATCH_MAX) {
+            throw new IllegalArgumentException("at most " + RESOLVE_BATCH_MAX + " digests a resolve call");
+        }
+        byte[][] keys = new byte[digests.size()][];
+        int named = 0;
+        int previous = -1;
+        byte[] rows = new byte[digests.size() * RESOLVE_ROW_BYTES];
+        int at = 0;
+        for (byte[] digest : digests) {
+            int bucket = buckets().ofDigest(digest);
+            if (bucket != previous || named == 0) {
+                keys[named++] = store.indexKey(type, bucket);
+                previous = bucket;
+            }
+            rows[at++] = (byte) (named >>> 8);
+            rows[at++] = (byte) named;
+            IndexEntryFormat.field(digest, rows, at);
+            at += IndexEntryFormat.FIELD_BYTES;
+        }
+        return RESOLVE.<byte[]>run(r, ScriptOutputType.VALUE, Arrays.copyOf(keys, named), rows)
+                .thenApply(IdentifierLookup::numbers);
+    }
+
+    /** The resolve script's answer as numbers: 4 bytes a row, most significant first; FF FF FF FF (-1) for none. */
+    private static int[] numbers(byte[] packed) {
+        int[] numbers = new int[packed.length / 4];
+        for (int i = 0; i < numbers.length; i++) {
+            int at = 4 * i;
+            numbers[i] = (packed[at] << 24) | ((packed[at + 1] & 0xff) << 16) | ((packed[at + 2] & 0xff) << 8)
+                    | (packed[at + 3] & 0xff);
+        }
+        return numbers;
+    }
+
+}
