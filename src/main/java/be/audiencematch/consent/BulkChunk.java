@@ -61,13 +61,14 @@ final class BulkChunk extends BulkLines {
     /** The change stream step 1 and 3 append to (null for a chunk that only encodes records). */
     private final ChangeKeys changes;
     /**
-     * Whether the record calls name, besides the {@code am:hhof} blocks, every bucket the lines link to: once a load
-     * has replaced subscribers (a feed sent again), so that a replacement does not take two calls
-     * (bulk_records.lua asks for what it was not given).
+     * Whether the record calls name, besides the {@code am:hhof} blocks, every index bucket the lines link to: once a
+     * load mostly replaces subscribers (a feed sent again), so that a replacement does not take two calls
+     * (bulk_records.lua asks for what it was not given); a first load names none, which it would not use.
      */
     private boolean nameLinks;
-    /** Whether a record call asked for keys it was not given (then the next chunk names the links). */
-    private boolean asked;
+    /** Lines the record calls answered at their first call, and of those the replacements (flags '0' and '2'). */
+    private int answeredLines;
+    private int replacedLines;
 
     void nameLinks(boolean name) {
         this.nameLinks = name;
@@ -95,8 +96,9 @@ final class BulkChunk extends BulkLines {
         return next;
     }
 
-    boolean asked() {
-        return asked;
+    /** Whether most lines answered so far replaced a subscriber (then the next chunk names its lines' buckets). */
+    boolean mostlyReplacing() {
+        return 2L * replacedLines > answeredLines;
     }
 
     BulkChunk(SubscriberStore store, int capacity, ChangeKeys changes) {
@@ -172,7 +174,7 @@ final class BulkChunk extends BulkLines {
                 // The load's first call tells whether it replaces subscribers (a feed sent again): then every later
                 // call names its lines' buckets, rather than each asking for them and going twice.
                 probed = answered(connection, slices.get(0));
-                nameLinks = asked;
+                nameLinks = mostlyReplacing();
                 expected = nextAfter(probed) - RECORDS_PER_CALL;
             }
         }
@@ -294,6 +296,9 @@ final class BulkChunk extends BulkLines {
             boolean wroteNothing = !(reply.get(0) instanceof Long);
             if (!wroteNothing) {
                 byte[] flags = (byte[]) reply.get(1);
+                if (answers.isEmpty()) {
+                    count(flags);
+                }
                 answers.add(new Answer(positions, (Long) reply.get(0), flags));
                 positions = waiting(positions, flags);
                 if (positions.length == 0) {
@@ -304,7 +309,6 @@ final class BulkChunk extends BulkLines {
                 throw new ProblemException(503, "Service Unavailable",
                         "the subscribers of this load kept changing while it ran; send it again");
             }
-            asked = true;
             for (Object name : reply.subList(wroteNothing ? 1 : 2, reply.size())) {
                 names.add(new String((byte[]) name, StandardCharsets.UTF_8));
             }
@@ -313,6 +317,13 @@ final class BulkChunk extends BulkLines {
                     calls.args(positions, recordBuckets, slice.expected(), names, nameLinks)).toCompletableFuture();
             connection.flushCommands();
             reply = RedisConnections.awaitOnWorker(again);
+        }
+    }
+
+    private void count(byte[] flags) {
+        answeredLines += flags.length;
+        for (byte flag : flags) {
+            replacedLines += flag == '1' ? 0 : 1;
         }
     }
 

@@ -297,8 +297,8 @@ public class SubscriberService {
             }
             RedisConnections.awaitOnWorker(linksSent);
             linksSent = recordsSent.writeLinks(connection, quiet);
-            // A record call that asked for the keys of subscribers it replaces: a feed sent again, most likely whole.
-            replacing |= recordsSent.asked();
+            // A chunk that mostly replaced subscribers: a feed sent again, most likely whole.
+            replacing |= recordsSent.mostlyReplacing();
             recordsSent.appendedFamilies(appended);
             nextNumber = recordsSent.nextNumber();
             recordsSent = null;

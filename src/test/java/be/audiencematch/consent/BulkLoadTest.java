@@ -176,6 +176,49 @@ class BulkLoadTest {
         }
     }
 
+    /**
+     * A feed sent again over several chunks (1,000 lines each in tests): its first call finds it replaces subscribers,
+     * so the later calls name their lines' buckets (bulk_records.lua declares its keys); a third of the subscribers
+     * moved to another e-mail and household, whose old buckets only their stored records name (those lines wait and
+     * go again with them). Every subscriber ends as its line says, and a moved one's old e-mail points at no one.
+     */
+    @Test
+    void aFeedSentAgainOverSeveralChunksMovesSomeAndKeepsTheRest() {
+        int count = 2_500;
+        // Ours from + 100,000 on, the moved e-mails 100,000 further: indexes other tests' subscribers never had (an
+        // earlier test's e-mails reach past its own range, and an e-mail this load drops would show theirs again).
+        int from = range(count + 200_000) + 100_000;
+        StringBuilder first = new StringBuilder();
+        StringBuilder again = new StringBuilder();
+        for (int i = from; i < from + count; i++) {
+            first.append(line(i, true));
+            again.append(i % 3 == 0
+                    ? line(i, true).replace(SyntheticBase.emailHash(i), SyntheticBase.emailHash(i + 100_000))
+                            .replace("hh-again-" + i, "hh-moved-" + i)
+                    : line(i, false));
+        }
+        load(first.toString());
+        load(again.toString());
+        try (Inspector inspector = new Inspector()) {
+            for (int i = from; i < from + count; i++) {
+                long n = inspector.numberOf(i);
+                assertTrue(n >= 0);
+                assertEquals(n, inspector.indexed(SyntheticBase.phoneHash(i), 'p'));
+                assertEquals(0, inspector.bit(Keys.key("loading"), n));
+                if (i % 3 == 0) {
+                    assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i + 100_000), 'e'));
+                    assertEquals(-1, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "the old e-mail: no one");
+                    assertTrue(inspector.householdHas("hh-moved-" + i, n));
+                    assertFalse(inspector.householdHas("hh-again-" + i, n), "not in the household it left");
+                    assertEquals(1, inspector.bit(Keys.key("consent:tv"), n));
+                } else {
+                    assertEquals(n, inspector.indexed(SyntheticBase.emailHash(i), 'e'));
+                    assertEquals(0, inspector.bit(Keys.key("consent:tv"), n), "the consent that changed");
+                }
+            }
+        }
+    }
+
     @Test
     void aBucketALoadAppendedToIsRewrittenToItsSizeAtTheEnd() {
         // 3,000 e-mails in one index bucket (their first two digest bytes alike), so that the test's 1,000-line
