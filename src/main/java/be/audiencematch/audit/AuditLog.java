@@ -44,7 +44,6 @@ public class AuditLog {
     }
 
     private final RedisConnections redis;
-    private final byte[] prefix;
     private final byte[] streamKey;
     private final Duration retention;
     private final byte[] retentionMillis;
@@ -60,7 +59,6 @@ public class AuditLog {
         }
         this.redis = redis;
         this.vertx = vertx;
-        this.prefix = bytes(prefix);
         this.streamKey = streamKey(prefix);
         this.retention = retention;
         this.retentionMillis = bytes(Long.toString(retention.toMillis()));

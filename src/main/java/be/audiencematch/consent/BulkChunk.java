@@ -58,8 +58,6 @@ final class BulkChunk extends BulkLines {
 
     /** Step 1's calls, encoded (bulk_records.lua's keys and arguments). */
     private final BulkRecordCalls calls;
-    /** The change stream step 1 and 3 append to (null for a chunk that only encodes records). */
-    private final ChangeKeys changes;
     /**
      * Whether the record calls name, besides the {@code am:hhof} blocks, every index bucket the lines link to: once a
      * load mostly replaces subscribers (a feed sent again), so that a replacement does not take two calls
@@ -85,15 +83,8 @@ final class BulkChunk extends BulkLines {
 
     /** The number after the last one these answers created. */
     private static long nextAfter(List<Answer> answers) {
-        long next = -1;
-        for (Answer answer : answers) {
-            int created = 0;
-            for (byte flag : answer.flags()) {
-                created += flag == '1' ? 1 : 0;
-            }
-            next = answer.base() + created;
-        }
-        return next;
+        Answer last = answers.get(answers.size() - 1);
+        return last.base() + last.created();
     }
 
     /** Whether most lines answered so far replaced a subscriber (then the next chunk names its lines' buckets). */
@@ -104,7 +95,6 @@ final class BulkChunk extends BulkLines {
     BulkChunk(SubscriberStore store, int capacity, ChangeKeys changes) {
         super(store.buckets(), store.householdBuckets(), capacity);
         this.store = store;
-        this.changes = changes;
         this.links = new BulkLinks(store, this, changes);
         this.calls = new BulkRecordCalls(store, this, changes);
     }
@@ -280,6 +270,14 @@ final class BulkChunk extends BulkLines {
 
     /** What one record call wrote: its positions, its first new number, and a flag a position ('1' created). */
     private record Answer(int[] positions, long base, byte[] flags) {
+        /** How many subscribers the call created (numbered from base on, in position order). */
+        int created() {
+            int created = 0;
+            for (byte flag : flags) {
+                created += flag == '1' ? 1 : 0;
+            }
+            return created;
+        }
     }
 
     /**

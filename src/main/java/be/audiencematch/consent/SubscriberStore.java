@@ -13,14 +13,12 @@ import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -63,7 +61,6 @@ public class SubscriberStore {
 
     private final RedisConnections redis;
     private final String prefix;
-    private final byte[] prefixBytes;
     private final Buckets buckets;
     private final Buckets householdBuckets;
     private final AtomicReferenceArray<byte[]> recordKeys;
@@ -86,7 +83,6 @@ public class SubscriberStore {
     public SubscriberStore(RedisConnections redis, String prefix, int bucketBits) {
         this.redis = redis;
         this.prefix = prefix;
-        this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8);
         this.buckets = new Buckets(bucketBits);
         this.householdBuckets = buckets.households();
         int size = 1 << bucketBits;
@@ -236,8 +232,9 @@ public class SubscriberStore {
     private static final int DECLARING_ATTEMPTS = 4;
 
     /**
-     * Runs a subscriber script that declares its keys (subscriber_lib.lua, subscriber_declared_keys): the 14 fixed
-     * keys, then those {@code names} name; when the record it finds needs others (its old identifiers' buckets), the
+     * Runs a subscriber script that declares its keys (subscriber_lib.lua, subscriber_fixed_keys and
+     * subscriber_named_keys): the record bucket, the consent times beside it, the {@link #fixedKeys}, then those
+     * {@code names} name; when the record it finds needs others (its old identifiers' buckets), the
      * script writes nothing and names them, and the call goes again with them. Answers the script's number.
      */
     private Uni<Long> declaring(RedisScript script, String subscriberId, ChangeKeys changes, byte[][] args,
@@ -344,10 +341,6 @@ public class SubscriberStore {
     /** One chunk's identifier batches: bit 2b once batch b was checked, 2b + 1 once written (bulk_guard.lua). */
     byte[] bulkMarksKey(String chunk) {
         return key("bulk:marks:" + chunk);
-    }
-
-    byte[] prefixBytes() {
-        return prefixBytes;
     }
 
     /** Keys of the bucket hashes, made once each: a bulk load names every bucket many times. */
