@@ -229,12 +229,12 @@ public class AudienceService {
         }
         segmentIds.forEach(SegmentService::checkId);
         long started = System.nanoTime();
-        Map<Channel, byte[]> consentKeys = new EnumMap<>(Channel.class);
+        Map<Channel, String> consentNames = new EnumMap<>(Channel.class);
         for (Channel channel : Channel.values()) {
-            consentKeys.put(channel, base.consentKey(channel.purpose()));
+            consentNames.put(channel, SubscriberStore.consentName(channel.purpose()));
         }
-        List<byte[]> segmentKeys = segmentIds.stream().map(segments::bitmapKey).toList();
-        return store.report(advertiser, id, consentKeys, segments.registryKey(), segmentIds, segmentKeys)
+        List<String> segmentNames = segmentIds.stream().map(SegmentStore::bitmapName).toList();
+        return store.report(advertiser, id, consentNames, segments.registryKey(), segmentIds, segmentNames)
                 .map(outcome -> {
                     // One answer whether the segment is missing or of another channel: an advertiser does not
                     // learn which segments the other channel has.

@@ -4,7 +4,7 @@ import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.identity.IdentifierType;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.matching.MatchingUpload;
 import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
@@ -17,6 +17,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,16 +42,19 @@ public class AudienceStore implements MemberEraser {
     private static final RedisScript REMOVE = RedisScript.load("audience_remove", "view_lib", "bitmap_lib");
     private static final RedisScript REPLACE = RedisScript.load("audience_replace", "view_lib");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
+    private static final RedisScript COUNT = RedisScript.load("audience_count");
     private static final RedisScript DELETE = RedisScript.load("audience_delete", "view_lib");
     private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
 
     private final RedisConnections redis;
-    private final String prefix;
+    private final KeySpace keys;
+    private final KeySpace.Keys global;
     private final SettledWrites settled;
 
-    public AudienceStore(RedisConnections redis, SettledWrites settled, @KeyPrefix String prefix) {
+    public AudienceStore(RedisConnections redis, SettledWrites settled, KeySpace keys) {
         this.redis = redis;
-        this.prefix = prefix;
+        this.keys = keys;
+        this.global = keys.global();
         this.settled = settled;
     }
 
@@ -93,7 +97,7 @@ public class AudienceStore implements MemberEraser {
     public Uni<Boolean> merge(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
         return settled.write(changes -> {
             byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey,
-                bytes(prefix + "staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
+                shard().key("staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
             return redis.withShared(r -> MERGE.<Long>run(r, ScriptOutputType.INTEGER, keys,
                     MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
                     num(upload.invalid()), num(upload.plaintextRejected())));
@@ -103,7 +107,7 @@ public class AudienceStore implements MemberEraser {
     /** Removes an upload's matches from the members; false when the audience vanished meanwhile. */
     public Uni<Boolean> remove(Audience a, MatchingUpload.Outcome upload) {
         return settled.write(changes -> {
-            byte[][] keys = {metaKey(a.id()), membersKey(a.id()), bytes(prefix + "staging:" + UUID.randomUUID()),
+            byte[][] keys = {metaKey(a.id()), membersKey(a.id()), shard().key("staging:" + UUID.randomUUID()),
                 changes.seq(), changes.stream()};
             return redis.withShared(r -> REMOVE.<Long>run(r, ScriptOutputType.INTEGER, keys,
                     MatchingUpload.toRedisBitmap(upload.matched())));
@@ -114,7 +118,7 @@ public class AudienceStore implements MemberEraser {
     public Uni<Boolean> replace(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
         return settled.write(changes -> {
             byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey,
-                bytes(prefix + "staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
+                shard().key("staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
             return redis.withShared(r -> REPLACE.<Long>run(r, ScriptOutputType.INTEGER, keys,
                     MatchingUpload.toRedisBitmap(upload.matched()), num(upload.received()), num(upload.valid()),
                     num(upload.invalid()), num(upload.plaintextRejected())));
@@ -141,40 +145,58 @@ public class AudienceStore implements MemberEraser {
     }
 
     /**
-     * Members of the advertiser's audience who consent now to its channel's purpose and are in every named segment,
-     * counted in one script call (one round trip, one atomic step).
+     * Members of the advertiser's audience who consent now to its channel's purpose and are in every named segment:
+     * the metadata and the segments' channels read from the global keys, then one count a shard, every shard at once,
+     * summed (docs/scaling.md, "Reads"). A segment deleted between the two steps counts nobody.
+     *
+     * @param consentNames the consent bitmap's name in a shard, by channel (SubscriberStore.consentName)
+     * @param segmentNames the named segments' bitmap names in a shard, in order (SegmentStore.bitmapName)
      */
-    public Uni<ReportOutcome> report(String advertiser, String id, Map<Channel, byte[]> consentKeys,
-                                     byte[] segmentRegistry, List<String> segmentIds, List<byte[]> segmentKeys) {
-        byte[][] keys = new byte[4 + segmentKeys.size()][];
-        keys[0] = metaKey(id);
-        keys[1] = membersKey(id);
-        keys[2] = bytes(prefix + "scratch:report");
-        keys[3] = segmentRegistry;
-        for (int i = 0; i < segmentKeys.size(); i++) {
-            keys[4 + i] = segmentKeys.get(i);
-        }
-        byte[][] args = new byte[3 + segmentIds.size()][];
+    public Uni<ReportOutcome> report(String advertiser, String id, Map<Channel, String> consentNames,
+                                     byte[] segmentRegistry, List<String> segmentIds, List<String> segmentNames) {
+        byte[][] args = new byte[1 + segmentIds.size()][];
         args[0] = bytes(advertiser);
-        args[1] = consentKeys.get(Channel.TV);
-        args[2] = consentKeys.get(Channel.WEB);
         for (int i = 0; i < segmentIds.size(); i++) {
-            args[3 + i] = bytes(segmentIds.get(i));
+            args[1 + i] = bytes(segmentIds.get(i));
         }
-        return redis.withShared(r -> REPORT.<List<Object>>run(r, ScriptOutputType.MULTI, keys, args))
-                .map(reply -> switch (((Long) reply.get(0)).intValue()) {
-                    case 0 -> new ReportOutcome.NotFound();
-                    case 1 -> new ReportOutcome.SegmentMissing(((Long) reply.get(1)).intValue() - 1);
-                    case 2 -> new ReportOutcome.SegmentOfOtherChannel(((Long) reply.get(1)).intValue() - 1,
-                            str((byte[]) reply.get(2)));
+        return redis.withShared(global.slot(), r -> REPORT.<List<Object>>run(r, ScriptOutputType.MULTI,
+                        new byte[][] {metaKey(id), segmentRegistry}, args))
+                .flatMap(reply -> switch (((Long) reply.get(0)).intValue()) {
+                    case 0 -> Uni.createFrom().item(new ReportOutcome.NotFound());
+                    case 1 -> Uni.createFrom().item(new ReportOutcome.SegmentMissing(((Long) reply.get(1)).intValue() - 1));
+                    case 2 -> Uni.createFrom().item(new ReportOutcome.SegmentOfOtherChannel(
+                            ((Long) reply.get(1)).intValue() - 1, str((byte[]) reply.get(2))));
                     default -> {
                         Map<byte[], byte[]> fields = new java.util.LinkedHashMap<>();
-                        for (int i = 2; i + 1 < reply.size(); i += 2) {
+                        for (int i = 1; i + 1 < reply.size(); i += 2) {
                             fields.put((byte[]) reply.get(i), (byte[]) reply.get(i + 1));
                         }
-                        yield new ReportOutcome.Counted(parse(id, fields), (Long) reply.get(1));
+                        Audience audience = parse(id, fields);
+                        yield count(id, consentNames.get(audience.channel()), segmentNames)
+                                .map(exact -> (ReportOutcome) new ReportOutcome.Counted(audience, exact));
                     }
                 });
+    }
+
+    /** The report's count: one audience_count.lua call a shard, all sent at once, summed. */
+    private Uni<Long> count(String id, String consentName, List<String> segmentNames) {
+        List<Uni<Long>> parts = new ArrayList<>(keys.shards());
+        for (int s = 0; s < keys.shards(); s++) {
+            KeySpace.Keys shard = keys.shard(s);
+            byte[][] counted = new byte[3 + segmentNames.size()][];
+            counted[0] = shard.key("scratch:report");
+            counted[1] = shard.key(membersName(id));
+            counted[2] = shard.key(consentName);
+            for (int i = 0; i < segmentNames.size(); i++) {
+                counted[3 + i] = shard.key(segmentNames.get(i));
+            }
+            parts.add(redis.withShared(shard.slot(),
+                    r -> COUNT.<Long>run(r, ScriptOutputType.INTEGER, counted)));
+        }
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        return Uni.combine().all().unis(parts).with(Long.class, counts -> counts.stream().mapToLong(Long::longValue).sum());
     }
 
     /** Deletes the audience, once every eligibility view has dropped its members. */
@@ -190,7 +212,7 @@ public class AudienceStore implements MemberEraser {
     @Override
     public Uni<Void> eraseMember(long number) {
         return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[][] {allKey()},
-                bytes("set"), bytes(prefix + "audience:"), bytes(":members"), bytes(Long.toString(number)),
+                bytes("set"), shard().key("audience:"), bytes(":members"), bytes(Long.toString(number)),
                 new byte[0]))
                 .replaceWithVoid();
     }
@@ -210,21 +232,31 @@ public class AudienceStore implements MemberEraser {
     }
 
     private byte[] metaKey(String id) {
-        return bytes(prefix + "audience:" + id);
+        return global.key("audience:" + id);
     }
 
     /** The audience's members bitmap (campaigns intersect it; campaign rules name it for the eligibility script). */
     public byte[] membersKey(String id) {
-        return bytes(prefix + "audience:" + id + ":members");
+        return shard().key(membersName(id));
+    }
+
+    /** The name of the audience's members bitmap in any shard. */
+    public static String membersName(String id) {
+        return "audience:" + id + ":members";
+    }
+
+    /** Subscriber-numbered bitmaps for the paths that read and write the base as one shard (KeySpace.single). */
+    private KeySpace.Keys shard() {
+        return keys.single();
     }
 
     private byte[] advertiserKey(String advertiser) {
-        return bytes(prefix + "advertiser:" + advertiser + ":audiences");
+        return global.key("advertiser:" + advertiser + ":audiences");
     }
 
     /** Every audience id, so an erasure, and the right of access, reach every member bitmap. */
     public byte[] allKey() {
-        return bytes(prefix + "audiences");
+        return global.key("audiences");
     }
 
     private static byte[] num(long n) {

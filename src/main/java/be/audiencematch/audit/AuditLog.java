@@ -1,7 +1,7 @@
 package be.audiencematch.audit;
 
 import be.audiencematch.kernel.AudienceMatchConfig;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -44,6 +44,7 @@ public class AuditLog {
     }
 
     private final RedisConnections redis;
+    private final KeySpace.Keys shard;
     private final byte[] streamKey;
     private final Duration retention;
     private final byte[] retentionMillis;
@@ -51,7 +52,7 @@ public class AuditLog {
     private final long trimTimer;
 
     public AuditLog(RedisConnections redis, Vertx vertx,
-                    @KeyPrefix String prefix,
+                    KeySpace keys,
                     AudienceMatchConfig config) {
         Duration retention = config.audit().retention();
         if (retention.isNegative() || retention.isZero()) {
@@ -59,7 +60,10 @@ public class AuditLog {
         }
         this.redis = redis;
         this.vertx = vertx;
-        this.streamKey = streamKey(prefix);
+        // The trail lives with the subscribers it is about, in one stream while the base is one shard (docs/scaling.md,
+        // "Placement": each shard audits its own subscribers, and reading pages merges the shards' streams).
+        this.shard = keys.single();
+        this.streamKey = streamKey(shard);
         this.retention = retention;
         this.retentionMillis = bytes(Long.toString(retention.toMillis()));
         this.trimTimer = vertx.setPeriodic(TRIM_EVERY_MILLIS, id -> trimBefore(Instant.now().minus(retention))
@@ -68,8 +72,8 @@ public class AuditLog {
     }
 
     /** The audit stream's key: scripts that audit a change in the same step name it (audit_lib.lua, audit_keys). */
-    public static byte[] streamKey(String prefix) {
-        return bytes(prefix + "audit");
+    public static byte[] streamKey(KeySpace.Keys shard) {
+        return shard.key("audit");
     }
 
     @PreDestroy
@@ -91,7 +95,7 @@ public class AuditLog {
                 args.add(bytes(v == null ? "" : v));
             }
         });
-        return redis.withShared(r -> RECORD.run(r, ScriptOutputType.VALUE, new byte[][] {streamKey},
+        return redis.withShared(shard.slot(), r -> RECORD.run(r, ScriptOutputType.VALUE, new byte[][] {streamKey},
                 args.toArray(new byte[0][]))).replaceWithVoid();
     }
 
@@ -100,14 +104,14 @@ public class AuditLog {
      * kind or all (null), at most {@code limit}.
      */
     public Uni<Page> page(String first, String last, String kind, int limit) {
-        return redis.withShared(r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {streamKey},
+        return redis.withShared(shard.slot(), r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {streamKey},
                 bytes(first), bytes(last), bytes(kind == null ? "" : kind), bytes(Integer.toString(limit)),
                 bytes(Integer.toString(READ_BUDGET)))).map(AuditLog::page);
     }
 
     /** The newest entries of one kind, newest first (the export audit's older endpoint). */
     public Uni<List<Map<String, String>>> newest(String kind, int count) {
-        return redis.withShared(r -> r.xrevrange(streamKey, io.lettuce.core.Range.unbounded(),
+        return redis.withShared(shard.slot(), r -> r.xrevrange(streamKey, io.lettuce.core.Range.unbounded(),
                 io.lettuce.core.Limit.from(READ_BUDGET))).map(messages -> messages.stream()
                 .map(m -> entry(m.getId(), m.getBody()))
                 .filter(e -> kind.equals(e.get("kind"))).limit(count).toList());
@@ -116,7 +120,7 @@ public class AuditLog {
     /** Removes entries older than {@code cutoff} exactly; how many went. */
     public Uni<Long> trimBefore(Instant cutoff) {
         String minId = Long.toString(Math.max(0, cutoff.toEpochMilli()));
-        return redis.withShared(r -> r.xtrim(streamKey, XTrimArgs.Builder.minId(minId).exactTrimming()));
+        return redis.withShared(shard.slot(), r -> r.xtrim(streamKey, XTrimArgs.Builder.minId(minId).exactTrimming()));
     }
 
     public Duration retention() {

@@ -5,7 +5,7 @@ import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.records.OwnedRecords;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -59,7 +59,8 @@ public class CampaignStore {
     private final SubscriberStore base;
     private final AudienceStore audiences;
     private final SegmentStore segments;
-    private final String prefix;
+    private final KeySpace keys;
+    private final KeySpace.Keys global;
     private final byte[] rulesKey;
     private final SettledWrites settled;
     /** The tv, web and ads_and_data consent bitmaps, in the order the eligibility script takes them. */
@@ -67,13 +68,14 @@ public class CampaignStore {
     private final byte[] segmentPrefix;
 
     public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, AudienceStore audiences,
-                         SegmentStore segments, @KeyPrefix String prefix) {
+                         SegmentStore segments, KeySpace keys) {
         this.redis = redis;
         this.base = base;
         this.audiences = audiences;
         this.segments = segments;
-        this.prefix = prefix;
-        this.rulesKey = bytes(prefix + "campaign-rules");
+        this.keys = keys;
+        this.global = keys.global();
+        this.rulesKey = global.key("campaign-rules");
         this.settled = settled;
         this.consentKeys = new byte[][] {base.consentKey(Purpose.TV),
             base.consentKey(Purpose.WEB),
@@ -172,26 +174,49 @@ public class CampaignStore {
     }
 
     /**
-     * How many households hold at least one targeted subscriber now (exact; shown only through privacy): the
-     * targeted set as a bitmap, then each member's household tag, read a batch at a time.
+     * How many households hold at least one targeted subscriber now (exact; shown only through privacy): in every
+     * shard at once, the targeted set as a bitmap, then each member's household tag, read a batch at a time; the tags
+     * are counted distinct here, since a household's members may live in several shards (docs/scaling.md, "Reads").
      */
     public Uni<Long> householdReach(Campaign c) {
-        List<byte[]> keys = new ArrayList<>();
-        keys.add(bytes(prefix + "scratch:campaign-target"));
-        keys.add(audiences.membersKey(c.audienceId()));
-        c.segments().forEach(s -> keys.add(segments.bitmapKey(s)));
-        keys.add(base.consentKey(c.channel().purpose()));
+        List<String> anded = new ArrayList<>();
+        anded.add(AudienceStore.membersName(c.audienceId()));
+        c.segments().forEach(s -> anded.add(SegmentStore.bitmapName(s)));
+        anded.add(SubscriberStore.consentName(c.channel().purpose()));
         if (c.channel().purpose() != Purpose.TV) {
-            keys.add(base.consentKey(Purpose.TV));
+            anded.add(SubscriberStore.consentName(Purpose.TV));
         }
-        int targeted = keys.size() - 1;
-        keys.add(bytes(prefix + "scratch:campaign-excluded"));
-        c.excludedAudienceIds().forEach(id -> keys.add(audiences.membersKey(id)));
-        return redis.withShared(r -> TARGET.<byte[]>run(r, ScriptOutputType.VALUE, keys.toArray(new byte[0][]),
-                        bytes(Integer.toString(targeted)))
+        List<String> excluded = c.excludedAudienceIds().stream().map(AudienceStore::membersName).toList();
+        List<Uni<ShardReach>> parts = new ArrayList<>(keys.shards());
+        for (int s = 0; s < keys.shards(); s++) {
+            parts.add(reachIn(keys.shard(s), anded, excluded));
+        }
+        return Uni.join().all(parts).andFailFast().map(reached -> {
+            Set<Long> households = new HashSet<>();
+            long people = 0;
+            for (ShardReach part : reached) {
+                households.addAll(part.households());
+                people += part.alone();
+            }
+            // A subscriber without a household is a household of one.
+            return households.size() + people;
+        });
+    }
+
+    /** One shard's part of a campaign's reach: the household tags of its targeted subscribers, and how many have none. */
+    private record ShardReach(Set<Long> households, long alone) {
+    }
+
+    private Uni<ShardReach> reachIn(KeySpace.Keys shard, List<String> anded, List<String> excluded) {
+        List<byte[]> named = new ArrayList<>();
+        named.add(shard.key("scratch:campaign-target"));
+        anded.forEach(name -> named.add(shard.key(name)));
+        named.add(shard.key("scratch:campaign-excluded"));
+        excluded.forEach(name -> named.add(shard.key(name)));
+        return redis.withShared(shard.slot(), r -> TARGET.<byte[]>run(r, ScriptOutputType.VALUE,
+                        named.toArray(new byte[0][]), bytes(Integer.toString(anded.size())))
                 .thenCompose(bits -> {
                     List<Integer> numbers = setBits(bits);
-                    Set<Long> households = new HashSet<>();
                     List<CompletableFuture<List<Long>>> reads = new ArrayList<>();
                     for (int[] batch : tagBatches(numbers, SubscriberStore.HOUSEHOLD_TAG_BLOCK, TAG_BATCH)) {
                         int first = numbers.get(batch[0]) / SubscriberStore.HOUSEHOLD_TAG_BLOCK
@@ -200,22 +225,22 @@ public class CampaignStore {
                         for (int n : numbers.subList(batch[0], batch[1])) {
                             fields.get(BitFieldArgs.unsigned(32), BitFieldArgs.typeWidthBasedOffset(n - first));
                         }
-                        reads.add(r.bitfield(base.householdTagsKey(numbers.get(batch[0])), fields)
-                                .toCompletableFuture());
+                        reads.add(r.bitfield(shard.key(SubscriberStore.householdTagsName(numbers.get(batch[0]))),
+                                fields).toCompletableFuture());
                     }
                     return CompletableFuture.allOf(reads.toArray(new CompletableFuture[0])).thenApply(done -> {
-                        int people = 0;
+                        Set<Long> households = new HashSet<>();
+                        long alone = 0;
                         for (CompletableFuture<List<Long>> read : reads) {
                             for (Long tag : read.join()) {
                                 if (tag != null && tag != 0) {
                                     households.add(tag);
                                 } else {
-                                    people++;
+                                    alone++;
                                 }
                             }
                         }
-                        // A subscriber without a household is a household of one.
-                        return (long) households.size() + people;
+                        return new ShardReach(households, alone);
                     });
                 }));
     }
@@ -265,16 +290,16 @@ public class CampaignStore {
 
     /** A campaign's hash (its audience, segments, times): the right of access reads it (access/AccessStore). */
     public byte[] campaignKey(String id) {
-        return bytes(prefix + "campaign:" + id);
+        return global.key("campaign:" + id);
     }
 
     private byte[] advertiserKey(String advertiser) {
-        return bytes(prefix + "advertiser:" + advertiser + ":campaigns");
+        return global.key("advertiser:" + advertiser + ":campaigns");
     }
 
     /** Every campaign id (the right of access goes through them). */
     public byte[] allKey() {
-        return bytes(prefix + "campaigns");
+        return global.key("campaigns");
     }
 
 

@@ -1,6 +1,6 @@
 package be.audiencematch.changes;
 
-import static be.audiencematch.redis.Bytes.bytes;
+import be.audiencematch.kernel.KeySpace;
 
 /**
  * Where the change stream lives (see docs/architecture.md, "Eligibility view"): every write that changes what
@@ -16,8 +16,8 @@ import static be.audiencematch.redis.Bytes.bytes;
 public record ChangeKeys(byte[] seq, byte[] stream, byte[] leases, byte[] applied, byte[] viewKey) {
 
     /** Made by {@link ChangeLog} only: writers get the keys from {@link SettledWrites#write}, readers from the log. */
-    static ChangeKeys of(String prefix) {
-        return new ChangeKeys(bytes(prefix + "view:seq"), bytes(prefix + "view:changes"), bytes(prefix + "view:leases"),
-                bytes(prefix + "view:applied"), bytes(prefix + "view:key"));
+    static ChangeKeys of(KeySpace.Keys shard) {
+        return new ChangeKeys(shard.key("view:seq"), shard.key("view:changes"), shard.key("view:leases"),
+                shard.key("view:applied"), shard.key("view:key"));
     }
 }

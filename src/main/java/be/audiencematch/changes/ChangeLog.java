@@ -1,7 +1,7 @@
 package be.audiencematch.changes;
 
 import be.audiencematch.kernel.AudienceMatchConfig;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -36,6 +36,7 @@ public class ChangeLog {
 
     private final RedisConnections redis;
     private final Vertx vertx;
+    private final KeySpace.Keys shard;
     private final ChangeKeys keys;
     /** Longer than any lease: past this the write is stored but the caller is told to send it again. */
     private final Duration most;
@@ -47,14 +48,16 @@ public class ChangeLog {
     private final ReplicaAcknowledgement replicas;
 
     public ChangeLog(RedisConnections redis, Vertx vertx,
-                     @KeyPrefix String prefix,
+                     KeySpace keySpace,
                      AudienceMatchConfig.Eligibility.View view,
                      AudienceMatchConfig.Redis redisSettings) {
         this.redis = redis;
-        this.replicas = new ReplicaAcknowledgement(redis, redisSettings.replicaWait(), bytes(prefix + "durable"));
+        // One change stream while the base is one shard (docs/scaling.md, "Change streams and read-your-writes").
+        this.shard = keySpace.single();
+        this.replicas = new ReplicaAcknowledgement(redis, redisSettings.replicaWait(), shard.key("durable"));
         this.most = view.confirmTimeout();
         this.vertx = vertx;
-        this.keys = ChangeKeys.of(prefix);
+        this.keys = ChangeKeys.of(shard);
     }
 
     public ChangeKeys keys() {
@@ -67,7 +70,7 @@ public class ChangeLog {
      * acknowledged write passes here, so this is the one place both promises are kept.
      */
     public Uni<Void> settled() {
-        Uni<Void> views = redis.withShared(r -> check(r, new byte[0]))
+        Uni<Void> views = redis.withShared(shard.slot(), r -> check(r, new byte[0]))
                 .flatMap(answer -> answer.get(1) >= answer.get(0) ? Uni.createFrom().voidItem() : waitFor(answer.get(0)))
                 .ifNoItem().after(most).failWith(() -> new ProblemException(503, "Service Unavailable",
                         "the change is stored, but not every replica confirmed it in time; send it again"));

@@ -1,5 +1,9 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.kernel.KeySpace;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
@@ -12,12 +16,14 @@ import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The bucket size is part of every key the base uses: a service configured with another size than the one the base
- * was loaded with would find nobody. The first service to use a Redis records its size; any other size keeps the
- * service not ready, with the reason in the log. The check runs once at start too, so a Redis gets its size before
+ * The bucket size and the shard count are part of every key the base uses: a service configured with another size
+ * than the one the base was loaded with would find nobody, and one reading another shard count would find a part of
+ * it. The first service to use a Redis records both (layout_record.lua); any other size or count keeps the service
+ * not ready, with the reason in the log. The check runs once at start too, so a Redis gets its size before
  * the first write even when nothing probes readiness (a service started by hand). The identifier index must have
  * this version's layout too (IndexFormat: a base of an earlier version is converted first, readiness down meanwhile).
  */
@@ -26,16 +32,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public class BaseLayoutReadiness implements AsyncHealthCheck {
 
     private static final Logger LOG = Logger.getLogger(BaseLayoutReadiness.class);
-    private static final byte[] FIELD = "bucket_bits".getBytes(StandardCharsets.US_ASCII);
+    private static final RedisScript RECORD = RedisScript.load("layout_record");
     private static final Duration START_CHECK = Duration.ofSeconds(3);
 
     private final SubscriberStore store;
-    private final be.audiencematch.redis.RedisConnections redis;
+    private final RedisConnections redis;
+    private final int shards;
     private final AtomicBoolean confirmed = new AtomicBoolean();
 
-    public BaseLayoutReadiness(SubscriberStore store, be.audiencematch.redis.RedisConnections redis) {
+    public BaseLayoutReadiness(SubscriberStore store, RedisConnections redis, KeySpace keys) {
         this.store = store;
         this.redis = redis;
+        this.shards = keys.shards();
     }
 
     void onStart(@Observes StartupEvent started) {
@@ -51,26 +59,39 @@ public class BaseLayoutReadiness implements AsyncHealthCheck {
         if (confirmed.get()) {
             return Uni.createFrom().item(HealthCheckResponse.up("base-layout"));
         }
-        byte[] mine = Integer.toString(store.buckets().bits()).getBytes(StandardCharsets.US_ASCII);
-        return redis.withShared(r -> r.hsetnx(store.layoutKey(), FIELD, mine)
-                        .thenCompose(ignored -> r.hget(store.layoutKey(), FIELD)))
+        String bits = Integer.toString(store.buckets().bits());
+        return redis.withShared(r -> RECORD.<List<byte[]>>run(r, ScriptOutputType.MULTI,
+                        new byte[][] {store.layoutKey()}, ascii(bits), ascii(Integer.toString(shards))))
                 .chain(recorded -> {
-                    String theirs = new String(recorded, StandardCharsets.US_ASCII);
-                    if (theirs.equals(new String(mine, StandardCharsets.US_ASCII))) {
-                        return store.indexCurrent().map(current -> {
-                            if (!current) {
-                                return HealthCheckResponse.named("base-layout").down()
-                                        .withData("identifier_index", "converting").build();
-                            }
-                            confirmed.set(true);
-                            return HealthCheckResponse.up("base-layout");
-                        });
+                    String theirBits = new String(recorded.get(0), StandardCharsets.US_ASCII);
+                    String theirShards = new String(recorded.get(1), StandardCharsets.US_ASCII);
+                    if (!theirBits.equals(bits)) {
+                        LOG.errorf("this Redis holds a base laid out with %s bucket bits, the service is configured "
+                                + "with %s (audience-match.layout.bucket-bits): not ready", theirBits, bits);
+                        return down("bucket_bits", theirBits);
                     }
-                    LOG.errorf("this Redis holds a base laid out with %s bucket bits, the service is configured "
-                            + "with %d (audience-match.layout.bucket-bits): not ready", theirs, store.buckets().bits());
-                    return Uni.createFrom().item(
-                            HealthCheckResponse.named("base-layout").down().withData("bucket_bits", theirs).build());
+                    if (!theirShards.equals(Integer.toString(shards))) {
+                        LOG.errorf("this Redis holds a base laid out in %s shards, this version reads bases of %d: "
+                                + "not ready (docs/scaling.md, \"The sharded layout, in detail\")", theirShards, shards);
+                        return down("shards", theirShards);
+                    }
+                    return store.indexCurrent().map(current -> {
+                        if (!current) {
+                            return HealthCheckResponse.named("base-layout").down()
+                                    .withData("identifier_index", "converting").build();
+                        }
+                        confirmed.set(true);
+                        return HealthCheckResponse.up("base-layout");
+                    });
                 })
                 .onFailure().recoverWithItem(HealthCheckResponse.named("base-layout").down().build());
+    }
+
+    private static Uni<HealthCheckResponse> down(String field, String recorded) {
+        return Uni.createFrom().item(HealthCheckResponse.named("base-layout").down().withData(field, recorded).build());
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 }

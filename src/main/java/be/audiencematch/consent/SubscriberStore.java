@@ -7,7 +7,7 @@ import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Buckets;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -48,6 +48,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 public class SubscriberStore {
 
     public static final int MAX_IDENTIFIERS = 16;
+    /** The name of the bitmap of who exists, in any shard (KeySpace.Keys.key names the shard's key). */
+    public static final String LIVE = "live";
 
     // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
     private static final RedisScript UPSERT =
@@ -60,7 +62,9 @@ public class SubscriberStore {
                     "consent_lib", "subscriber_lib");
 
     private final RedisConnections redis;
-    private final String prefix;
+    /** The base is one shard still: every key below is shard 0's, the layout's the global one (KeySpace). */
+    private final KeySpace.Keys shard;
+    private final byte[] layoutKey;
     private final Buckets buckets;
     private final Buckets householdBuckets;
     private final AtomicReferenceArray<byte[]> recordKeys;
@@ -76,13 +80,14 @@ public class SubscriberStore {
     SettledWrites settled;
 
     @Inject
-    public SubscriberStore(RedisConnections redis, @KeyPrefix String prefix, AudienceMatchConfig config) {
-        this(redis, prefix, config.layout().bucketBits());
+    public SubscriberStore(RedisConnections redis, KeySpace keys, AudienceMatchConfig config) {
+        this(redis, keys, config.layout().bucketBits());
     }
 
-    public SubscriberStore(RedisConnections redis, String prefix, int bucketBits) {
+    public SubscriberStore(RedisConnections redis, KeySpace keys, int bucketBits) {
         this.redis = redis;
-        this.prefix = prefix;
+        this.shard = keys.single();
+        this.layoutKey = keys.global().key("layout");
         this.buckets = new Buckets(bucketBits);
         this.householdBuckets = buckets.households();
         int size = 1 << bucketBits;
@@ -91,7 +96,7 @@ public class SubscriberStore {
         this.phoneIndexKeys = new AtomicReferenceArray<>(size);
         this.householdKeys = new AtomicReferenceArray<>(1 << householdBuckets.bits());
         this.consentTimesKeys = new AtomicReferenceArray<>(size);
-        this.auditKey = AuditLog.streamKey(prefix);
+        this.auditKey = AuditLog.streamKey(shard);
         this.consentMadeKey = key("consent-made");
         this.indexFormat = new IndexFormat(this, redis);
     }
@@ -130,15 +135,20 @@ public class SubscriberStore {
 
     /** Where the layout's bucket size is recorded, so a service configured differently notices (LayoutCheck). */
     public byte[] layoutKey() {
-        return key("layout");
+        return layoutKey;
     }
 
     public byte[] consentKey(Purpose purpose) {
-        return key("consent:" + purpose.wireName());
+        return key(consentName(purpose));
+    }
+
+    /** The name of the purpose's consent bitmap in any shard (KeySpace.Keys.key names the shard's key). */
+    public static String consentName(Purpose purpose) {
+        return "consent:" + purpose.wireName();
     }
 
     public byte[] liveKey() {
-        return key("live");
+        return key(LIVE);
     }
 
     /** The numbers whose erasure is not finished yet (PendingErasures). */
@@ -161,7 +171,7 @@ public class SubscriberStore {
     }
 
     /** {@code hhof} for the first block (its name before the blocks), then {@code hhof:1}, {@code hhof:2}, … */
-    static String householdTagsName(int number) {
+    public static String householdTagsName(int number) {
         int block = number / HOUSEHOLD_TAG_BLOCK;
         return block == 0 ? "hhof" : "hhof:" + block;
     }
@@ -248,7 +258,7 @@ public class SubscriberStore {
             keys.add(key(name));
             argv.add(name.getBytes(StandardCharsets.UTF_8));
         }
-        return redis.withShared(r -> script.<List<Object>>run(r, ScriptOutputType.MULTI, keys.toArray(new byte[0][]),
+        return redis.withShared(shard.slot(), r -> script.<List<Object>>run(r, ScriptOutputType.MULTI, keys.toArray(new byte[0][]),
                 argv.toArray(new byte[0][]))).flatMap(reply -> {
                     if (reply.get(0) instanceof Long number) {
                         return Uni.createFrom().item(number);
@@ -294,7 +304,7 @@ public class SubscriberStore {
             byte[][] keys = {recordKey(bucket), consentTimesKey(bucket), consentKey(Purpose.TV),
                 consentKey(Purpose.WEB), consentKey(Purpose.ADS_AND_DATA), auditKey, consentMadeKey, stream.seq(),
                 stream.stream(), stream.viewKey()};
-            return redis.withShared(r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, keys,
+            return redis.withShared(shard.slot(), r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, keys,
                     args.toArray(new byte[0][])).thenApply(found -> found == 1L));
         });
     }
@@ -387,6 +397,6 @@ public class SubscriberStore {
     }
 
     private byte[] key(String suffix) {
-        return (prefix + suffix).getBytes(StandardCharsets.UTF_8);
+        return shard.key(suffix);
     }
 }

@@ -3,7 +3,7 @@ package be.audiencematch.export;
 import be.audiencematch.audit.AuditLog;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
@@ -44,16 +44,18 @@ public class ExportStore {
     private final RedisConnections redis;
     private final SubscriberStore base;
     private final SegmentStore segments;
-    private final String prefix;
+    private final KeySpace keys;
+    private final KeySpace.Keys global;
     private final AuditLog auditLog;
 
     public ExportStore(RedisConnections redis, SubscriberStore base, SegmentStore segments, AuditLog auditLog,
-                       @KeyPrefix String prefix) {
+                       KeySpace keys) {
         this.redis = redis;
         this.auditLog = auditLog;
         this.base = base;
         this.segments = segments;
-        this.prefix = prefix;
+        this.keys = keys;
+        this.global = keys.global();
     }
 
     /** Records the new cursor and returns what the partner may hold now and what it held at {@code since}. */
@@ -89,19 +91,37 @@ public class ExportStore {
                 });
     }
 
-    /** Per segment, how many members may go to Ads & Data now (exact; callers disclose it through privacy). */
+    /**
+     * Per segment, how many members may go to Ads & Data now (exact; callers disclose it through privacy): one call a
+     * shard, every shard at once, summed segment by segment (docs/scaling.md, "Reads").
+     */
     public Uni<List<Long>> exportableCounts(List<String> segmentIds) {
         if (segmentIds.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        byte[][] keys = new byte[3 + segmentIds.size()][];
-        keys[0] = bytes(prefix + "scratch:export-sizes");
-        keys[1] = base.consentKey(Purpose.ADS_AND_DATA);
-        keys[2] = base.liveKey();
-        for (int i = 0; i < segmentIds.size(); i++) {
-            keys[3 + i] = segments.bitmapKey(segmentIds.get(i));
+        List<Uni<List<Long>>> parts = new ArrayList<>(keys.shards());
+        for (int s = 0; s < keys.shards(); s++) {
+            KeySpace.Keys shard = keys.shard(s);
+            byte[][] named = new byte[3 + segmentIds.size()][];
+            named[0] = shard.key("scratch:export-sizes");
+            named[1] = shard.key(SubscriberStore.consentName(Purpose.ADS_AND_DATA));
+            named[2] = shard.key(SubscriberStore.LIVE);
+            for (int i = 0; i < segmentIds.size(); i++) {
+                named[3 + i] = shard.key(SegmentStore.bitmapName(segmentIds.get(i)));
+            }
+            parts.add(redis.withShared(shard.slot(), r -> SIZES.<List<Long>>run(r, ScriptOutputType.MULTI, named)));
         }
-        return redis.withShared(r -> SIZES.run(r, ScriptOutputType.MULTI, keys));
+        return Uni.join().all(parts).andFailFast().map(counts -> {
+            List<Long> sums = new ArrayList<>(segmentIds.size());
+            for (int i = 0; i < segmentIds.size(); i++) {
+                long sum = 0;
+                for (List<Long> part : counts) {
+                    sum += part.get(i);
+                }
+                sums.add(sum);
+            }
+            return sums;
+        });
     }
 
     public Uni<Void> audit(Map<String, String> entry) {
@@ -115,22 +135,22 @@ public class ExportStore {
 
     /** Cursor ids by expiry time (ms). */
     public byte[] cursorsKey() {
-        return bytes(prefix + "export:cursors");
+        return global.key("export:cursors");
     }
 
     /** What precedes a cursor id in its bitmap's key (and, followed by ":meta", its metadata's). */
     public String cursorKeyPrefix() {
-        return prefix + "export:cursor:";
+        return keys.single().name("export:cursor:");
     }
 
     /** A cursor's bitmap of the numbers it exported (the right of access reads it). */
     public byte[] cursorKey(String cursor) {
-        return bytes(prefix + "export:cursor:" + cursor);
+        return keys.single().key("export:cursor:" + cursor);
     }
 
     /** A cursor's segment, key version and time. */
     public byte[] metaKey(String cursor) {
-        return bytes(prefix + "export:cursor:" + cursor + ":meta");
+        return global.key("export:cursor:" + cursor + ":meta");
     }
 
 

@@ -1,6 +1,6 @@
 package be.audiencematch.idempotency;
 
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -57,7 +57,7 @@ public class Idempotency {
     static final Duration PENDING_TTL = Duration.ofMinutes(15);
 
     private final RedisConnections redis;
-    private final String prefix;
+    private final KeySpace.Keys global;
     private final ObjectMapper json;
     /** Claims this replica gave up on (their request failed) and could not yet give back: key name to claim value. */
     private final Map<String, String> abandoned = new ConcurrentHashMap<>();
@@ -69,10 +69,10 @@ public class Idempotency {
     });
 
     public Idempotency(RedisConnections redis, ObjectMapper json,
-                       @KeyPrefix String prefix) {
+                       KeySpace keys) {
         this.redis = redis;
         this.json = json;
-        this.prefix = prefix;
+        this.global = keys.global();
     }
 
     /** A list upload: once per (advertiser, key), for one audience. */
@@ -100,7 +100,7 @@ public class Idempotency {
             throw ProblemException.badRequest("header '" + HEADER + "' must be 1 to 100 characters of "
                     + "A-Z, a-z, 0-9, '.', '_', ':' or '-'");
         }
-        String keyName = prefix + family + key;
+        String keyName = global.name(family + key);
         byte[] redisKey = bytes(keyName);
         String earlier = abandoned.remove(keyName);
         if (earlier != null) {

@@ -13,7 +13,7 @@ import java.util.Optional;
  * {@code AUDIENCE_MATCH_THRESHOLD}) to these keys; a key without a line there is also set by its canonical variable
  * ({@code audience-match.json.max-bytes}: {@code AUDIENCE_MATCH_JSON_MAX_BYTES}). {@link ConfigCheck} refuses the
  * start when a value is out of range. Classes inject this mapping or the one group they need
- * ({@link ConfigGroups}); the Redis key prefix comes as {@link KeyPrefix}.
+ * ({@link ConfigGroups}); the Redis keys come as a {@link KeySpace}, built from the key prefix.
  */
 @ConfigMapping(prefix = "audience-match")
 public interface AudienceMatchConfig {

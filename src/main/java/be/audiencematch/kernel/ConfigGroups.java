@@ -2,6 +2,7 @@ package be.audiencematch.kernel;
 
 import jakarta.enterprise.context.Dependent;
 import jakarta.enterprise.inject.Produces;
+import jakarta.inject.Singleton;
 
 /**
  * The groups of {@link AudienceMatchConfig} a class may inject on its own, so that it depends on what it reads and
@@ -10,10 +11,11 @@ import jakarta.enterprise.inject.Produces;
 @Dependent
 public class ConfigGroups {
 
+    /** The base's keys: the global ones and each shard's (docs/architecture.md, "Redis key layout"). */
     @Produces
-    @KeyPrefix
-    static String keyPrefix(AudienceMatchConfig config) {
-        return RedisUrls.keyPrefix(config.redis().keyPrefix(), config.redis().cluster());
+    @Singleton
+    static KeySpace keySpace(AudienceMatchConfig config) {
+        return KeySpace.of(config.redis().keyPrefix(), config.redis().cluster(), KeySpace.BUILT_SHARDS);
     }
 
     @Produces

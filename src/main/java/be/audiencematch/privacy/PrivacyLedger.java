@@ -1,6 +1,6 @@
 package be.audiencematch.privacy;
 
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -37,12 +37,12 @@ public class PrivacyLedger {
     }
 
     private final RedisConnections redis;
-    private final String prefix;
+    private final KeySpace.Keys global;
 
     public PrivacyLedger(RedisConnections redis,
-                         @KeyPrefix String prefix) {
+                         KeySpace keys) {
         this.redis = redis;
-        this.prefix = prefix;
+        this.global = keys.global();
     }
 
     /** Answers {@code question} from the ledger, or spends ε on {@code candidate}, or refuses; one atomic step. */
@@ -54,13 +54,13 @@ public class PrivacyLedger {
 
     /** The advertiser's budget now, spending nothing. */
     public Uni<Entry> peek(String advertiser, long epsilonMicros, long budgetMicros, long windowMs) {
-        return run(advertiser, "peek", bytes(prefix + "privacy:answer:-"), "", epsilonMicros, budgetMicros, windowMs,
+        return run(advertiser, "peek", global.key("privacy:answer:-"), "", epsilonMicros, budgetMicros, windowMs,
                 1);
     }
 
     private Uni<Entry> run(String advertiser, String mode, byte[] answerKey, String candidate, long epsilonMicros,
                            long budgetMicros, long windowMs, long periodMs) {
-        byte[][] keys = {answerKey, bytes(prefix + "privacy:spent:" + advertiser)};
+        byte[][] keys = {answerKey, global.key("privacy:spent:" + advertiser)};
         return redis.withShared(r -> ANSWER.<List<Object>>run(r, ScriptOutputType.MULTI, keys, bytes(mode),
                         num(epsilonMicros), num(budgetMicros), num(windowMs), num(periodMs), bytes(candidate),
                         bytes(UUID.randomUUID().toString())))
@@ -78,7 +78,7 @@ public class PrivacyLedger {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             byte[] digest = sha.digest((advertiser + "\n" + question).getBytes(StandardCharsets.UTF_8));
-            return bytes(prefix + "privacy:answer:" + HexFormat.of().formatHex(digest));
+            return global.key("privacy:answer:" + HexFormat.of().formatHex(digest));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -1,6 +1,6 @@
 package be.audiencematch.ratelimit;
 
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.kernel.RateLimitConfig;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
@@ -27,12 +27,12 @@ public class RateLimitStore {
     private static final byte[] GIVE = bytes("give");
 
     private final RedisConnections redis;
-    private final String prefix;
+    private final KeySpace.Keys global;
 
     public RateLimitStore(RedisConnections redis,
-                          @KeyPrefix String prefix) {
+                          KeySpace keys) {
         this.redis = redis;
-        this.prefix = prefix;
+        this.global = keys.global();
     }
 
     /** Takes a token from the caller's bucket: 0 when the request may go, else the milliseconds until it may. */
@@ -55,11 +55,11 @@ public class RateLimitStore {
     }
 
     public byte[] bucketKey(String role, String subject) {
-        return bytes(prefix + "rate:" + role + ":" + digest(subject));
+        return global.key("rate:" + role + ":" + digest(subject));
     }
 
     public byte[] inFlightKey(String role, String subject) {
-        return bytes(prefix + "inflight:" + role + ":" + digest(subject));
+        return global.key("inflight:" + role + ":" + digest(subject));
     }
 
     /** The first 128 bits of the subject's SHA-256, in hex. */

@@ -1,6 +1,7 @@
 package be.audiencematch.redis;
 
 import be.audiencematch.kernel.AudienceMatchConfig;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.kernel.RedisUrls;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -56,7 +57,7 @@ public class RedisConnections {
     private final RedisURI configured;
     /** On Redis Cluster: which primary serves the key prefix's slot; null on a standalone Redis. */
     private final ClusterTopology topology;
-    /** The slot every key of the service lives in today: the key prefix's on a cluster, 0 on a standalone Redis. */
+    /** The global keys' slot (KeySpace): the key prefix's on a cluster, 0 on a standalone Redis. */
     private final int homeSlot;
     /**
      * The connections serving each slot in use: on a standalone Redis every slot is served by the configured node; on
@@ -75,10 +76,10 @@ public class RedisConnections {
     /** The subscription to Lettuce's connection events on a cluster; null on a standalone Redis. */
     private final Disposable disconnects;
 
-    public RedisConnections(AudienceMatchConfig.Redis settings, RedisTransport transport, Vertx vertx) {
+    public RedisConnections(AudienceMatchConfig.Redis settings, RedisTransport transport, Vertx vertx, KeySpace keys) {
         Duration timeout = settings.timeout();
         Duration bulkTimeout = settings.bulkTimeout();
-        String keyPrefix = RedisUrls.keyPrefix(settings.keyPrefix(), settings.cluster());
+        String keyPrefix = keys.global().prefix();
         boolean cluster = settings.cluster();
         String url = settings.url();
         List<RedisURI> seeds = cluster ? RedisUrls.seeds(url, timeout) : List.of(RedisURI.create(url));
@@ -118,7 +119,7 @@ public class RedisConnections {
             this.disconnects = null;
             this.topology = null;
         }
-        this.homeSlot = topology != null ? topology.slot() : 0;
+        this.homeSlot = keys.global().slot();
     }
 
     /**

@@ -5,7 +5,7 @@ import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
-import be.audiencematch.kernel.KeyPrefix;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
@@ -44,25 +44,33 @@ public class SegmentStore implements MemberEraser {
     private final RedisConnections redis;
     private final SubscriberStore base;
     private final ObjectMapper json;
-    private final String prefix;
+    private final KeySpace.Keys global;
+    /** Subscriber-numbered bitmaps: one shard while the base is one (KeySpace.single). */
+    private final KeySpace.Keys shard;
     private final SettledWrites settled;
 
     public SegmentStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, ObjectMapper json,
-                        @KeyPrefix String prefix) {
+                        KeySpace keys) {
         this.redis = redis;
         this.base = base;
         this.json = json;
-        this.prefix = prefix;
+        this.global = keys.global();
+        this.shard = keys.single();
         this.settled = settled;
     }
 
     /** What precedes a segment id in its bitmap's key (for the eligibility script). */
     public String bitmapKeyPrefix() {
-        return prefix + "segment:";
+        return shard.name("segment:");
     }
 
     public byte[] bitmapKey(String segmentId) {
-        return bytes(prefix + "segment:" + segmentId);
+        return shard.key(bitmapName(segmentId));
+    }
+
+    /** The name of the segment's bitmap in any shard (KeySpace.Keys.key names the shard's key). */
+    public static String bitmapName(String segmentId) {
+        return "segment:" + segmentId;
     }
 
     /**
@@ -71,7 +79,7 @@ public class SegmentStore implements MemberEraser {
      */
     public Uni<Long> replace(String segmentId, Channel channel, IdentifierType type, byte[] bitmap) {
         return settled.write(changes -> {
-            byte[][] keys = {bytes(prefix + "staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
+            byte[][] keys = {shard.key("staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
                 registryKey(), changes.seq(), changes.stream()};
             return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, keys, bytes(segmentId),
                     bytes(channel.wireName()), bytes(type.wireName()), bytes(Instant.now().toString()), bitmap));
@@ -104,7 +112,7 @@ public class SegmentStore implements MemberEraser {
     @Override
     public Uni<Void> eraseMember(long number) {
         return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[][] {registryKey()},
-                bytes("hash"), bytes(prefix + "segment:"), new byte[0], bytes(Long.toString(number))))
+                bytes("hash"), shard.key("segment:"), new byte[0], bytes(Long.toString(number))))
                 .replaceWithVoid();
     }
 
@@ -121,7 +129,7 @@ public class SegmentStore implements MemberEraser {
 
     /** The registry hash, for scripts that check a segment's channel in the same step as they count. */
     public byte[] registryKey() {
-        return bytes(prefix + "segments");
+        return global.key("segments");
     }
 
 }

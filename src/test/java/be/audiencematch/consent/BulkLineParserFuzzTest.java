@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.kernel.JsonProblems;
 import be.audiencematch.support.Keys;
@@ -28,7 +29,7 @@ class BulkLineParserFuzzTest {
     /** The oracle: the whole line must be one JSON object of the bulk shape. */
     private static final ObjectReader STRICT = MAPPER.readerFor(BulkLine.class)
             .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
-    private static final SubscriberStore STORE = new SubscriberStore(null, Keys.prefix(), 12);
+    private static final SubscriberStore STORE = new SubscriberStore(null, KeySpace.of(Keys.prefix(), false, 1), 12);
 
     @FuzzTest
     void lineReadsAsJacksonDoes(byte[] line) {

@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.consent.SubscriberApi.BulkLine;
 import be.audiencematch.support.Keys;
@@ -21,7 +22,7 @@ class BulkLineParserTest {
     private static final ObjectReader JACKSON = new ObjectMapper().readerFor(BulkLine.class)
             .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private static final String HEX = "aB".repeat(32);
-    private static final SubscriberStore STORE = new SubscriberStore(null, Keys.prefix(), 12);
+    private static final SubscriberStore STORE = new SubscriberStore(null, KeySpace.of(Keys.prefix(), false, 1), 12);
 
     @Test
     void readsTheUsualShapesExactlyAsTheGeneralPathDoes() throws Exception {

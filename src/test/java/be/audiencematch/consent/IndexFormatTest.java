@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.support.Keys;
@@ -43,7 +44,7 @@ class IndexFormatTest {
     @Test
     void aNewBaseRecordsTheLayoutAtOnce() {
         String prefix = Keys.key("fresh-index:");
-        SubscriberStore store = new SubscriberStore(redis, prefix, BITS);
+        SubscriberStore store = new SubscriberStore(redis, KeySpace.of(prefix, false, 1), BITS);
         assertTrue(store.indexCurrent().await().indefinitely());
         try (Direct direct = new Direct()) {
             assertArrayEquals(bytes("entries"), direct.redis.hget(bytes(prefix + "layout"), bytes("index_format")));
@@ -56,7 +57,7 @@ class IndexFormatTest {
         byte[] digest = HexFormat.of().parseHex("3c" + "11".repeat(31));
         byte[] field = java.util.Arrays.copyOfRange(digest, 2, 10);
         byte[] otherField = HexFormat.of().parseHex("2222222222222222");
-        SubscriberStore store = new SubscriberStore(redis, prefix, BITS);
+        SubscriberStore store = new SubscriberStore(redis, KeySpace.of(prefix, false, 1), BITS);
         String bucket = prefix + "ix:e:" + store.buckets().name(store.buckets().ofDigest(digest));
         try (Direct direct = new Direct()) {
             // What an earlier version left: subscribers, and index buckets as hashes of field → decimal number.

@@ -1,5 +1,6 @@
 package be.audiencematch.consent;
 
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.support.LuaLibs;
@@ -41,7 +42,7 @@ class SubscriberRecordFormatTest {
     @ValueSource(ints = {12, 16, 17, 20})
     void eachSideReadsTheOthersRecord(int bucketBits) {
         for (String household : new String[] {"hh-42", null}) {
-            SubscriberStore store = new SubscriberStore(null, "t:", bucketBits);
+            SubscriberStore store = new SubscriberStore(null, KeySpace.of("t:", false, 1), bucketBits);
             Subscriber s = subscriber(household);
             BulkChunk chunk = store.bulkChunk(1, null);
             chunk.add(s);
@@ -108,7 +109,7 @@ class SubscriberRecordFormatTest {
     @ValueSource(ints = {12, 16, 17, 20})
     void javaNamesTheBucketsLuaFindsInTheRecord(int bucketBits) {
         for (String household : new String[] {"hh-42", null}) {
-            SubscriberStore store = new SubscriberStore(null, "t:", bucketBits);
+            SubscriberStore store = new SubscriberStore(null, KeySpace.of("t:", false, 1), bucketBits);
             Subscriber s = subscriber(household);
             BulkChunk chunk = store.bulkChunk(1, null);
             chunk.add(s);
