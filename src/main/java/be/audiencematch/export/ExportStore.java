@@ -58,38 +58,54 @@ public class ExportStore {
         this.global = keys.global();
     }
 
-    /** Records the new cursor and returns what the partner may hold now and what it held at {@code since}. */
+    /**
+     * Records the new cursor and returns what the partner may hold now and what it held at {@code since}: each
+     * shard's bitmaps first, every shard at once, then the cursors' metadata on the global keys, put together by
+     * global subscriber number (docs/scaling.md, "Reads"). A cursor's bitmaps and metadata expire at one instant, so
+     * metadata still there after the bitmaps were read means they were read whole.
+     */
     public Uni<State> take(String segmentId, String newCursor, String since, Map<String, String> meta,
                            Duration retention) {
-        List<byte[]> keys = new ArrayList<>(List.of(segments.bitmapKey(segmentId),
-                base.consentKey(Purpose.ADS_AND_DATA), base.liveKey(), cursorKey(newCursor), metaKey(newCursor)));
-        if (since != null) {
-            keys.add(cursorKey(since));
-            keys.add(metaKey(since));
-        }
-        List<byte[]> args = new ArrayList<>();
-        args.add(bytes(Long.toString(retention.toMillis())));
-        meta.forEach((k, v) -> {
-            args.add(bytes(k));
-            args.add(bytes(v));
-        });
         long expires = System.currentTimeMillis() + retention.toMillis();
-        return redis.withShared(r -> {
+        List<Uni<List<Object>>> parts = new ArrayList<>(keys.shards());
+        for (int s = 0; s < keys.shards(); s++) {
+            parts.add(takeIn(keys.shard(s), segmentId, newCursor, since, expires));
+        }
+        Map<byte[], byte[]> fields = new java.util.LinkedHashMap<>();
+        meta.forEach((k, v) -> fields.put(bytes(k), bytes(v)));
+        return Uni.join().all(parts).andFailFast().flatMap(taken -> redis.withShared(global.slot(), r -> {
             // The registry lets the access read find the cursors holding a subscriber; expired ones leave it here.
             r.zremrangebyscore(cursorsKey(), io.lettuce.core.Range.create(0, System.currentTimeMillis()));
             r.zadd(cursorsKey(), expires, bytes(newCursor));
-            return CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
-                    keys.toArray(new byte[0][]), args.toArray(new byte[0][]));
-        }).map(reply -> {
-                    Map<String, String> previousMeta = new HashMap<>();
-                    @SuppressWarnings("unchecked")
-                    List<Object> flat = (List<Object>) reply.get(2);
-                    for (int i = 0; i + 1 < flat.size(); i += 2) {
-                        previousMeta.put(str((byte[]) flat.get(i)), str((byte[]) flat.get(i + 1)));
-                    }
-                    return new State((byte[]) reply.get(0), reply.get(1) instanceof byte[] b ? b : null, previousMeta);
-                });
+            r.hset(metaKey(newCursor), fields);
+            r.pexpireat(metaKey(newCursor), expires);
+            return since == null ? java.util.concurrent.CompletableFuture.completedFuture(Map.<byte[], byte[]>of())
+                    : r.hgetall(metaKey(since));
+        }).map(previous -> {
+            List<byte[]> current = new ArrayList<>(taken.size());
+            List<byte[]> held = new ArrayList<>(taken.size());
+            for (List<Object> part : taken) {
+                current.add((byte[]) part.get(0));
+                held.add(part.get(1) instanceof byte[] b ? b : null);
+            }
+            Map<String, String> previousFields = new HashMap<>();
+            previous.forEach((k, v) -> previousFields.put(str(k), str(v)));
+            return new State(Bits.interleave(current), since == null ? null : Bits.interleave(held), previousFields);
+        }));
     }
+
+    private Uni<List<Object>> takeIn(KeySpace.Keys shard, String segmentId, String newCursor, String since,
+                                     long expires) {
+        List<byte[]> named = new ArrayList<>(List.of(shard.key(SegmentStore.bitmapName(segmentId)),
+                shard.key(SubscriberStore.consentName(Purpose.ADS_AND_DATA)), shard.key(SubscriberStore.LIVE),
+                shard.key(cursorName(newCursor))));
+        if (since != null) {
+            named.add(shard.key(cursorName(since)));
+        }
+        return redis.withShared(shard.slot(), r -> CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
+                named.toArray(new byte[0][]), bytes(Long.toString(expires))));
+    }
+
 
     /**
      * Per segment, how many members may go to Ads & Data now (exact; callers disclose it through privacy): one call a
@@ -145,7 +161,12 @@ public class ExportStore {
 
     /** A cursor's bitmap of the numbers it exported (the right of access reads it). */
     public byte[] cursorKey(String cursor) {
-        return keys.single().key("export:cursor:" + cursor);
+        return keys.single().key(cursorName(cursor));
+    }
+
+    /** The name of a cursor's bitmap in any shard. */
+    private static String cursorName(String cursor) {
+        return "export:cursor:" + cursor;
     }
 
     /** A cursor's segment, key version and time. */
