@@ -7,6 +7,7 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.matching.MatchingUpload;
 import be.audiencematch.records.OwnedRecords;
+import be.audiencematch.redis.MemberBits;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Advertiser audiences in Redis. Every key expires with the audience:
@@ -44,7 +46,6 @@ public class AudienceStore implements MemberEraser {
     private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript COUNT = RedisScript.load("audience_count");
     private static final RedisScript DELETE = RedisScript.load("audience_delete", "view_lib");
-    private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
 
     private final RedisConnections redis;
     private final KeySpace keys;
@@ -209,12 +210,33 @@ public class AudienceStore implements MemberEraser {
         })).replaceWithVoid();
     }
 
+    /** Clears the erased subscriber's bit in every live audience's members. */
     @Override
     public Uni<Void> eraseMember(long number) {
-        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[][] {allKey()},
-                bytes("set"), shard().key("audience:"), bytes(":members"), bytes(Long.toString(number)),
-                new byte[0]))
-                .replaceWithVoid();
+        return liveAudiences().flatMap(ids -> MemberBits.clear(redis, keys,
+                ids.stream().map(AudienceStore::membersName).toList(), number)).replaceWithVoid();
+    }
+
+    /** Every audience id whose metadata is there; ids whose metadata expired leave the registry on the way. */
+    private Uni<List<String>> liveAudiences() {
+        return redis.withShared(global.slot(), r -> r.smembers(allKey()).thenCompose(ids -> {
+            List<byte[]> all = List.copyOf(ids);
+            List<CompletableFuture<Long>> present = all.stream()
+                    .map(id -> r.exists(metaKey(str(id))).toCompletableFuture()).toList();
+            return CompletableFuture.allOf(present.toArray(new CompletableFuture[0])).thenCompose(done -> {
+                List<String> live = new ArrayList<>();
+                List<byte[]> expired = new ArrayList<>();
+                for (int i = 0; i < all.size(); i++) {
+                    if (present.get(i).join() == 1L) {
+                        live.add(str(all.get(i)));
+                    } else {
+                        expired.add(all.get(i));
+                    }
+                }
+                return expired.isEmpty() ? CompletableFuture.completedFuture(live)
+                        : r.srem(allKey(), expired.toArray(new byte[0][])).thenApply(removed -> live);
+            });
+        }));
     }
 
     private static Audience parse(String id, Map<byte[], byte[]> raw) {

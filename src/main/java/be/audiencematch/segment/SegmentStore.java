@@ -7,9 +7,11 @@ import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.redis.MemberBits;
 import be.audiencematch.redis.RedisScript;
 
 import static be.audiencematch.redis.Bytes.bytes;
+import static be.audiencematch.redis.Bytes.str;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
@@ -39,14 +41,12 @@ public class SegmentStore implements MemberEraser {
 
     private static final RedisScript PROMOTE = RedisScript.load("segment_promote", "view_lib");
     private static final RedisScript DELETE = RedisScript.load("registry_delete", "view_lib");
-    private static final RedisScript CLEAR_BIT = RedisScript.load("bitmap_clear_bit");
 
     private final RedisConnections redis;
     private final SubscriberStore base;
     private final ObjectMapper json;
+    private final KeySpace keys;
     private final KeySpace.Keys global;
-    /** Subscriber-numbered bitmaps: one shard while the base is one (KeySpace.single). */
-    private final KeySpace.Keys shard;
     private final SettledWrites settled;
 
     public SegmentStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, ObjectMapper json,
@@ -54,18 +54,18 @@ public class SegmentStore implements MemberEraser {
         this.redis = redis;
         this.base = base;
         this.json = json;
+        this.keys = keys;
         this.global = keys.global();
-        this.shard = keys.single();
         this.settled = settled;
     }
 
     /** What precedes a segment id in its bitmap's key (for the eligibility script). */
     public String bitmapKeyPrefix() {
-        return shard.name("segment:");
+        return keys.single().name("segment:");
     }
 
     public byte[] bitmapKey(String segmentId) {
-        return shard.key(bitmapName(segmentId));
+        return keys.single().key(bitmapName(segmentId));
     }
 
     /** The name of the segment's bitmap in any shard (KeySpace.Keys.key names the shard's key). */
@@ -79,9 +79,9 @@ public class SegmentStore implements MemberEraser {
      */
     public Uni<Long> replace(String segmentId, Channel channel, IdentifierType type, byte[] bitmap) {
         return settled.write(changes -> {
-            byte[][] keys = {shard.key("staging:" + UUID.randomUUID()), base.liveKey(), bitmapKey(segmentId),
-                registryKey(), changes.seq(), changes.stream()};
-            return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, keys, bytes(segmentId),
+            byte[][] promoted = {keys.single().key("staging:" + UUID.randomUUID()), base.liveKey(),
+                bitmapKey(segmentId), registryKey(), changes.seq(), changes.stream()};
+            return redis.withShared(r -> PROMOTE.run(r, ScriptOutputType.INTEGER, promoted, bytes(segmentId),
                     bytes(channel.wireName()), bytes(type.wireName()), bytes(Instant.now().toString()), bitmap));
         });
     }
@@ -111,8 +111,9 @@ public class SegmentStore implements MemberEraser {
 
     @Override
     public Uni<Void> eraseMember(long number) {
-        return redis.withShared(r -> CLEAR_BIT.run(r, ScriptOutputType.INTEGER, new byte[][] {registryKey()},
-                bytes("hash"), shard.key("segment:"), new byte[0], bytes(Long.toString(number))))
+        return redis.withShared(global.slot(), r -> r.hkeys(registryKey()))
+                .flatMap(ids -> MemberBits.clear(redis, keys, ids.stream().map(id -> bitmapName(str(id))).toList(),
+                        number))
                 .replaceWithVoid();
     }
 
