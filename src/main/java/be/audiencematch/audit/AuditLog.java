@@ -22,7 +22,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The audit trail: one append-only Redis stream, {@code {p}audit}, trimmed by age (docs/privacy.md, "Audit trail").
+ * The audit trail: append-only Redis streams, {@code {p}audit}, trimmed by age (docs/privacy.md, "Audit trail"): the
+ * global keys' stream for what the services record, and each shard's for the feed changes of its subscribers (one
+ * stream while the base is one shard). Reading merges them by entry id (MergedPages).
  * Entries carry their kind, {@code at} (an ISO instant in Redis' clock, as the entry id) and counts or internal
  * numbers; never an identifier, digest, pseudonym, subscriber or household id, or token. Feed changes are appended
  * by the subscriber scripts themselves (audit_lib.lua), in the same atomic step as the change.
@@ -44,8 +46,10 @@ public class AuditLog {
     }
 
     private final RedisConnections redis;
-    private final KeySpace.Keys shard;
-    private final byte[] streamKey;
+    /** Where {@link #record} appends: the global keys. */
+    private final KeySpace.Keys global;
+    /** Every stream of the trail, each once: the global one, then each shard's that is not the same key. */
+    private final List<KeySpace.Keys> streams;
     private final Duration retention;
     private final byte[] retentionMillis;
     private final Vertx vertx;
@@ -60,10 +64,15 @@ public class AuditLog {
         }
         this.redis = redis;
         this.vertx = vertx;
-        // The trail lives with the subscribers it is about, in one stream while the base is one shard (docs/scaling.md,
-        // "Placement": each shard audits its own subscribers, and reading pages merges the shards' streams).
-        this.shard = keys.single();
-        this.streamKey = streamKey(shard);
+        this.global = keys.global();
+        List<KeySpace.Keys> all = new ArrayList<>();
+        all.add(global);
+        for (int s = 0; s < keys.shards(); s++) {
+            if (!keys.shard(s).prefix().equals(global.prefix())) {
+                all.add(keys.shard(s));
+            }
+        }
+        this.streams = List.copyOf(all);
         this.retention = retention;
         this.retentionMillis = bytes(Long.toString(retention.toMillis()));
         this.trimTimer = vertx.setPeriodic(TRIM_EVERY_MILLIS, id -> trimBefore(Instant.now().minus(retention))
@@ -95,32 +104,48 @@ public class AuditLog {
                 args.add(bytes(v == null ? "" : v));
             }
         });
-        return redis.withShared(shard.slot(), r -> RECORD.run(r, ScriptOutputType.VALUE, new byte[][] {streamKey},
-                args.toArray(new byte[0][]))).replaceWithVoid();
+        return redis.withShared(global.slot(), r -> RECORD.run(r, ScriptOutputType.VALUE,
+                new byte[][] {streamKey(global)}, args.toArray(new byte[0][]))).replaceWithVoid();
     }
 
     /**
      * Entries from {@code first} (a stream id, or "(" and an id: after it) to {@code last} (inclusive), of one
-     * kind or all (null), at most {@code limit}.
+     * kind or all (null), at most {@code limit} (a few more when entries of several streams share the last id).
      */
     public Uni<Page> page(String first, String last, String kind, int limit) {
-        return redis.withShared(shard.slot(), r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {streamKey},
-                bytes(first), bytes(last), bytes(kind == null ? "" : kind), bytes(Integer.toString(limit)),
-                bytes(Integer.toString(READ_BUDGET)))).map(AuditLog::page);
+        List<Uni<Page>> pages = new ArrayList<>(streams.size());
+        for (KeySpace.Keys stream : streams) {
+            pages.add(redis.withShared(stream.slot(), r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI,
+                    new byte[][] {streamKey(stream)}, bytes(first), bytes(last), bytes(kind == null ? "" : kind),
+                    bytes(Integer.toString(limit)), bytes(Integer.toString(READ_BUDGET)))).map(AuditLog::page));
+        }
+        return Uni.join().all(pages).andFailFast().map(read -> MergedPages.merge(read, limit));
     }
 
     /** The newest entries of one kind, newest first (the export audit's older endpoint). */
     public Uni<List<Map<String, String>>> newest(String kind, int count) {
-        return redis.withShared(shard.slot(), r -> r.xrevrange(streamKey, io.lettuce.core.Range.unbounded(),
-                io.lettuce.core.Limit.from(READ_BUDGET))).map(messages -> messages.stream()
-                .map(m -> entry(m.getId(), m.getBody()))
-                .filter(e -> kind.equals(e.get("kind"))).limit(count).toList());
+        List<Uni<List<Map<String, String>>>> reads = new ArrayList<>(streams.size());
+        for (KeySpace.Keys stream : streams) {
+            reads.add(redis.withShared(stream.slot(), r -> r.xrevrange(streamKey(stream),
+                    io.lettuce.core.Range.unbounded(), io.lettuce.core.Limit.from(READ_BUDGET)))
+                    .map(messages -> messages.stream().map(m -> entry(m.getId(), m.getBody()))
+                            .filter(e -> kind.equals(e.get("kind"))).toList()));
+        }
+        return Uni.join().all(reads).andFailFast().map(read -> read.stream().flatMap(List::stream)
+                .sorted(java.util.Comparator.comparing((Map<String, String> e) -> e.get("id"), MergedPages.BY_ID)
+                        .reversed())
+                .limit(count).toList());
     }
 
-    /** Removes entries older than {@code cutoff} exactly; how many went. */
+    /** Removes entries older than {@code cutoff} exactly, from every stream; how many went. */
     public Uni<Long> trimBefore(Instant cutoff) {
         String minId = Long.toString(Math.max(0, cutoff.toEpochMilli()));
-        return redis.withShared(shard.slot(), r -> r.xtrim(streamKey, XTrimArgs.Builder.minId(minId).exactTrimming()));
+        List<Uni<Long>> trims = new ArrayList<>(streams.size());
+        for (KeySpace.Keys stream : streams) {
+            trims.add(redis.withShared(stream.slot(),
+                    r -> r.xtrim(streamKey(stream), XTrimArgs.Builder.minId(minId).exactTrimming())));
+        }
+        return Uni.join().all(trims).andFailFast().map(removed -> removed.stream().mapToLong(Long::longValue).sum());
     }
 
     public Duration retention() {

@@ -72,7 +72,9 @@ public class BaseLayoutReadiness implements AsyncHealthCheck {
                     }
                     if (!theirShards.equals(Integer.toString(shards))) {
                         LOG.errorf("this Redis holds a base laid out in %s shards, this version reads bases of %d: "
-                                + "not ready (docs/scaling.md, \"The sharded layout, in detail\")", theirShards, shards);
+                                + "not ready. To move the base, load the subscriber feed again into an empty Redis "
+                                + "(or under another key prefix) with this version, then the segments and audiences "
+                                + "(docs/scaling.md, \"The sharded layout, in detail\")", theirShards, shards);
                         return down("shards", theirShards);
                     }
                     return store.indexCurrent().map(current -> {
