@@ -164,7 +164,8 @@ public class AudienceStore implements MemberEraser {
                         new byte[][] {metaKey(id), segmentRegistry}, args))
                 .flatMap(reply -> switch (((Long) reply.get(0)).intValue()) {
                     case 0 -> Uni.createFrom().item(new ReportOutcome.NotFound());
-                    case 1 -> Uni.createFrom().item(new ReportOutcome.SegmentMissing(((Long) reply.get(1)).intValue() - 1));
+                    case 1 -> Uni.createFrom().item(
+                            new ReportOutcome.SegmentMissing(((Long) reply.get(1)).intValue() - 1));
                     case 2 -> Uni.createFrom().item(new ReportOutcome.SegmentOfOtherChannel(
                             ((Long) reply.get(1)).intValue() - 1, str((byte[]) reply.get(2))));
                     default -> {
@@ -197,7 +198,7 @@ public class AudienceStore implements MemberEraser {
         if (parts.size() == 1) {
             return parts.get(0);
         }
-        return Uni.combine().all().unis(parts).with(Long.class, counts -> counts.stream().mapToLong(Long::longValue).sum());
+        return Uni.join().all(parts).andFailFast().map(counts -> counts.stream().mapToLong(Long::longValue).sum());
     }
 
     /** Deletes the audience, once every eligibility view has dropped its members. */

@@ -58,7 +58,6 @@ public class CampaignStore {
     private final RedisConnections redis;
     private final SubscriberStore base;
     private final AudienceStore audiences;
-    private final SegmentStore segments;
     private final KeySpace keys;
     private final KeySpace.Keys global;
     private final byte[] rulesKey;
@@ -72,7 +71,6 @@ public class CampaignStore {
         this.redis = redis;
         this.base = base;
         this.audiences = audiences;
-        this.segments = segments;
         this.keys = keys;
         this.global = keys.global();
         this.rulesKey = global.key("campaign-rules");
@@ -203,7 +201,7 @@ public class CampaignStore {
         });
     }
 
-    /** One shard's part of a campaign's reach: the household tags of its targeted subscribers, and how many have none. */
+    /** One shard's part of a campaign's reach: its targeted subscribers' household tags, and how many have none. */
     private record ShardReach(Set<Long> households, long alone) {
     }
 

@@ -258,8 +258,8 @@ public class SubscriberStore {
             keys.add(key(name));
             argv.add(name.getBytes(StandardCharsets.UTF_8));
         }
-        return redis.withShared(shard.slot(), r -> script.<List<Object>>run(r, ScriptOutputType.MULTI, keys.toArray(new byte[0][]),
-                argv.toArray(new byte[0][]))).flatMap(reply -> {
+        return redis.withShared(shard.slot(), r -> script.<List<Object>>run(r, ScriptOutputType.MULTI,
+                keys.toArray(new byte[0][]), argv.toArray(new byte[0][]))).flatMap(reply -> {
                     if (reply.get(0) instanceof Long number) {
                         return Uni.createFrom().item(number);
                     }

@@ -42,18 +42,13 @@ public class ExportStore {
     }
 
     private final RedisConnections redis;
-    private final SubscriberStore base;
-    private final SegmentStore segments;
     private final KeySpace keys;
     private final KeySpace.Keys global;
     private final AuditLog auditLog;
 
-    public ExportStore(RedisConnections redis, SubscriberStore base, SegmentStore segments, AuditLog auditLog,
-                       KeySpace keys) {
+    public ExportStore(RedisConnections redis, AuditLog auditLog, KeySpace keys) {
         this.redis = redis;
         this.auditLog = auditLog;
-        this.base = base;
-        this.segments = segments;
         this.keys = keys;
         this.global = keys.global();
     }
@@ -105,7 +100,6 @@ public class ExportStore {
         return redis.withShared(shard.slot(), r -> CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
                 named.toArray(new byte[0][]), bytes(Long.toString(expires))));
     }
-
 
     /**
      * Per segment, how many members may go to Ads & Data now (exact; callers disclose it through privacy): one call a

@@ -41,12 +41,6 @@ class ExportShardsTest {
     RedisConnections redis;
 
     @Inject
-    SubscriberStore base;
-
-    @Inject
-    SegmentStore segments;
-
-    @Inject
     AuditLog auditLog;
 
     private final KeySpace keys = KeySpace.of("am-export-shards:", TestEnvironment.cluster(), SHARDS);
@@ -75,7 +69,7 @@ class ExportShardsTest {
             }
         }
         assertTrue(shardZero < expected[0], "a count that read one shard would show");
-        ExportStore store = new ExportStore(redis, base, segments, auditLog, keys);
+        ExportStore store = new ExportStore(redis, auditLog, keys);
         assertEquals(List.of(expected[0], expected[1]),
                 store.exportableCounts(List.of("seg-x1", "seg-x2")).await().indefinitely());
     }
@@ -91,7 +85,7 @@ class ExportShardsTest {
             ShardBitmaps.write(redis, shard, SubscriberStore.consentName(Purpose.ADS_AND_DATA), SIZE, l -> l != of);
             ShardBitmaps.write(redis, shard, SegmentStore.bitmapName("seg-take"), SIZE, inSegment[s]);
         }
-        ExportStore store = new ExportStore(redis, base, segments, auditLog, keys);
+        ExportStore store = new ExportStore(redis, auditLog, keys);
         ExportStore.State first = store.take("seg-take", "cur_first", null, Map.of("segment", "seg-take"),
                 Duration.ofMinutes(5)).await().indefinitely();
         assertEquals(expected(inSegment), numbers(first.current()));

@@ -14,7 +14,7 @@ public final class ShardBitmaps {
     private ShardBitmaps() {
     }
 
-    /** Bits 0..size-1 of the bitmap {@code name} in {@code shard}, as {@code in} says (the first byte's top bit is 0). */
+    /** Bits 0..size-1 of the bitmap {@code name} in {@code shard}, as {@code in} says (bit 0: the first byte's top). */
     public static void write(RedisConnections redis, KeySpace.Keys shard, String name, int size, IntPredicate in) {
         byte[] raw = new byte[(size + 7) / 8];
         for (int l = 0; l < size; l++) {
