@@ -182,9 +182,7 @@ public class AudienceStore implements MemberEraser {
 
     /** The report's count: one audience_count.lua call a shard, all sent at once, summed. */
     private Uni<Long> count(String id, String consentName, List<String> segmentNames) {
-        List<Uni<Long>> parts = new ArrayList<>(keys.shards());
-        for (int s = 0; s < keys.shards(); s++) {
-            KeySpace.Keys shard = keys.shard(s);
+        return redis.onEach(keys.everyShard(), (shard, r) -> {
             byte[][] counted = new byte[3 + segmentNames.size()][];
             counted[0] = shard.key("scratch:report");
             counted[1] = shard.key(membersName(id));
@@ -192,13 +190,8 @@ public class AudienceStore implements MemberEraser {
             for (int i = 0; i < segmentNames.size(); i++) {
                 counted[3 + i] = shard.key(segmentNames.get(i));
             }
-            parts.add(redis.withShared(shard.slot(),
-                    r -> COUNT.<Long>run(r, ScriptOutputType.INTEGER, counted)));
-        }
-        if (parts.size() == 1) {
-            return parts.get(0);
-        }
-        return Uni.join().all(parts).andFailFast().map(counts -> counts.stream().mapToLong(Long::longValue).sum());
+            return COUNT.<Long>run(r, ScriptOutputType.INTEGER, counted);
+        }).map(counts -> counts.stream().mapToLong(Long::longValue).sum());
     }
 
     /** Deletes the audience, once every eligibility view has dropped its members. */

@@ -113,39 +113,30 @@ public class AuditLog {
      * kind or all (null), at most {@code limit} (a few more when entries of several streams share the last id).
      */
     public Uni<Page> page(String first, String last, String kind, int limit) {
-        List<Uni<Page>> pages = new ArrayList<>(streams.size());
-        for (KeySpace.Keys stream : streams) {
-            pages.add(redis.withShared(stream.slot(), r -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI,
-                    new byte[][] {streamKey(stream)}, bytes(first), bytes(last), bytes(kind == null ? "" : kind),
-                    bytes(Integer.toString(limit)), bytes(Integer.toString(READ_BUDGET)))).map(AuditLog::page));
-        }
-        return Uni.join().all(pages).andFailFast().map(read -> MergedPages.merge(read, limit));
+        return redis.onEach(streams, (stream, r) -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI,
+                        new byte[][] {streamKey(stream)}, bytes(first), bytes(last), bytes(kind == null ? "" : kind),
+                        bytes(Integer.toString(limit)), bytes(Integer.toString(READ_BUDGET))).thenApply(AuditLog::page))
+                .map(read -> MergedPages.merge(read, limit));
     }
 
     /** The newest entries of one kind, newest first (the export audit's older endpoint). */
     public Uni<List<Map<String, String>>> newest(String kind, int count) {
-        List<Uni<List<Map<String, String>>>> reads = new ArrayList<>(streams.size());
-        for (KeySpace.Keys stream : streams) {
-            reads.add(redis.withShared(stream.slot(), r -> r.xrevrange(streamKey(stream),
-                    io.lettuce.core.Range.unbounded(), io.lettuce.core.Limit.from(READ_BUDGET)))
-                    .map(messages -> messages.stream().map(m -> entry(m.getId(), m.getBody()))
-                            .filter(e -> kind.equals(e.get("kind"))).toList()));
-        }
-        return Uni.join().all(reads).andFailFast().map(read -> read.stream().flatMap(List::stream)
-                .sorted(java.util.Comparator.comparing((Map<String, String> e) -> e.get("id"), MergedPages.BY_ID)
-                        .reversed())
-                .limit(count).toList());
+        return redis.onEach(streams, (stream, r) -> r.xrevrange(streamKey(stream), io.lettuce.core.Range.unbounded(),
+                        io.lettuce.core.Limit.from(READ_BUDGET)))
+                .map(read -> read.stream().flatMap(List::stream)
+                        .map(m -> entry(m.getId(), m.getBody()))
+                        .filter(e -> kind.equals(e.get("kind")))
+                        .sorted(java.util.Comparator.comparing((Map<String, String> e) -> e.get("id"),
+                                MergedPages.BY_ID).reversed())
+                        .limit(count).toList());
     }
 
     /** Removes entries older than {@code cutoff} exactly, from every stream; how many went. */
     public Uni<Long> trimBefore(Instant cutoff) {
         String minId = Long.toString(Math.max(0, cutoff.toEpochMilli()));
-        List<Uni<Long>> trims = new ArrayList<>(streams.size());
-        for (KeySpace.Keys stream : streams) {
-            trims.add(redis.withShared(stream.slot(),
-                    r -> r.xtrim(streamKey(stream), XTrimArgs.Builder.minId(minId).exactTrimming())));
-        }
-        return Uni.join().all(trims).andFailFast().map(removed -> removed.stream().mapToLong(Long::longValue).sum());
+        return redis.onEach(streams, (stream, r) -> r.xtrim(streamKey(stream),
+                        XTrimArgs.Builder.minId(minId).exactTrimming()))
+                .map(removed -> removed.stream().mapToLong(Long::longValue).sum());
     }
 
     public Duration retention() {

@@ -17,6 +17,7 @@ import io.lettuce.core.BitFieldArgs;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.StartupEvent;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -32,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Campaigns in Redis. Nothing per subscriber is stored here: a campaign's targeted set is evaluated live from the
@@ -185,11 +187,7 @@ public class CampaignStore {
             anded.add(SubscriberStore.consentName(Purpose.TV));
         }
         List<String> excluded = c.excludedAudienceIds().stream().map(AudienceStore::membersName).toList();
-        List<Uni<ShardReach>> parts = new ArrayList<>(keys.shards());
-        for (int s = 0; s < keys.shards(); s++) {
-            parts.add(reachIn(keys.shard(s), anded, excluded));
-        }
-        return Uni.join().all(parts).andFailFast().map(reached -> {
+        return redis.onEach(keys.everyShard(), (shard, r) -> reachIn(shard, r, anded, excluded)).map(reached -> {
             Set<Long> households = new HashSet<>();
             long people = 0;
             for (ShardReach part : reached) {
@@ -205,14 +203,15 @@ public class CampaignStore {
     private record ShardReach(Set<Long> households, long alone) {
     }
 
-    private Uni<ShardReach> reachIn(KeySpace.Keys shard, List<String> anded, List<String> excluded) {
+    private CompletionStage<ShardReach> reachIn(KeySpace.Keys shard, RedisAsyncCommands<byte[], byte[]> r,
+                                                List<String> anded, List<String> excluded) {
         List<byte[]> named = new ArrayList<>();
         named.add(shard.key("scratch:campaign-target"));
         anded.forEach(name -> named.add(shard.key(name)));
         named.add(shard.key("scratch:campaign-excluded"));
         excluded.forEach(name -> named.add(shard.key(name)));
-        return redis.withShared(shard.slot(), r -> TARGET.<byte[]>run(r, ScriptOutputType.VALUE,
-                        named.toArray(new byte[0][]), bytes(Integer.toString(anded.size())))
+        return TARGET.<byte[]>run(r, ScriptOutputType.VALUE, named.toArray(new byte[0][]),
+                        bytes(Integer.toString(anded.size())))
                 .thenCompose(bits -> {
                     List<Integer> numbers = setBits(bits);
                     List<CompletableFuture<List<Long>>> reads = new ArrayList<>();
@@ -240,7 +239,7 @@ public class CampaignStore {
                         }
                         return new ShardReach(households, alone);
                     });
-                }));
+                });
     }
 
     /**

@@ -8,6 +8,7 @@ import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 import static be.audiencematch.redis.Bytes.bytes;
 import static be.audiencematch.redis.Bytes.str;
@@ -62,13 +64,10 @@ public class ExportStore {
     public Uni<State> take(String segmentId, String newCursor, String since, Map<String, String> meta,
                            Duration retention) {
         long expires = System.currentTimeMillis() + retention.toMillis();
-        List<Uni<List<Object>>> parts = new ArrayList<>(keys.shards());
-        for (int s = 0; s < keys.shards(); s++) {
-            parts.add(takeIn(keys.shard(s), segmentId, newCursor, since, expires));
-        }
         Map<byte[], byte[]> fields = new java.util.LinkedHashMap<>();
         meta.forEach((k, v) -> fields.put(bytes(k), bytes(v)));
-        return Uni.join().all(parts).andFailFast().flatMap(taken -> redis.withShared(global.slot(), r -> {
+        return redis.onEach(keys.everyShard(), (shard, r) -> takeIn(shard, r, segmentId, newCursor, since, expires))
+                .flatMap(taken -> redis.withShared(global.slot(), r -> {
             // The registry lets the access read find the cursors holding a subscriber; expired ones leave it here.
             r.zremrangebyscore(cursorsKey(), io.lettuce.core.Range.create(0, System.currentTimeMillis()));
             r.zadd(cursorsKey(), expires, bytes(newCursor));
@@ -89,16 +88,15 @@ public class ExportStore {
         }));
     }
 
-    private Uni<List<Object>> takeIn(KeySpace.Keys shard, String segmentId, String newCursor, String since,
-                                     long expires) {
+    private static CompletionStage<List<Object>> takeIn(KeySpace.Keys shard, RedisAsyncCommands<byte[], byte[]> r,
+                                                       String segmentId, String newCursor, String since, long expires) {
         List<byte[]> named = new ArrayList<>(List.of(shard.key(SegmentStore.bitmapName(segmentId)),
                 shard.key(SubscriberStore.consentName(Purpose.ADS_AND_DATA)), shard.key(SubscriberStore.LIVE),
                 shard.key(cursorName(newCursor))));
         if (since != null) {
             named.add(shard.key(cursorName(since)));
         }
-        return redis.withShared(shard.slot(), r -> CURSOR.<List<Object>>run(r, ScriptOutputType.MULTI,
-                named.toArray(new byte[0][]), bytes(Long.toString(expires))));
+        return CURSOR.run(r, ScriptOutputType.MULTI, named.toArray(new byte[0][]), bytes(Long.toString(expires)));
     }
 
     /**
@@ -109,9 +107,7 @@ public class ExportStore {
         if (segmentIds.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        List<Uni<List<Long>>> parts = new ArrayList<>(keys.shards());
-        for (int s = 0; s < keys.shards(); s++) {
-            KeySpace.Keys shard = keys.shard(s);
+        return redis.onEach(keys.everyShard(), (shard, r) -> {
             byte[][] named = new byte[3 + segmentIds.size()][];
             named[0] = shard.key("scratch:export-sizes");
             named[1] = shard.key(SubscriberStore.consentName(Purpose.ADS_AND_DATA));
@@ -119,9 +115,8 @@ public class ExportStore {
             for (int i = 0; i < segmentIds.size(); i++) {
                 named[3 + i] = shard.key(SegmentStore.bitmapName(segmentIds.get(i)));
             }
-            parts.add(redis.withShared(shard.slot(), r -> SIZES.<List<Long>>run(r, ScriptOutputType.MULTI, named)));
-        }
-        return Uni.join().all(parts).andFailFast().map(counts -> {
+            return SIZES.<List<Long>>run(r, ScriptOutputType.MULTI, named);
+        }).map(counts -> {
             List<Long> sums = new ArrayList<>(segmentIds.size());
             for (int i = 0; i < segmentIds.size(); i++) {
                 long sum = 0;

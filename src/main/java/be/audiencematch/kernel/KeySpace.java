@@ -88,6 +88,11 @@ public final class KeySpace {
         return shards.size();
     }
 
+    /** Every shard's keys, shard 0 first. */
+    public List<Keys> everyShard() {
+        return shards;
+    }
+
     /** Shard {@code shard}'s keys. */
     public Keys shard(int shard) {
         return shards.get(shard);

@@ -33,6 +33,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -252,6 +253,20 @@ public class RedisConnections {
      */
     public <T> Uni<T> withShared(Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
         return withShared(homeSlot, work);
+    }
+
+    /**
+     * {@code work} once for each of {@code where}, on the primary serving its slot, all sent at once: a read fanned
+     * out over shards (docs/scaling.md, "Reads"). The answers come in the order of {@code where}; the first failure
+     * fails the whole.
+     */
+    public <T> Uni<List<T>> onEach(List<KeySpace.Keys> where,
+            BiFunction<KeySpace.Keys, RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> work) {
+        List<Uni<T>> parts = new java.util.ArrayList<>(where.size());
+        for (KeySpace.Keys keys : where) {
+            parts.add(withShared(keys.slot(), r -> work.apply(keys, r)));
+        }
+        return Uni.join().all(parts).andFailFast();
     }
 
     /** {@link #withShared(Function)} on the primary serving {@code slot} (every key {@code work} names is in it). */
