@@ -37,13 +37,15 @@ final class ReplicaAcknowledgement {
     private final int wanted;
     private final long timeoutMillis;
     private final byte[] mark;
+    private final int slot;
     /** Writers whose writes are answered and who wait for the next round. */
     private List<CompletableFuture<Void>> next = new ArrayList<>();
     private boolean running;
     private CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connection;
 
-    ReplicaAcknowledgement(RedisConnections redis, AudienceMatchConfig.Redis.Wait settings, byte[] mark) {
+    ReplicaAcknowledgement(RedisConnections redis, AudienceMatchConfig.Redis.Wait settings, byte[] mark, int slot) {
         this.redis = redis;
+        this.slot = slot;
         this.wanted = Math.max(0, settings.replicas());
         this.timeoutMillis = Math.max(1, settings.timeout().toMillis());
         this.mark = mark;
@@ -150,7 +152,7 @@ final class ReplicaAcknowledgement {
 
     private synchronized CompletableFuture<StatefulRedisConnection<byte[], byte[]>> connection() {
         if (connection == null || connection.isCompletedExceptionally()) {
-            connection = redis.dedicated().thenApply(c -> {
+            connection = redis.dedicated(slot).thenApply(c -> {
                 c.setAutoFlushCommands(true);
                 return c;
             }).toCompletableFuture();

@@ -29,7 +29,19 @@ public class SettledWrites {
 
     /** The write, given the change stream's keys, completing once every live view has applied it. */
     public <T> Uni<T> write(Function<ChangeKeys, Uni<T>> write) {
-        return of(Uni.createFrom().deferred(() -> write.apply(log.keys())));
+        return write(log.keys(), write);
+    }
+
+    /**
+     * Like {@link #write(Function)}, for a write to shard {@code shard}'s keys, which appends to that shard's stream
+     * (docs/scaling.md, "Change streams and read-your-writes").
+     */
+    public <T> Uni<T> write(int shard, Function<ChangeKeys, Uni<T>> write) {
+        return write(log.keys(shard), write);
+    }
+
+    private <T> Uni<T> write(ChangeKeys stream, Function<ChangeKeys, Uni<T>> write) {
+        return Uni.createFrom().deferred(() -> write.apply(stream)).call(written -> log.settled(stream));
     }
 
     /**
@@ -41,7 +53,10 @@ public class SettledWrites {
         return Uni.createFrom().deferred(() -> write.apply(log.keys()));
     }
 
-    /** {@code write}, completing once every live view has applied it; a failed write fails as it is. */
+    /**
+     * {@code write}, completing once every live view has applied every stream's changes made before it completed; a
+     * failed write fails as it is.
+     */
     public <T> Uni<T> of(Uni<T> write) {
         return write.call(written -> log.settled());
     }

@@ -1,6 +1,7 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.changes.ChangeEntryFormat;
+import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.eligibility.EligibilityView.Rule;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -30,30 +31,68 @@ final class ChangeApplier {
     private final EligibilityView view;
     private final ViewBitmapReads bitmapReads;
     private final RedisScript read;
-    private final byte[] seqKey;
     private final byte[] rulesKey;
 
-    ChangeApplier(EligibilityView view, ViewBitmapReads bitmapReads, RedisScript read, byte[] seqKey,
-                  byte[] rulesKey) {
+    ChangeApplier(EligibilityView view, ViewBitmapReads bitmapReads, RedisScript read, byte[] rulesKey) {
         this.view = view;
         this.bitmapReads = bitmapReads;
         this.read = read;
-        this.seqKey = seqKey;
         this.rulesKey = rulesKey;
     }
 
     /**
-     * Applies entries read from the stream, which must continue the view's change numbers without a gap; answers the
-     * last entry's id (null when there was none), from where the next read starts.
+     * Applies entries read from stream number {@code index} ({@code stream}'s keys), which must continue the view's
+     * change numbers of that stream without a gap; answers the last entry's id (null when there was none), from where
+     * the next read starts. A shard's subscriber numbers become global ones here ({@link ChangeKeys#global}).
      */
-    CompletionStage<String> apply(RedisAsyncCommands<byte[], byte[]> r, long from,
+    CompletionStage<String> apply(RedisAsyncCommands<byte[], byte[]> r, int index, ChangeKeys stream,
                                   List<StreamMessage<byte[], byte[]>> messages) {
         if (messages.isEmpty()) {
             return CompletableFuture.completedFuture(null);
         }
-        long expected = from + 1;
         Set<String> campaigns = new LinkedHashSet<>();
         Set<String> changedBitmaps = new LinkedHashSet<>();
+        long last;
+        // One batch at a time over every stream: consent bits of several shards share bytes.
+        synchronized (view) {
+            last = read(index, stream, messages, campaigns, changedBitmaps);
+            changedBitmaps.removeIf(key -> !view.hasBitmap(key));
+        }
+        String lastId = messages.get(messages.size() - 1).getId();
+        return rules(r, stream, campaigns).thenCompose(rules -> {
+            Set<String> reload = new LinkedHashSet<>(changedBitmaps);
+            rules.values().forEach(rule -> {
+                if (rule != null) {
+                    rule.bitmapKeys().stream().filter(k -> !view.hasBitmap(k)).forEach(reload::add);
+                }
+            });
+            return bitmapReads.read(r, reload).thenApply(bitmaps -> {
+                synchronized (view) {
+                    bitmaps.forEach(view::putBitmap);
+                    rules.forEach((id, rule) -> {
+                        if (rule == null) {
+                            view.removeRule(id);
+                        } else {
+                            view.putRule(id, rule);
+                        }
+                    });
+                    if (rules.values().stream().anyMatch(Objects::isNull)) {
+                        view.pruneBitmaps();
+                    }
+                    view.appliedUpTo(index, last);
+                }
+                return lastId;
+            });
+        });
+    }
+
+    /**
+     * Applies what the entries change at once (consents, erasures, households) and gathers the campaigns and bitmaps
+     * they name; answers the last change number.
+     */
+    private long read(int index, ChangeKeys stream, List<StreamMessage<byte[], byte[]>> messages,
+                      Set<String> campaigns, Set<String> changedBitmaps) {
+        long expected = view.applied(index) + 1;
         for (StreamMessage<byte[], byte[]> m : messages) {
             long seq = ChangeEntryFormat.number(m.getBody());
             if (seq != expected) {
@@ -64,27 +103,30 @@ final class ChangeApplier {
             ChangeEntryFormat.read(m.getBody(), new ChangeEntryFormat.Changes() {
                 @Override
                 public void consent(int number, int mask) {
-                    view.applyConsent(number, mask);
+                    view.applyConsent(stream.global(number), mask);
                 }
 
                 @Override
                 public void consentRange(ChangeEntryFormat.ConsentRange range) {
-                    view.applyConsentRange(range);
+                    if (stream.shard() < 0) {
+                        throw new IllegalStateException("the global change stream names no subscriber");
+                    }
+                    view.applyConsentRange(range, stream.shard(), stream.shards());
                 }
 
                 @Override
                 public void households(byte[] keyId, long[] tags) {
-                    view.dropHouseholds(seq, keyId, tags);
+                    view.dropHouseholds(index, seq, keyId, tags);
                 }
 
                 @Override
                 public void allHouseholds() {
-                    view.dropAllHouseholds(seq);
+                    view.dropAllHouseholds(index, seq);
                 }
 
                 @Override
                 public void erased(int number) {
-                    view.clearErased(number);
+                    view.clearErased(stream.global(number));
                 }
 
                 @Override
@@ -98,36 +140,12 @@ final class ChangeApplier {
                 }
             });
         }
-        long last = expected - 1;
-        String lastId = messages.get(messages.size() - 1).getId();
-        changedBitmaps.removeIf(key -> !view.hasBitmap(key));
-        return rules(r, campaigns).thenCompose(rules -> {
-            Set<String> reload = new LinkedHashSet<>(changedBitmaps);
-            rules.values().forEach(rule -> {
-                if (rule != null) {
-                    rule.bitmapKeys().stream().filter(k -> !view.hasBitmap(k)).forEach(reload::add);
-                }
-            });
-            return bitmapReads.read(r, reload).thenApply(bitmaps -> {
-                bitmaps.forEach(view::putBitmap);
-                rules.forEach((id, rule) -> {
-                    if (rule == null) {
-                        view.removeRule(id);
-                    } else {
-                        view.putRule(id, rule);
-                    }
-                });
-                if (rules.values().stream().anyMatch(Objects::isNull)) {
-                    view.pruneBitmaps();
-                }
-                view.appliedUpTo(last);
-                return lastId;
-            });
-        });
+        return expected - 1;
     }
 
     /** The rules of these campaigns as stored now; null for a campaign that no longer has one. */
-    private CompletionStage<Map<String, Rule>> rules(RedisAsyncCommands<byte[], byte[]> r, Set<String> ids) {
+    private CompletionStage<Map<String, Rule>> rules(RedisAsyncCommands<byte[], byte[]> r, ChangeKeys stream,
+                                                     Set<String> ids) {
         if (ids.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
@@ -137,7 +155,7 @@ final class ChangeApplier {
         for (int i = 0; i < order.size(); i++) {
             args[i + 1] = bytes(order.get(i));
         }
-        return read.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {seqKey, rulesKey}, args)
+        return read.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {stream.seq(), rulesKey}, args)
                 .thenApply(read -> {
                     Map<String, Rule> out = new HashMap<>();
                     for (int i = 0; i < order.size(); i++) {

@@ -16,9 +16,11 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * This replica's own copy of what eligibility reads: the three consent bitmaps, the campaign rules, the audience
  * and segment bitmaps those rules name, and the member lists of the households asked about (filled on demand).
- * {@link ViewFollower} keeps it in step with the change stream; it is written by one follower at a time and read
- * by any event loop. Each part is at least as new as the last change number the follower confirmed, which is what
- * lets a confirmed withdrawal show in the very next answer (see docs/architecture.md, "Eligibility view").
+ * {@link ViewFollower} keeps it in step with the change streams (one, or the global one and one a shard); changes
+ * are applied one batch at a time (the batch holds this object's lock), and it is read by any event loop. Each part
+ * is at least as new as the last change number the follower confirmed on each stream, which is what lets a confirmed
+ * withdrawal show in the very next answer (see docs/architecture.md, "Eligibility view"). Subscribers are named by
+ * global number (docs/scaling.md, "Numbers"): the follower turns a shard's local numbers into global ones.
  */
 final class EligibilityView {
 
@@ -56,26 +58,35 @@ final class EligibilityView {
     private final Map<Long, Kept> households = new ConcurrentHashMap<>();
     /** Made from the view key of the last snapshot; null until the first. */
     private volatile HouseholdTags tags;
-    /** The change number of the newest household change applied (guarded by this): older fills are not kept. */
-    private long householdsChangedAt;
+    /**
+     * By stream, the change number of the newest household change applied (guarded by this): older fills are not
+     * kept. A household's list changes on one stream only, its shard's.
+     */
+    private final long[] householdsChangedAt;
+    /** By stream, the change number applied (guarded by this). */
+    private final long[] appliedBy;
     /** Written after every change the follower applies; read first by every answer (publishes the bytes above). */
-    private volatile long applied;
+    private volatile long published;
 
-    EligibilityView(String segmentPrefix, int maxHouseholds) {
+    EligibilityView(String segmentPrefix, int maxHouseholds, int streams) {
         this.segmentPrefix = segmentPrefix;
         this.maxHouseholds = maxHouseholds;
+        this.householdsChangedAt = new long[streams];
+        this.appliedBy = new long[streams];
     }
 
     // ---- the follower's side --------------------------------------------------------------------------------
 
-    /** Starts over from a snapshot current to change {@code seq}. */
-    void reset(long seq, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules,
-               Map<String, ViewBitmap> newBitmaps, byte[] viewKey) {
-        synchronized (this) {
-            tags = new HouseholdTags(viewKey);
-            households.clear();
-            householdsChangedAt = seq;
-        }
+    /**
+     * Starts over from a snapshot of every stream, stream i current to change {@code seqs[i]}; consents by global
+     * number.
+     */
+    synchronized void reset(long[] seqs, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules,
+                            Map<String, ViewBitmap> newBitmaps, byte[] viewKey) {
+        tags = new HouseholdTags(viewKey);
+        households.clear();
+        System.arraycopy(seqs, 0, householdsChangedAt, 0, seqs.length);
+        System.arraycopy(seqs, 0, appliedBy, 0, seqs.length);
         consents[0] = tv;
         consents[1] = web;
         consents[2] = ads;
@@ -83,15 +94,17 @@ final class EligibilityView {
         bitmaps.putAll(newBitmaps);
         rules.clear();
         rules.putAll(newRules);
-        applied = seq;
+        published++;
     }
 
-    long applied() {
-        return applied;
+    /** The change number applied of stream {@code stream}. */
+    synchronized long applied(int stream) {
+        return appliedBy[stream];
     }
 
-    void appliedUpTo(long seq) {
-        applied = seq;
+    synchronized void appliedUpTo(int stream, long seq) {
+        appliedBy[stream] = seq;
+        published++;
     }
 
     /** One subscriber's consents ({@code mask}: bit 0 tv, 1 web, 2 ads_and_data; changes/ChangeEntryFormat). */
@@ -101,14 +114,17 @@ final class EligibilityView {
         }
     }
 
-    /** New subscribers' consents from a bulk load. */
-    void applyConsentRange(ChangeEntryFormat.ConsentRange range) {
-        int first = range.first();
+    /**
+     * New subscribers' consents from a bulk load, numbered {@code first} on in their shard: global number
+     * l × {@code shards} + {@code shard} (docs/scaling.md, "Numbers").
+     */
+    void applyConsentRange(ChangeEntryFormat.ConsentRange range, int shard, int shards) {
+        long first = range.first() & 0xffffffffL;
         int count = range.count();
         for (int p = 0; p < 3; p++) {
-            grow(p, first + count - 1);
+            grow(p, (int) ((first + count - 1) * shards + shard));
             for (int k = 0; k < count; k++) {
-                setBit(p, first + k, range.consents(p, k));
+                setBit(p, (int) ((first + k) * shards + shard), range.consents(p, k));
             }
         }
     }
@@ -146,6 +162,11 @@ final class EligibilityView {
         }
     }
 
+    /** Whether subscriber {@code n} (global number) consented to purpose {@code purpose} (Purpose order; for tests). */
+    boolean consentHas(int purpose, int n) {
+        return isSet(consents[purpose], n);
+    }
+
     /** Whether this view's copy of a bitmap has subscriber {@code n}'s bit (for tests). */
     boolean bitmapHas(String key, int n) {
         return bitmap(key).has(n);
@@ -174,24 +195,27 @@ final class EligibilityView {
      * view's (the key was replaced in Redis) cannot be matched: the follower must start over from a snapshot, which
      * reads the key again.
      */
-    synchronized void dropHouseholds(long seq, byte[] keyId, long[] dropped) {
+    synchronized void dropHouseholds(int stream, long seq, byte[] keyId, long[] dropped) {
         if (!tags.sameKey(keyId)) {
             throw new IllegalStateException("the view key changed: household tags no longer match");
         }
         for (long tag : dropped) {
             households.remove(tag);
         }
-        householdsChangedAt = seq;
+        householdsChangedAt[stream] = seq;
     }
 
-    synchronized void dropAllHouseholds(long seq) {
+    synchronized void dropAllHouseholds(int stream, long seq) {
         households.clear();
-        householdsChangedAt = seq;
+        householdsChangedAt[stream] = seq;
     }
 
-    /** Keeps a member list read at change {@code seq}, unless a newer change to households was applied since. */
-    synchronized void offerHousehold(String id, int[] members, long seq) {
-        if (seq >= householdsChangedAt && tags != null) {
+    /**
+     * Keeps a member list read at change {@code seq} of stream {@code stream} (its shard's), unless a newer change to
+     * households was applied on that stream since.
+     */
+    synchronized void offerHousehold(String id, int[] members, int stream, long seq) {
+        if (seq >= householdsChangedAt[stream] && tags != null) {
             if (households.size() >= maxHouseholds) {
                 households.clear();
             }
@@ -260,7 +284,7 @@ final class EligibilityView {
     /** The candidates (every campaign when empty) the household's members make eligible at {@code nowMs}. */
     List<String> eligible(int[] members, List<String> candidates, long nowMs) {
         // The volatile read comes first: every change the follower applied before its last write is visible below.
-        if (applied < 0 || members.length == 0) {
+        if (published < 0 || members.length == 0) {
             return List.of();
         }
         byte[] tv = consents[0];

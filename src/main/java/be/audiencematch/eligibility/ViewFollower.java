@@ -3,9 +3,7 @@ package be.audiencematch.eligibility;
 import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.changes.ChangeLog;
-import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
-import be.audiencematch.eligibility.EligibilityView.Rule;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.redis.RedisConnections;
@@ -28,21 +26,20 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 import static be.audiencematch.redis.Bytes.bytes;
-import static be.audiencematch.redis.Bytes.str;
 
 /**
- * Keeps this replica's {@link EligibilityView} in step with the change stream and holds its lease: after every
- * read of the stream it confirms the change number applied and renews the lease, and it answers from the view only
- * while the lease runs and the view has caught up with every change made before it registered. Writers wait for
+ * Keeps this replica's {@link EligibilityView} in step with the change streams and holds a lease on each: after every
+ * read of a stream it confirms the change number applied there and renews that stream's lease, and it answers from
+ * the view only while every lease runs and the view has caught up, on every stream, with every change made before it
+ * registered. A base of one shard has one stream; a sharded base one on the global keys and one a shard, each read
+ * on a connection of its own to its primary (docs/scaling.md, "Change streams and read-your-writes"). Writers wait for
  * every live lease holder's confirmation ({@link ChangeLog#settled()}), so a confirmed change is in the very next
  * answer; a replica that stops confirming stops answering from its view before writers stop waiting for it (its
  * lease ends first on its own clock), and answers from Redis meanwhile.
@@ -50,7 +47,6 @@ import static be.audiencematch.redis.Bytes.str;
 @ApplicationScoped
 public class ViewFollower {
 
-    private static final RedisScript SNAPSHOT = RedisScript.load("view_snapshot");
     private static final RedisScript READ = RedisScript.load("view_read");
     private static final RedisScript ACK = RedisScript.load("view_ack");
     private static final int BATCH = 512;
@@ -61,10 +57,13 @@ public class ViewFollower {
 
     private final RedisConnections redis;
     private final ChangeLog changes;
-    private final ChangeKeys keys;
-    private final ViewBitmapReads bitmapReads;
+    /** One a change stream, the global one first. */
+    private final List<Tail> tails = new ArrayList<>();
+    private final ViewSnapshots snapshots;
     private final ChangeApplier applier;
-    private final SubscriberStore base;
+    private final Function<String, byte[]> householdKey;
+    /** The stream that notes household changes: shard 0's, the only one holding households until they are placed. */
+    private final Tail householdTail;
     private final byte[] rulesKey;
     private final boolean enabled;
     private final long leaseMillis;
@@ -72,16 +71,35 @@ public class ViewFollower {
     private final EligibilityView view;
     private final String replica = RandomIds.next("replica_");
 
-    private volatile boolean ready;
-    /** System.nanoTime() until which the lease surely runs (renewal sent + 90 % of the lease). */
-    private volatile long leaseValidUntil;
-    /** Serve only once the view has applied this much: the newest change when the lease (re)started. */
-    private long readyAt = Long.MAX_VALUE;
-    private int emptyBehind;
-    /** The stream entry id of the last change applied (where the next read starts). */
-    private String lastEntry = "0-0";
     private volatile boolean stopped;
-    private volatile StatefulRedisConnection<byte[], byte[]> connection;
+    private volatile boolean announced;
+    /** Counts the starts over: what a stream's reading from an earlier start answers is dropped. */
+    private volatile int generation;
+
+    /** One change stream as this replica follows it. */
+    private static final class Tail {
+        final int index;
+        final ChangeKeys keys;
+        volatile boolean ready;
+        /** System.nanoTime() until which the lease surely runs (renewal sent + 90 % of the lease). */
+        volatile long leaseValidUntil;
+        volatile StatefulRedisConnection<byte[], byte[]> connection;
+        /** Serve only once the view has applied this much: the newest change when the lease (re)started. */
+        long readyAt = Long.MAX_VALUE;
+        int emptyBehind;
+        /** The stream entry id of the last change applied (where the next read starts). */
+        String lastEntry = "0-0";
+
+        Tail(int index, ChangeKeys keys) {
+            this.index = index;
+            this.keys = keys;
+        }
+
+        boolean serving() {
+            StatefulRedisConnection<byte[], byte[]> c = connection;
+            return ready && System.nanoTime() - leaseValidUntil < 0 && c != null && c.isOpen();
+        }
+    }
 
     @Inject
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
@@ -94,20 +112,37 @@ public class ViewFollower {
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
                         SegmentStore segments, Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease,
                         int maxHouseholds) {
+        this(redis, changes, base::householdKey, campaigns.rulesKey(), segments.bitmapKeyPrefix(), vertx, metrics,
+                enabled, lease, maxHouseholds);
+    }
+
+    /**
+     * @param householdKey  the key of a household id's bucket
+     * @param rulesKey      the campaign rules hash
+     * @param segmentPrefix what a segment id follows in its bitmap's key
+     */
+    public ViewFollower(RedisConnections redis, ChangeLog changes, Function<String, byte[]> householdKey,
+                        byte[] rulesKey, String segmentPrefix, Vertx vertx, MeterRegistry metrics, boolean enabled,
+                        Duration lease, int maxHouseholds) {
         if (lease.toMillis() < 200) {
             throw new IllegalArgumentException("audience-match.eligibility.view.lease must be at least 200ms");
         }
         this.redis = redis;
         this.changes = changes;
-        this.keys = changes.keys();
-        this.bitmapReads = new ViewBitmapReads(READ, keys.seq(), vertx);
-        this.base = base;
-        this.rulesKey = campaigns.rulesKey();
+        List<ChangeKeys> streams = changes.streams();
+        for (int i = 0; i < streams.size(); i++) {
+            tails.add(new Tail(i, streams.get(i)));
+        }
+        this.householdTail = tails.get(streams.size() == 1 ? 0 : 1);
+        ViewBitmapReads bitmapReads = new ViewBitmapReads(READ, tails.get(0).keys.seq(), vertx);
+        this.householdKey = householdKey;
+        this.rulesKey = rulesKey;
         this.enabled = enabled;
         this.leaseMillis = lease.toMillis();
         this.vertx = vertx;
-        this.view = new EligibilityView(segments.bitmapKeyPrefix(), maxHouseholds);
-        this.applier = new ChangeApplier(this.view, bitmapReads, READ, keys.seq(), rulesKey);
+        this.view = new EligibilityView(segmentPrefix, maxHouseholds, streams.size());
+        this.applier = new ChangeApplier(this.view, bitmapReads, READ, rulesKey);
+        this.snapshots = new ViewSnapshots(streams, rulesKey, this.view, bitmapReads);
         Gauge.builder("audience_match_eligibility_view_serving", this, f -> f.serving() ? 1 : 0)
                 .description("1 while this replica answers eligibility from its own view").register(metrics);
         Gauge.builder("audience_match_eligibility_view_households", view, EligibilityView::householdsKept)
@@ -118,12 +153,16 @@ public class ViewFollower {
     }
 
     /**
-     * True while answers may come from the view: caught up, the lease surely runs, and the stream connection is up
-     * (a Redis that went away may come back empty, with no lease to hold writers for us).
+     * True while answers may come from the view: caught up on every stream, every lease surely runs, and every stream
+     * connection is up (a Redis that went away may come back empty, with no lease to hold writers for us).
      */
     public boolean serving() {
-        StatefulRedisConnection<byte[], byte[]> c = connection;
-        return ready && System.nanoTime() - leaseValidUntil < 0 && c != null && c.isOpen();
+        for (Tail t : tails) {
+            if (!t.serving()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     EligibilityView view() {
@@ -136,11 +175,13 @@ public class ViewFollower {
         if (kept != null) {
             return Uni.createFrom().item(kept);
         }
-        return redis.withShared(r -> READ.<List<Object>>run(r, ScriptOutputType.MULTI,
-                new byte[][] {keys.seq(), base.householdKey(householdId)}, bytes("household"), bytes(householdId)))
+        Tail at = householdTail;
+        return redis.withShared(at.keys.slot(), r -> READ.<List<Object>>run(r, ScriptOutputType.MULTI,
+                new byte[][] {at.keys.seq(), householdKey.apply(householdId)}, bytes("household"),
+                bytes(householdId)))
                 .map(read -> {
                     int[] members = EligibilityView.members((byte[]) read.get(1));
-                    view.offerHousehold(householdId, members, (Long) read.get(0));
+                    view.offerHousehold(householdId, members, at.index, (Long) read.get(0));
                     return members;
                 });
     }
@@ -155,71 +196,85 @@ public class ViewFollower {
 
     void onStop(@Observes ShutdownEvent stopping) {
         stopped = true;
-        ready = false;
-        StatefulRedisConnection<byte[], byte[]> c = connection;
-        if (c != null) {
+        List<CompletableFuture<Long>> leftLeases = new ArrayList<>();
+        for (Tail t : tails) {
+            t.ready = false;
+            StatefulRedisConnection<byte[], byte[]> c = t.connection;
+            if (c == null) {
+                continue;
+            }
             // Writers need not wait for a replica that is gone: leave the lease table now rather than at lease end.
             // The stream connection closes first, so no confirmation of ours (which renews the lease) can follow;
             // the lease is dropped on another connection, as this one may be blocked in XREAD.
-            // Waited for (briefly, on the thread that stops the application, after requests in flight finished):
-            // the process must not exit before the lease is given up (docs/operations.md, "Stopping").
-            try {
-                c.closeAsync().thenCompose(closed -> redis.shared())
-                        .thenCompose(shared -> shared.async().zrem(keys.leases(), bytes(replica))
-                                .thenCompose(n -> shared.async().hdel(keys.applied(), bytes(replica))))
-                        .exceptionally(failure -> 0L)
-                        .toCompletableFuture().get(2, java.util.concurrent.TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                Log.warn("eligibility view: could not give up the lease; writers wait for it to end");
-            }
+            leftLeases.add(c.closeAsync().thenCompose(closed -> redis.withShared(t.keys.slot(),
+                    r -> r.zrem(t.keys.leases(), bytes(replica))
+                            .thenCompose(n -> r.hdel(t.keys.applied(), bytes(replica))))
+                    .subscribeAsCompletionStage()).exceptionally(failure -> 0L));
+        }
+        // Waited for (briefly, on the thread that stops the application, after requests in flight finished):
+        // the process must not exit before the leases are given up (docs/operations.md, "Stopping").
+        try {
+            CompletableFuture.allOf(leftLeases.toArray(CompletableFuture[]::new))
+                    .get(2, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Log.warn("eligibility view: could not give up the lease; writers wait for it to end");
         }
     }
 
     /**
      * Connects, loads a snapshot and registers, tried again with Mutiny's exponential back-off while that fails
-     * (Redis down: 1 s, doubling up to 16 s, with jitter); then follows the stream until something fails, and starts
+     * (Redis down: 1 s, doubling up to 16 s, with jitter); then follows every stream until one fails, and starts
      * over, the back-off afresh.
      */
     private void follow() {
         if (stopped) {
             return;
         }
-        ready = false;
+        tails.forEach(t -> t.ready = false);
+        announced = false;
+        int started = ++generation;
         Uni.createFrom().completionStage(this::connectAndLoad)
                 .onFailure(failure -> !stopped).invoke(failure -> Log.warnf(
                         "eligibility view: %s; answering from Redis, trying again", describe(failure)))
                 .onFailure(failure -> !stopped).retry()
                 .withBackOff(Duration.ofMillis(RETRY_MILLIS), Duration.ofMillis(RETRY_MOST_MILLIS)).indefinitely()
-                .chain(c -> Uni.createFrom().completionStage(() -> tail(c.async())))
+                .chain(loaded -> Uni.createFrom().completionStage(() -> tailEvery(started)))
                 .subscribe().with(done -> startOver(null), this::startOver);
     }
 
-    private CompletionStage<StatefulRedisConnection<byte[], byte[]>> connectAndLoad() {
-        return redis.dedicated().thenCompose(c -> {
-            c.setAutoFlushCommands(true);
-            connection = c;
-            return load(c.async()).thenApply(loaded -> c);
-        }).whenComplete((c, failure) -> {
-            if (failure != null) {
-                closeConnection();
-            }
-        });
+    private CompletionStage<Void> connectAndLoad() {
+        List<CompletableFuture<Void>> connected = new ArrayList<>();
+        for (Tail t : tails) {
+            connected.add(redis.dedicated(t.keys.slot()).thenAccept(c -> {
+                c.setAutoFlushCommands(true);
+                t.connection = c;
+            }).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(connected.toArray(CompletableFuture[]::new))
+                .thenCompose(all -> load())
+                .whenComplete((loaded, failure) -> {
+                    if (failure != null) {
+                        closeConnections();
+                    }
+                });
     }
 
-    private void closeConnection() {
-        ready = false;
-        StatefulRedisConnection<byte[], byte[]> c = connection;
-        connection = null;
-        if (c != null && c.isOpen()) {
-            c.closeAsync();
+    private void closeConnections() {
+        for (Tail t : tails) {
+            t.ready = false;
+            StatefulRedisConnection<byte[], byte[]> c = t.connection;
+            t.connection = null;
+            if (c != null && c.isOpen()) {
+                c.closeAsync();
+            }
         }
     }
 
-    /** The stream failed (or stopped): answers come from Redis until a new snapshot is loaded. */
+    /** A stream failed (or stopped): answers come from Redis until a new snapshot is loaded. */
     private void startOver(Throwable failure) {
-        closeConnection();
+        closeConnections();
         if (!stopped) {
             Log.warnf("eligibility view: %s; answering from Redis, starting over in %d ms",
                     failure == null ? "stopped" : describe(failure), RETRY_MILLIS);
@@ -227,64 +282,75 @@ public class ViewFollower {
         }
     }
 
-    private CompletionStage<Void> load(RedisAsyncCommands<byte[], byte[]> r) {
-        return SNAPSHOT.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(),
-                base.consentKey(Purpose.TV), base.consentKey(Purpose.WEB), base.consentKey(Purpose.ADS_AND_DATA),
-                rulesKey, keys.stream(), keys.viewKey()}, newViewKey()).thenCompose(snapshot -> {
-            long seq = (Long) snapshot.get(0);
-            @SuppressWarnings("unchecked")
-            List<byte[]> flat = (List<byte[]>) snapshot.get(4);
-            long now = System.currentTimeMillis();
-            Map<String, Rule> rules = new HashMap<>();
-            for (int i = 0; i + 1 < flat.size(); i += 2) {
-                Rule rule = view.parseRule(flat.get(i + 1));
-                if (rule.endsMs() > now) {
-                    rules.put(str(flat.get(i)), rule);
-                }
-            }
-            Set<String> named = new LinkedHashSet<>();
-            rules.values().forEach(rule -> named.addAll(rule.bitmapKeys()));
-            return bitmapReads.read(r, named).thenAccept(bitmaps -> {
-                view.reset(seq, (byte[]) snapshot.get(1), (byte[]) snapshot.get(2), (byte[]) snapshot.get(3), rules,
-                        bitmaps, (byte[]) snapshot.get(6));
+    /** Every stream's snapshot, put into the view; then a confirmation on every stream (which takes the leases). */
+    private CompletionStage<Void> load() {
+        List<StatefulRedisConnection<byte[], byte[]>> connections = tails.stream().map(t -> t.connection).toList();
+        return snapshots.load(connections, newViewKey()).thenAccept(loaded -> {
+            for (Tail t : tails) {
                 // Current as of the snapshot. Should this replica's lease still run (Redis came back within it,
                 // its table kept by the append-only file), writers waited for it all along: serve once confirmed.
                 // A new lease instead moves this to the newest change (ack).
-                readyAt = seq;
-                emptyBehind = 0;
-                lastEntry = str((byte[]) snapshot.get(5));
-                Log.infof("eligibility view loaded at change %d: %d campaigns, %d bitmaps", seq, rules.size(),
-                        bitmaps.size());
-            });
-        }).thenCompose(loaded -> ack(r, false));
+                t.readyAt = loaded.seqs()[t.index];
+                t.emptyBehind = 0;
+                t.lastEntry = loaded.lastEntries().get(t.index);
+            }
+            view.reset(loaded.seqs(), loaded.tv(), loaded.web(), loaded.ads(), loaded.rules(), loaded.bitmaps(),
+                    loaded.viewKey());
+            long[] seqs = loaded.seqs();
+            Log.infof("eligibility view loaded at change %s: %d campaigns, %d bitmaps",
+                    seqs.length == 1 ? Long.toString(seqs[0]) : java.util.Arrays.toString(seqs),
+                    loaded.rules().size(), loaded.bitmaps().size());
+        }).thenCompose(loaded -> {
+            List<CompletableFuture<Void>> acked = new ArrayList<>();
+            tails.forEach(t -> acked.add(ack(t, t.connection.async(), false).toCompletableFuture()));
+            return CompletableFuture.allOf(acked.toArray(CompletableFuture[]::new));
+        });
     }
 
-    /** Reads the stream from the last change applied, applies what came, confirms; again, until stopped. */
-    private CompletionStage<Void> tail(RedisAsyncCommands<byte[], byte[]> r) {
-        if (stopped) {
+    /** Follows every stream; completes (exceptionally, or when stopped) once the first of them stops. */
+    private CompletionStage<Void> tailEvery(int started) {
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        for (Tail t : tails) {
+            tail(t, t.connection.async(), started).whenComplete((done, failure) -> {
+                if (failure != null) {
+                    first.completeExceptionally(failure);
+                } else {
+                    first.complete(null);
+                }
+            });
+        }
+        return first;
+    }
+
+    /** Reads a stream from the last change applied, applies what came, confirms; again, until stopped. */
+    private CompletionStage<Void> tail(Tail t, RedisAsyncCommands<byte[], byte[]> r, int started) {
+        if (stopped || started != generation) {
             return CompletableFuture.completedFuture(null);
         }
-        long from = view.applied();
         return r.xread(XReadArgs.Builder.block(Math.min(1_000, leaseMillis / 4)).count(BATCH),
-                        XReadArgs.StreamOffset.from(keys.stream(), lastEntry))
+                        XReadArgs.StreamOffset.from(t.keys.stream(), t.lastEntry))
                 .thenCompose(messages -> {
+                    if (started != generation) {
+                        return CompletableFuture.completedFuture(null);
+                    }
                     List<StreamMessage<byte[], byte[]>> read = messages == null ? List.of() : messages;
-                    return applier.apply(r, from, read).thenCompose(lastId -> {
+                    return applier.apply(r, t.index, t.keys, read).thenCompose(lastId -> {
                         if (lastId != null) {
-                            lastEntry = lastId;
+                            t.lastEntry = lastId;
                         }
-                        return ack(r, read.isEmpty());
+                        return ack(t, r, read.isEmpty());
                     });
                 })
-                .thenCompose(acked -> tail(r));
+                .thenCompose(acked -> tail(t, r, started));
     }
 
-    /** Confirms the change number applied and renews the lease; decides whether the view may answer. */
-    private CompletionStage<Void> ack(RedisAsyncCommands<byte[], byte[]> r, boolean readNothing) {
-        long applied = view.applied();
+    /** Confirms the change number applied on one stream and renews its lease; decides whether it may answer. */
+    private CompletionStage<Void> ack(Tail t, RedisAsyncCommands<byte[], byte[]> r, boolean readNothing) {
+        long applied = view.applied(t.index);
         long sent = System.nanoTime();
-        return ACK.<List<Long>>run(r, ScriptOutputType.MULTI, new byte[][] {keys.seq(), keys.stream(), keys.leases(),
-                keys.applied()}, bytes(replica), bytes(Long.toString(applied)), bytes(Long.toString(leaseMillis)))
+        return ACK.<List<Long>>run(r, ScriptOutputType.MULTI, new byte[][] {t.keys.seq(), t.keys.stream(),
+                t.keys.leases(), t.keys.applied()}, bytes(replica), bytes(Long.toString(applied)),
+                bytes(Long.toString(leaseMillis)))
                 .thenAccept(answer -> {
                     boolean running = answer.get(0) == 1L;
                     long newest = answer.get(1);
@@ -293,21 +359,24 @@ public class ViewFollower {
                     }
                     if (!running) {
                         // A new lease: writers before it did not wait for us, so catch up with all of them first.
-                        ready = false;
-                        readyAt = newest;
+                        t.ready = false;
+                        t.readyAt = newest;
                     }
                     // Nothing to read while newer changes exist happens once in a race; again and again means
                     // the entries are gone (the stream was deleted or trimmed by hand).
-                    emptyBehind = readNothing && newest > applied ? emptyBehind + 1 : 0;
-                    if (emptyBehind > 3) {
+                    t.emptyBehind = readNothing && newest > applied ? t.emptyBehind + 1 : 0;
+                    if (t.emptyBehind > 3) {
                         throw new IllegalStateException("the change stream lost entries this replica had not read");
                     }
-                    leaseValidUntil = sent + leaseMillis * 900_000L;
-                    if (!ready && applied >= readyAt) {
-                        ready = true;
-                        Log.infof("eligibility view serving from change %d", applied);
+                    t.leaseValidUntil = sent + leaseMillis * 900_000L;
+                    if (!t.ready && applied >= t.readyAt) {
+                        t.ready = true;
+                        if (!announced && tails.stream().allMatch(each -> each.ready)) {
+                            announced = true;
+                            Log.infof("eligibility view serving (%d change streams)", tails.size());
+                        }
                     }
-                    changes.acknowledged(answer.get(2));
+                    changes.acknowledged(t.keys, answer.get(2));
                 });
     }
 

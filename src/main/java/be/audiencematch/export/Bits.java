@@ -10,44 +10,6 @@ final class Bits {
         return i < bits.length ? bits[i] & 0xff : 0;
     }
 
-    /**
-     * One bitmap by global subscriber number from each shard's bitmap by local number: local number l of shard s
-     * is global number l × S + s (docs/scaling.md, "Numbers"). A null part is read as empty; one part is kept as it
-     * is; all parts null give null.
-     */
-    static byte[] interleave(java.util.List<byte[]> parts) {
-        int shards = parts.size();
-        if (shards == 1) {
-            return parts.get(0);
-        }
-        long bits = 0;
-        boolean any = false;
-        for (int s = 0; s < shards; s++) {
-            byte[] part = parts.get(s);
-            if (part != null) {
-                any = true;
-                bits = Math.max(bits, (long) part.length * 8 * shards);
-            }
-        }
-        if (!any) {
-            return null;
-        }
-        byte[] out = new byte[(int) ((bits + 7) / 8)];
-        for (int s = 0; s < shards; s++) {
-            byte[] part = parts.get(s);
-            for (int i = 0; part != null && i < part.length; i++) {
-                int b = part[i] & 0xff;
-                while (b != 0) {
-                    int high = Integer.numberOfLeadingZeros(b) - 24;
-                    long g = (long) (i * 8 + high) * shards + s;
-                    out[(int) (g >>> 3)] |= (byte) (0x80 >>> (g & 7));
-                    b &= ~(0x80 >>> high);
-                }
-            }
-        }
-        return out;
-    }
-
     /** How many bits are set in {@code a} and not in {@code b}. */
     static long countAndNot(byte[] a, byte[] b) {
         long count = 0;

@@ -4,6 +4,7 @@ import be.audiencematch.audit.AuditLog;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.kernel.KeySpace;
+import be.audiencematch.kernel.ShardBits;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
@@ -84,7 +85,7 @@ public class ExportStore {
             }
             Map<String, String> previousFields = new HashMap<>();
             previous.forEach((k, v) -> previousFields.put(str(k), str(v)));
-            return new State(Bits.interleave(current), since == null ? null : Bits.interleave(held), previousFields);
+            return new State(ShardBits.interleave(current), since == null ? null : ShardBits.interleave(held), previousFields);
         }));
     }
 

@@ -333,6 +333,11 @@ public class RedisConnections {
         return manuallyFlushed(client, homeSlot);
     }
 
+    /** Like {@link #dedicated()}, to the primary serving {@code slot} (a shard's change stream, its replica wait). */
+    public CompletionStage<StatefulRedisConnection<byte[], byte[]>> dedicated(int slot) {
+        return manuallyFlushed(client, slot);
+    }
+
     /**
      * Like {@link #dedicated()}, for a bulk load or a list upload, whose commands wait behind a whole pipeline of
      * their own: a command's timeout counts from when it is queued, and at 10M subscribers a chunk's calls queue

@@ -99,7 +99,7 @@ class ViewBitmapTest {
         new Random(3).nextBytes(denseBits);
         set(denseBits, 100);
 
-        EligibilityView view = new EligibilityView(Keys.key("segment:"), 10);
+        EligibilityView view = new EligibilityView(Keys.key("segment:"), 10, 1);
         view.putBitmap("sparse", sparseBits);
         view.putBitmap("dense", denseBits);
         ViewBitmap before = view.bitmap("sparse");
@@ -142,8 +142,8 @@ class ViewBitmapTest {
         Rule rule = new Rule(0, Long.MAX_VALUE, 0, Keys.key("audience:a:members"), List.of(Keys.key("segment:s")),
                 List.of());
 
-        EligibilityView compressed = new EligibilityView(Keys.key("segment:"), 10);
-        compressed.reset(1, everyone, everyone, everyone, Map.of("c", rule),
+        EligibilityView compressed = new EligibilityView(Keys.key("segment:"), 10, 1);
+        compressed.reset(new long[] {1}, everyone, everyone, everyone, Map.of("c", rule),
                 Map.of(Keys.key("audience:a:members"), ViewBitmap.of(audience), Keys.key("segment:s"), ViewBitmap.of(segment)),
                 new byte[32]);
         assertInstanceOf(ViewBitmap.Compressed.class, compressed.bitmap(Keys.key("audience:a:members")));
