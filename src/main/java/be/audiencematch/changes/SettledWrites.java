@@ -3,6 +3,7 @@ package be.audiencematch.changes;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.List;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -51,6 +52,23 @@ public class SettledWrites {
      */
     public <T> Uni<T> settledByALaterStep(Function<ChangeKeys, Uni<T>> write) {
         return Uni.createFrom().deferred(() -> write.apply(log.keys()));
+    }
+
+    /**
+     * A step of a write across shards (docs/scaling.md, "A write across shards"), given shard {@code shard}'s change
+     * stream keys; does not wait: the sequence ends with {@link #settle}, for every shard it appended to.
+     */
+    public <T> Uni<T> step(int shard, Function<ChangeKeys, Uni<T>> write) {
+        return Uni.createFrom().deferred(() -> write.apply(log.keys(shard)));
+    }
+
+    /** Completes once every live view has applied every change made so far to these shards' streams. */
+    public Uni<Void> settle(java.util.Collection<Integer> shards) {
+        List<Uni<Void>> each = new java.util.ArrayList<>();
+        for (int shard : new java.util.TreeSet<>(shards)) {
+            each.add(log.settled(log.keys(shard)));
+        }
+        return each.isEmpty() ? Uni.createFrom().voidItem() : Uni.combine().all().unis(each).discardItems();
     }
 
     /**

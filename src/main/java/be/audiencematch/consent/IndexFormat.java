@@ -61,6 +61,12 @@ final class IndexFormat {
         if (converting.get()) {
             return Uni.createFrom().item(false);
         }
+        if (store.keySpace().shards() > 1) {
+            // A base of several shards is laid out by a version with this index layout (none older can convert
+            // to it: docs/scaling.md, "Build order").
+            current = true;
+            return Uni.createFrom().item(true);
+        }
         byte[] layout = store.layoutKey();
         return redis.withShared(r -> r.hget(layout, FIELD).thenCompose(recorded -> {
             if (recorded != null && Arrays.equals(recorded, ENTRIES)) {

@@ -1,6 +1,7 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.changes.SettledWrites;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -37,7 +38,7 @@ public class PendingErasures {
     private final Instance<MemberEraser> erasers;
     private final SettledWrites settled;
     private final SubscriberStore base;
-    private final byte[] pendingKey;
+    private final KeySpace keys;
     private final Vertx vertx;
 
     public PendingErasures(RedisConnections redis, Instance<MemberEraser> erasers, SettledWrites settled,
@@ -46,7 +47,7 @@ public class PendingErasures {
         this.erasers = erasers;
         this.settled = settled;
         this.base = base;
-        this.pendingKey = base.pendingErasuresKey();
+        this.keys = base.keySpace();
         this.vertx = vertx;
     }
 
@@ -69,29 +70,46 @@ public class PendingErasures {
 
     /**
      * Clears the number's bit in every member store, then ends its erasure, once every eligibility view cleared its
-     * copies; fails (and it stays pending) otherwise.
+     * copies; fails (and it stays pending) otherwise. {@code number} is global; the pending set and the change
+     * stream are its home shard's, which hold it by local number (docs/scaling.md, "Numbers").
      */
     private Uni<Void> finish(long number) {
         List<Uni<Void>> all = new ArrayList<>();
         erasers.forEach(e -> all.add(e.eraseMember(number)));
         Uni<Void> cleared = all.isEmpty() ? Uni.createFrom().voidItem()
                 : Uni.join().all(all).andFailFast().replaceWithVoid();
-        byte[] n = bytes(Long.toString(number));
-        return cleared.flatMap(done -> settled.write(changes -> redis.withShared(r -> FINISH.<Long>run(r,
-                ScriptOutputType.INTEGER, new byte[][] {pendingKey, changes.seq(), changes.stream()}, n))))
+        int shard = keys.shardOf(number);
+        KeySpace.Keys home = keys.shard(shard);
+        byte[] n = bytes(Long.toString(Long.divideUnsigned(number, keys.shards())));
+        return cleared.flatMap(done -> settled.write(shard, changes -> redis.withShared(home.slot(),
+                r -> FINISH.<Long>run(r, ScriptOutputType.INTEGER, new byte[][] {pendingKey(home), changes.seq(),
+                    changes.stream()}, n))))
                 .replaceWithVoid();
     }
 
     /** Finishes every erasure still pending (there are few: only those a failure interrupted); how many. */
     Uni<Integer> finishAll() {
-        return redis.withShared(r -> r.smembers(pendingKey)).flatMap(pending -> finishEach(List.copyOf(pending), 0));
+        return redis.onEach(keys.everyShard(), (shard, r) -> r.smembers(pendingKey(shard))).flatMap(parts -> {
+            List<Long> pending = new ArrayList<>();
+            for (int s = 0; s < parts.size(); s++) {
+                for (byte[] local : parts.get(s)) {
+                    pending.add(Long.parseLong(str(local)) * keys.shards() + s);
+                }
+            }
+            return finishEach(pending, 0);
+        });
     }
 
-    private Uni<Integer> finishEach(List<byte[]> pending, int done) {
+    private Uni<Integer> finishEach(List<Long> pending, int done) {
         if (done == pending.size()) {
             return Uni.createFrom().item(done);
         }
-        return finish(Long.parseLong(str(pending.get(done)))).flatMap(finished -> finishEach(pending, done + 1));
+        return finish(pending.get(done)).flatMap(finished -> finishEach(pending, done + 1));
+    }
+
+    /** A shard's numbers whose erasure is not finished yet. */
+    private static byte[] pendingKey(KeySpace.Keys shard) {
+        return shard.key("erasing");
     }
 
     /**

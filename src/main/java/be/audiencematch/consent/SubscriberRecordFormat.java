@@ -81,6 +81,27 @@ public final class SubscriberRecordFormat {
                          List<Identifier> identifiers) {
     }
 
+    /**
+     * The names (after a shard's key prefix) of the index buckets and the household bucket a record links to, as
+     * subscriber_lib.lua's index_name and trace_names make them: a sharded write routes each to its shard
+     * (docs/scaling.md, "A write across shards"). SubscriberRecordFormatTest holds the two equal.
+     */
+    public static List<String> linkNames(byte[] record) {
+        Record r = decode(record);
+        List<String> names = new ArrayList<>(r.identifiers().size() + 1);
+        for (Identifier id : r.identifiers()) {
+            String name = "ix:" + id.type() + ":" + String.format("%04x", id.storedBucket());
+            if (r.extraBucketBits() > 0) {
+                name += Integer.toHexString((id.field()[0] & 0xff) >>> (8 - r.extraBucketBits()));
+            }
+            names.add(name);
+        }
+        if (r.householdId() != null) {
+            names.add("hh:" + String.format("%04x", r.householdBucket()));
+        }
+        return names;
+    }
+
     public static Record decode(byte[] record) {
         long number = (record[0] & 0xffL) << 24 | (record[1] & 0xff) << 16 | (record[2] & 0xff) << 8
                 | (record[3] & 0xff);

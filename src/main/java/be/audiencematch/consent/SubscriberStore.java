@@ -62,8 +62,11 @@ public class SubscriberStore {
                     "consent_lib", "subscriber_lib");
 
     private final RedisConnections redis;
-    /** The base is one shard still: every key below is shard 0's, the layout's the global one (KeySpace). */
-    private final KeySpace.Keys shard;
+    /**
+     * The base's shards: a bucket's keys (records, consent times, index, households) live in shard bucket mod S, the
+     * other keys above in each shard; a path not yet built for several shards names them through {@link #one()}.
+     */
+    private final KeySpace keySpace;
     private final byte[] layoutKey;
     private final Buckets buckets;
     private final Buckets householdBuckets;
@@ -72,9 +75,8 @@ public class SubscriberStore {
     private final AtomicReferenceArray<byte[]> phoneIndexKeys;
     private final AtomicReferenceArray<byte[]> householdKeys;
     private final AtomicReferenceArray<byte[]> consentTimesKeys;
-    private final byte[] auditKey;
-    private final byte[] consentMadeKey;
     private final IndexFormat indexFormat;
+    private final ShardedSubscriberWrites sharded;
     /** Every write below is acknowledged once every eligibility view has it (docs/architecture.md, "Leases"). */
     @jakarta.inject.Inject
     SettledWrites settled;
@@ -86,7 +88,7 @@ public class SubscriberStore {
 
     public SubscriberStore(RedisConnections redis, KeySpace keys, int bucketBits) {
         this.redis = redis;
-        this.shard = keys.single();
+        this.keySpace = keys;
         this.layoutKey = keys.global().key("layout");
         this.buckets = new Buckets(bucketBits);
         this.householdBuckets = buckets.households();
@@ -96,9 +98,8 @@ public class SubscriberStore {
         this.phoneIndexKeys = new AtomicReferenceArray<>(size);
         this.householdKeys = new AtomicReferenceArray<>(1 << householdBuckets.bits());
         this.consentTimesKeys = new AtomicReferenceArray<>(size);
-        this.auditKey = AuditLog.streamKey(shard);
-        this.consentMadeKey = key("consent-made");
         this.indexFormat = new IndexFormat(this, redis);
+        this.sharded = new ShardedSubscriberWrites(this, redis, keys);
     }
 
     /** Whether the identifier index has this version's layout (converting it first when it has not: IndexFormat). */
@@ -151,11 +152,6 @@ public class SubscriberStore {
         return key(LIVE);
     }
 
-    /** The numbers whose erasure is not finished yet (PendingErasures). */
-    byte[] pendingErasuresKey() {
-        return key("erasing");
-    }
-
     /**
      * Numbers a block of {@code {p}hhof} holds: one Redis string stops at 512 MiB, so 4 bytes a number are kept in
      * blocks of 256 MiB (the Lua writer: subscriber_lib.lua, HHOF_BLOCK).
@@ -200,6 +196,9 @@ public class SubscriberStore {
         List<String> names = linkNames(subscriber);
         names.add("hhof");
         byte[][] args = {subscriber.id().getBytes(StandardCharsets.UTF_8), recordTail(subscriber), meta(subscriber)};
+        if (keySpace.shards() > 1) {
+            return indexFormat.whenCurrent(() -> sharded.upsert(subscriber.id(), args[1], args[2]));
+        }
         return settled.write(changes -> indexFormat.whenCurrent(() -> declaring(UPSERT, subscriber.id(), changes,
                 args, names, 1))).map(created -> created == 1L);
     }
@@ -228,9 +227,15 @@ public class SubscriberStore {
      * stream's sequence, stream and household tag key.
      */
     byte[][] fixedKeys(ChangeKeys changes) {
-        return new byte[][] {seqKey(), liveKey(), loadingKey(), consentKey(Purpose.TV), consentKey(Purpose.WEB),
-            consentKey(Purpose.ADS_AND_DATA), pendingErasuresKey(), auditKey, consentMadeKey, changes.seq(),
-            changes.stream(), changes.viewKey()};
+        return fixedKeys(one(), changes);
+    }
+
+    /** {@link #fixedKeys(ChangeKeys)} of one shard. */
+    static byte[][] fixedKeys(KeySpace.Keys shard, ChangeKeys changes) {
+        return new byte[][] {shard.key("seq"), shard.key(LIVE), shard.key("loading"),
+            shard.key(consentName(Purpose.TV)), shard.key(consentName(Purpose.WEB)),
+            shard.key(consentName(Purpose.ADS_AND_DATA)), shard.key("erasing"), AuditLog.streamKey(shard),
+            shard.key("consent-made"), changes.seq(), changes.stream(), changes.viewKey()};
     }
 
     /** A key by its name after the prefix (the names the scripts that declare their keys ask for). */
@@ -258,7 +263,7 @@ public class SubscriberStore {
             keys.add(key(name));
             argv.add(name.getBytes(StandardCharsets.UTF_8));
         }
-        return redis.withShared(shard.slot(), r -> script.<List<Object>>run(r, ScriptOutputType.MULTI,
+        return redis.withShared(one().slot(), r -> script.<List<Object>>run(r, ScriptOutputType.MULTI,
                 keys.toArray(new byte[0][]), argv.toArray(new byte[0][]))).flatMap(reply -> {
                     if (reply.get(0) instanceof Long number) {
                         return Uni.createFrom().item(number);
@@ -300,10 +305,12 @@ public class SubscriberStore {
             args.add(allowed ? new byte[] {'1'} : new byte[] {'0'});
         });
         int bucket = buckets.ofId(subscriberId);
-        return settled.write(stream -> {
-            byte[][] keys = {recordKey(bucket), consentTimesKey(bucket), consentKey(Purpose.TV),
-                consentKey(Purpose.WEB), consentKey(Purpose.ADS_AND_DATA), auditKey, consentMadeKey, stream.seq(),
-                stream.stream(), stream.viewKey()};
+        int home = homeShard(subscriberId);
+        KeySpace.Keys shard = keySpace.shard(home);
+        return settled.write(home, stream -> {
+            byte[][] keys = {recordKey(bucket), consentTimesKey(bucket), shard.key(consentName(Purpose.TV)),
+                shard.key(consentName(Purpose.WEB)), shard.key(consentName(Purpose.ADS_AND_DATA)),
+                AuditLog.streamKey(shard), shard.key("consent-made"), stream.seq(), stream.stream(), stream.viewKey()};
             return redis.withShared(shard.slot(), r -> CONSENTS.<Long>run(r, ScriptOutputType.INTEGER, keys,
                     args.toArray(new byte[0][])).thenApply(found -> found == 1L));
         });
@@ -315,6 +322,9 @@ public class SubscriberStore {
      */
     Uni<Long> erase(String subscriberId) {
         byte[][] args = {subscriberId.getBytes(StandardCharsets.UTF_8)};
+        if (keySpace.shards() > 1) {
+            return indexFormat.whenCurrent(() -> sharded.erase(subscriberId));
+        }
         return settled.settledByALaterStep(changes -> indexFormat.whenCurrent(() -> declaring(ERASE, subscriberId,
                 changes, args, List.of("hhof"), 1)));
     }
@@ -326,7 +336,44 @@ public class SubscriberStore {
 
     /** The consent change times beside that bucket, and the bulk loads' creation times (audit_lib.lua). */
     public byte[][] consentTimesKeysOf(String subscriberId) {
-        return new byte[][] {consentTimesKey(buckets.ofId(subscriberId)), consentMadeKey};
+        return new byte[][] {consentTimesKey(buckets.ofId(subscriberId)),
+            keySpace.shard(homeShard(subscriberId)).key("consent-made")};
+    }
+
+    /**
+     * The shard a subscriber lives in: its record bucket's, bucket mod S (docs/scaling.md, "Placement"); its record,
+     * its bits at its local number, its consent times, audit and change entries are there.
+     */
+    public int homeShard(String subscriberId) {
+        return buckets.ofId(subscriberId) % keySpace.shards();
+    }
+
+    /** The writes of a base of several shards. */
+    ShardedSubscriberWrites sharded() {
+        return sharded;
+    }
+
+    /** The base's shards. */
+    KeySpace keySpace() {
+        return keySpace;
+    }
+
+    /**
+     * The shard holding the key named {@code name} after a shard's prefix: an index bucket's ({@code ix:e:1a2b}) or a
+     * household bucket's ({@code hh:00ff}) is bucket mod S.
+     */
+    int shardOfName(String name) {
+        int shards = keySpace.shards();
+        if (shards == 1) {
+            return 0;
+        }
+        if (name.startsWith("ix:")) {
+            return buckets.parse(name.substring(5)) % shards;
+        }
+        if (name.startsWith("hh:")) {
+            return householdBuckets.parse(name.substring(3)) % shards;
+        }
+        throw new IllegalArgumentException("not a bucket's key: " + name.length() + " characters");
     }
 
     private byte[] recordKey(String subscriberId) {
@@ -375,7 +422,7 @@ public class SubscriberStore {
     private byte[] cached(AtomicReferenceArray<byte[]> keys, Buckets naming, int bucket, String family) {
         byte[] k = keys.get(bucket);
         if (k == null) {
-            k = key(family + naming.name(bucket));
+            k = keySpace.shard(bucket % keySpace.shards()).key(family + naming.name(bucket));
             keys.set(bucket, k);
         }
         return k;
@@ -397,6 +444,11 @@ public class SubscriberStore {
     }
 
     private byte[] key(String suffix) {
-        return shard.key(suffix);
+        return one().key(suffix);
+    }
+
+    /** The one shard of a base of one, for the paths built for one shard only (KeySpace.single). */
+    private KeySpace.Keys one() {
+        return keySpace.single();
     }
 }

@@ -95,6 +95,13 @@ public record Buckets(int bits) {
         return extraBits() == 0 ? 4 : 5;
     }
 
+    /** The bucket a {@link #name} names. */
+    public int parse(String name) {
+        int top = Integer.parseInt(name.substring(0, 4), 16);
+        int extra = extraBits();
+        return extra == 0 ? top : top << extra | Integer.parseInt(name.substring(4, 5), 16);
+    }
+
     /** The bucket's part of its key: 4 hex digits of its top 16 bits, then one for the rest, if any. */
     public String name(int bucket) {
         int extra = extraBits();

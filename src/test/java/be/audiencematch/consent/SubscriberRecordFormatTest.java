@@ -117,6 +117,12 @@ class SubscriberRecordFormatTest {
                     new byte[0][], new byte[][] {chunk.recordTail(0)}, "record_lib", "consent_lib", "subscriber_lib");
             assertEquals(store.linkNames(s), names.stream().map(n -> new String((byte[]) n)).toList(),
                     bucketBits + " bits, household " + household);
+            // And those a sharded write finds in a stored record (its old ones) to route each to its shard.
+            byte[] record = new byte[4 + chunk.recordTail(0).length];
+            record[3] = 7;
+            System.arraycopy(chunk.recordTail(0), 0, record, 4, record.length - 4);
+            assertEquals(store.linkNames(s), SubscriberRecordFormat.linkNames(record),
+                    bucketBits + " bits, household " + household);
         }
     }
 }
