@@ -4,6 +4,7 @@ import be.audiencematch.audience.AudienceApi.CreateAudience;
 import be.audiencematch.audience.AudienceApi.Report;
 import be.audiencematch.audience.AudienceApi.UploadReport;
 import be.audiencematch.consent.Channel;
+import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.identity.LineReader;
@@ -57,7 +58,6 @@ public class AudienceService {
     @Inject
     Limits limits;
     private final AudienceStore store;
-    private final SubscriberStore base;
     private final SegmentStore segments;
     private final MatchingUpload upload;
     /** Rows of several identifiers (text/csv). */
@@ -68,10 +68,9 @@ public class AudienceService {
     private final Timer uploadTimer;
     private final Timer reportTimer;
 
-    public AudienceService(AudienceStore store, SubscriberStore base, SegmentStore segments, MatchingUpload upload,
+    public AudienceService(AudienceStore store, SegmentStore segments, MatchingUpload upload,
                            AggregateDisclosure disclosure, PrivacyConfig privacy, MeterRegistry metrics) {
         this.store = store;
-        this.base = base;
         this.segments = segments;
         this.upload = upload;
         this.disclosure = disclosure;
@@ -196,7 +195,7 @@ public class AudienceService {
         } catch (IOException e) {
             throw ProblemException.badRequest("the body could not be read to its end; nothing of it was stored");
         }
-        byte[] consent = base.consentKey(audience.channel().purpose());
+        Purpose consent = audience.channel().purpose();
         Uni<Boolean> applied = switch (change) {
             case ADD -> store.merge(audience, consent, outcome);
             case REMOVE -> store.remove(audience, outcome);

@@ -3,6 +3,8 @@ package be.audiencematch.audience;
 import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.consent.Channel;
 import be.audiencematch.consent.MemberEraser;
+import be.audiencematch.consent.Purpose;
+import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.matching.MatchingUpload;
@@ -45,15 +47,17 @@ public class AudienceStore implements MemberEraser {
     private static final RedisScript REPLACE = RedisScript.load("audience_replace", "view_lib");
     private static final RedisScript REPORT = RedisScript.load("audience_report");
     private static final RedisScript COUNT = RedisScript.load("audience_count");
-    private static final RedisScript DELETE = RedisScript.load("audience_delete", "view_lib");
+    private static final RedisScript DELETE = RedisScript.load("bitmap_delete", "view_lib");
 
     private final RedisConnections redis;
     private final KeySpace keys;
     private final KeySpace.Keys global;
     private final SettledWrites settled;
+    private final ShardedMembers sharded;
 
     public AudienceStore(RedisConnections redis, SettledWrites settled, KeySpace keys) {
         this.redis = redis;
+        this.sharded = new ShardedMembers(redis, settled, keys);
         this.keys = keys;
         this.global = keys.global();
         this.settled = settled;
@@ -95,7 +99,11 @@ public class AudienceStore implements MemberEraser {
      * Adds an upload's matches; false when the audience vanished meanwhile. Like every change of members here, it
      * completes once every eligibility view has it (changes/SettledWrites).
      */
-    public Uni<Boolean> merge(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
+    public Uni<Boolean> merge(Audience a, Purpose purpose, MatchingUpload.Outcome upload) {
+        if (keys.shards() > 1) {
+            return sharded.change(a, ShardedMembers.Mode.MERGE, purpose, upload, metaKey(a.id()));
+        }
+        byte[] consentKey = shard().key(SubscriberStore.consentName(purpose));
         return settled.write(changes -> {
             byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey,
                 shard().key("staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
@@ -107,6 +115,9 @@ public class AudienceStore implements MemberEraser {
 
     /** Removes an upload's matches from the members; false when the audience vanished meanwhile. */
     public Uni<Boolean> remove(Audience a, MatchingUpload.Outcome upload) {
+        if (keys.shards() > 1) {
+            return sharded.change(a, ShardedMembers.Mode.REMOVE, Purpose.TV, upload, metaKey(a.id()));
+        }
         return settled.write(changes -> {
             byte[][] keys = {metaKey(a.id()), membersKey(a.id()), shard().key("staging:" + UUID.randomUUID()),
                 changes.seq(), changes.stream()};
@@ -116,7 +127,11 @@ public class AudienceStore implements MemberEraser {
     }
 
     /** Replaces the members and upload counts by one upload's, atomically; false when the audience vanished. */
-    public Uni<Boolean> replace(Audience a, byte[] consentKey, MatchingUpload.Outcome upload) {
+    public Uni<Boolean> replace(Audience a, Purpose purpose, MatchingUpload.Outcome upload) {
+        if (keys.shards() > 1) {
+            return sharded.change(a, ShardedMembers.Mode.REPLACE, purpose, upload, metaKey(a.id()));
+        }
+        byte[] consentKey = shard().key(SubscriberStore.consentName(purpose));
         return settled.write(changes -> {
             byte[][] keys = {metaKey(a.id()), membersKey(a.id()), consentKey,
                 shard().key("staging:" + UUID.randomUUID()), changes.seq(), changes.stream()};
@@ -194,14 +209,24 @@ public class AudienceStore implements MemberEraser {
         }).map(counts -> counts.stream().mapToLong(Long::longValue).sum());
     }
 
-    /** Deletes the audience, once every eligibility view has dropped its members. */
+    /**
+     * Deletes the audience, once every eligibility view has dropped its members: the metadata and registries on the
+     * global keys, then each shard's members (with one shard, one step).
+     */
     public Uni<Void> delete(Audience a) {
-        return settled.write(changes -> redis.withShared(r -> {
+        Uni<Void> meta = redis.withShared(global.slot(), r -> {
             r.srem(advertiserKey(a.advertiser()), bytes(a.id()));
             r.srem(allKey(), bytes(a.id()));
-            return DELETE.run(r, ScriptOutputType.INTEGER, new byte[][] {metaKey(a.id()), membersKey(a.id()),
-                changes.seq(), changes.stream()});
-        })).replaceWithVoid();
+            return r.del(metaKey(a.id()));
+        }).replaceWithVoid();
+        List<Uni<Long>> members = new ArrayList<>();
+        for (int s = 0; s < keys.shards(); s++) {
+            KeySpace.Keys at = keys.shard(s);
+            members.add(settled.write(s, changes -> redis.withShared(at.slot(), r -> DELETE.run(r,
+                    ScriptOutputType.INTEGER, new byte[][] {at.key(membersName(a.id())), changes.seq(),
+                        changes.stream()}))));
+        }
+        return meta.call(deleted -> Uni.join().all(members).andFailFast()).replaceWithVoid();
     }
 
     /** Clears the erased subscriber's bit in every live audience's members. */

@@ -9,7 +9,6 @@ import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
 import be.audiencematch.identity.RowKind;
 import be.audiencematch.redis.RedisConnections;
-import io.lettuce.core.api.StatefulRedisConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.roaringbitmap.RoaringBitmap;
@@ -41,17 +40,12 @@ public class MatchingUpload {
      */
     private static final int MIN_CHUNK = 262_144;
     private static final int MAX_CHUNK = 1_048_576;
-    /** The digest's first three bytes: every bucket size (8 to 20 bits) is a prefix of them. */
-    static final Comparator<byte[]> BY_BUCKET =
-            Comparator.comparingInt(d -> ((d[0] & 0xff) << 16) | ((d[1] & 0xff) << 8) | (d[2] & 0xff));
-
     /** The result of one upload. {@code matched} holds subscriber numbers only. */
     public record Outcome(long received, long valid, long invalid, long plaintextRejected, List<Long> invalidLines,
                           RoaringBitmap matched) {
     }
 
     private final IdentifierLookup store;
-    private final RedisConnections redis;
     private final long maxBytes;
     @Inject
     Limits limits;
@@ -62,9 +56,8 @@ public class MatchingUpload {
      */
     private final int chunkRows;
 
-    public MatchingUpload(IdentifierLookup store, RedisConnections redis, AudienceMatchConfig config) {
+    public MatchingUpload(IdentifierLookup store, AudienceMatchConfig config) {
         this.store = store;
-        this.redis = redis;
         this.maxBytes = config.upload().maxBytes();
         this.chunkRows = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, 8 << store.buckets().bits()));
     }
@@ -72,17 +65,12 @@ public class MatchingUpload {
     /** Blocks the calling worker thread while it streams; never call it on an event loop. */
     public Outcome read(InputStream body, IdentifierType type) throws IOException {
         store.awaitIndex();
-        StatefulRedisConnection<byte[], byte[]> connection =
-                RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
-        try {
-            store.preload(connection);
-            return read(body, type, connection);
-        } finally {
-            connection.closeAsync();
+        try (IdentifierLookup.Lookups lookups = store.open()) {
+            return read(body, type, lookups);
         }
     }
 
-    private Outcome read(InputStream body, IdentifierType type, StatefulRedisConnection<byte[], byte[]> connection)
+    private Outcome read(InputStream body, IdentifierType type, IdentifierLookup.Lookups connection)
             throws IOException {
         LineReader lines = new LineReader(body, maxBytes, limits.lineLength(), limits.linesPerUpload());
         RoaringBitmap matched = new RoaringBitmap();
@@ -133,17 +121,17 @@ public class MatchingUpload {
      * Sorts a chunk by bucket and sends all of it at once, after collecting the previous chunk's answers: Redis
      * resolves one chunk while this thread reads and checks the next.
      */
-    private void sendSorted(StatefulRedisConnection<byte[], byte[]> connection, IdentifierType type, List<byte[]> chunk,
+    private void sendSorted(IdentifierLookup.Lookups connection, IdentifierType type, List<byte[]> chunk,
                             ArrayDeque<CompletableFuture<int[]>> inFlight, RoaringBitmap matched) {
-        chunk.sort(BY_BUCKET);
+        chunk.sort(store.order());
         while (!inFlight.isEmpty()) {
             collect(inFlight.poll(), matched);
         }
         for (int from = 0; from < chunk.size(); from += BATCH) {
             List<byte[]> batch = chunk.subList(from, Math.min(chunk.size(), from + BATCH));
-            inFlight.add(store.resolve(connection.async(), type, batch).toCompletableFuture());
+            inFlight.add(connection.resolve(type, batch));
         }
-        connection.flushCommands();
+        connection.flush();
     }
 
     private static void collect(CompletableFuture<int[]> resolved, RoaringBitmap matched) {
@@ -152,6 +140,29 @@ public class MatchingUpload {
                 matched.add(number);
             }
         }
+    }
+
+    /**
+     * One Redis bitmap a shard holding the given global numbers at their local numbers: number g is bit g div S of
+     * shard g mod S's (docs/scaling.md, "Numbers"). With one shard, {@link #toRedisBitmap}.
+     */
+    public static byte[][] toRedisBitmaps(RoaringBitmap numbers, int shards) {
+        if (shards == 1) {
+            return new byte[][] {toRedisBitmap(numbers)};
+        }
+        RoaringBitmap[] parts = new RoaringBitmap[shards];
+        for (int s = 0; s < shards; s++) {
+            parts[s] = new RoaringBitmap();
+        }
+        numbers.forEach((int g) -> {
+            long unsigned = g & 0xffffffffL;
+            parts[(int) (unsigned % shards)].add((int) (unsigned / shards));
+        });
+        byte[][] out = new byte[shards][];
+        for (int s = 0; s < shards; s++) {
+            out[s] = toRedisBitmap(parts[s]);
+        }
+        return out;
     }
 
     /** A Redis bitmap (bit n = byte n/8, most significant bit first) holding the given numbers. */

@@ -10,7 +10,6 @@ import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Limits;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
-import io.lettuce.core.api.StatefulRedisConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.roaringbitmap.RoaringBitmap;
 
@@ -38,13 +37,11 @@ public class MultiIdentifierUpload {
     private static final int CHUNK_ROWS = 131_072;
 
     private final IdentifierLookup store;
-    private final RedisConnections redis;
     private final long maxBytes;
     private final Limits limits;
 
-    public MultiIdentifierUpload(IdentifierLookup store, RedisConnections redis, AudienceMatchConfig config) {
+    public MultiIdentifierUpload(IdentifierLookup store, AudienceMatchConfig config) {
         this.store = store;
-        this.redis = redis;
         this.limits = config.limits();
         this.maxBytes = config.upload().maxBytes();
     }
@@ -52,18 +49,13 @@ public class MultiIdentifierUpload {
     /** Blocks the calling worker thread while it streams; {@code allowed}: the audience's identifier types. */
     public MatchingUpload.Outcome read(InputStream body, Set<IdentifierType> allowed) throws IOException {
         store.awaitIndex();
-        StatefulRedisConnection<byte[], byte[]> connection =
-                RedisConnections.awaitOnWorker(redis.bulk().toCompletableFuture());
-        try {
-            store.preload(connection);
-            return read(body, allowed, connection);
-        } finally {
-            connection.closeAsync();
+        try (IdentifierLookup.Lookups lookups = store.open()) {
+            return read(body, allowed, lookups);
         }
     }
 
     private MatchingUpload.Outcome read(InputStream body, Set<IdentifierType> allowed,
-                                        StatefulRedisConnection<byte[], byte[]> connection) throws IOException {
+                                        IdentifierLookup.Lookups connection) throws IOException {
         LineReader lines = new LineReader(body, maxBytes, limits.lineLength(), limits.linesPerUpload());
         RoaringBitmap matched = new RoaringBitmap();
         List<Long> invalidLines = new ArrayList<>();
@@ -183,7 +175,7 @@ public class MultiIdentifierUpload {
         }
 
         /** Resolves every digest, then keeps one number a row: e-mail first, then phone (the enum's order). */
-        void resolve(StatefulRedisConnection<byte[], byte[]> connection, RoaringBitmap matched) {
+        void resolve(IdentifierLookup.Lookups connection, RoaringBitmap matched) {
             int[] chosen = new int[rows];
             Arrays.fill(chosen, -1);
             for (IdentifierType type : IdentifierType.values()) {
@@ -196,16 +188,17 @@ public class MultiIdentifierUpload {
                 for (int i = 0; i < order.length; i++) {
                     order[i] = i;
                 }
-                Arrays.sort(order, (a, b) -> MatchingUpload.BY_BUCKET.compare(list.get(a), list.get(b)));
+                java.util.Comparator<byte[]> byBucket = store.order();
+                Arrays.sort(order, (a, b) -> byBucket.compare(list.get(a), list.get(b)));
                 List<CompletableFuture<int[]>> answers = new ArrayList<>();
                 for (int from = 0; from < order.length; from += MatchingUpload.BATCH) {
                     List<byte[]> batch = new ArrayList<>();
                     for (int k = from; k < Math.min(order.length, from + MatchingUpload.BATCH); k++) {
                         batch.add(list.get(order[k]));
                     }
-                    answers.add(store.resolve(connection.async(), type, batch).toCompletableFuture());
+                    answers.add(connection.resolve(type, batch));
                 }
-                connection.flushCommands();
+                connection.flush();
                 for (int b = 0; b < answers.size(); b++) {
                     int[] numbers = RedisConnections.awaitOnWorker(answers.get(b));
                     for (int k = 0; k < numbers.length; k++) {

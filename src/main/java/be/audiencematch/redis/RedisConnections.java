@@ -348,6 +348,32 @@ public class RedisConnections {
     }
 
     /**
+     * Like {@link #bulk()}, one for each of {@code where}, on the primary serving its slot; shards served by one
+     * primary share one connection (the list may name a connection several times: close each once). For the
+     * look-ups of a list upload over a base of several shards (consent/IdentifierLookup).
+     */
+    public CompletionStage<List<StatefulRedisConnection<byte[], byte[]>>> bulkEach(List<KeySpace.Keys> where) {
+        List<CompletableFuture<NodeConnections>> nodes = new java.util.ArrayList<>();
+        for (KeySpace.Keys keys : where) {
+            nodes.add(node(keys.slot()).toCompletableFuture());
+        }
+        return CompletableFuture.allOf(nodes.toArray(CompletableFuture[]::new)).thenCompose(found -> {
+            Map<NodeConnections, CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> opened =
+                    new java.util.IdentityHashMap<>();
+            List<CompletableFuture<StatefulRedisConnection<byte[], byte[]>>> each = new java.util.ArrayList<>();
+            for (CompletableFuture<NodeConnections> node : nodes) {
+                each.add(opened.computeIfAbsent(node.join(), n -> NodeConnections.connect(bulkClient, n.node())
+                        .thenApply(c -> {
+                            c.setAutoFlushCommands(false);
+                            return c;
+                        }).toCompletableFuture()));
+            }
+            return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+                    .thenApply(all -> each.stream().map(CompletableFuture::join).toList());
+        });
+    }
+
+    /**
      * Waits for a Redis result on a worker thread (the streaming uploads); unwraps failures so that the problem
      * mappers see Lettuce's own exceptions. Never call it on an event loop: the answer is read there.
      */

@@ -51,7 +51,7 @@ public class SegmentService {
                     + " rows are not 64-hex SHA-256 digests (" + outcome.plaintextRejected()
                     + " look like clear text); the segment was not changed", outcome.invalidLines());
         }
-        long members = store.replace(segmentId, channel, type, MatchingUpload.toRedisBitmap(outcome.matched()))
+        long members = store.replace(segmentId, channel, type, outcome.matched())
                 .await().indefinitely();
         return new Replaced(segmentId, channel.wireName(), type.wireName(), outcome.received(), members);
     }

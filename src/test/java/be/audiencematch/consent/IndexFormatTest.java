@@ -76,7 +76,7 @@ class IndexFormatTest {
         }
         StatefulRedisConnection<byte[], byte[]> connection = redis.dedicated().toCompletableFuture().join();
         try {
-            var resolving = new IdentifierLookup(store).resolve(connection.async(), IdentifierType.EMAIL_SHA256,
+            var resolving = new IdentifierLookup(store, redis).resolve(connection.async(), IdentifierType.EMAIL_SHA256,
                     List.of(digest, HexFormat.of().parseHex("3c" + "33".repeat(31))));
             connection.flushCommands();
             assertArrayEquals(new int[] {65539, -1}, resolving.toCompletableFuture().join(),
