@@ -9,6 +9,7 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.audience.AudienceStore;
 import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.export.ExportStore;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.redis.RedisConnections;
@@ -50,15 +51,19 @@ public class AccessStore {
     private final AudienceStore audiences;
     private final CampaignStore campaigns;
     private final ExportStore exports;
+    /** A base of several shards: the record's shard and the global keys are read apart (null with one shard). */
+    private final ShardedAccess sharded;
 
     public AccessStore(RedisConnections redis, SubscriberStore base, SegmentStore segments, AudienceStore audiences,
-                       CampaignStore campaigns, ExportStore exports) {
+                       CampaignStore campaigns, ExportStore exports, KeySpace keys) {
         this.redis = redis;
         this.base = base;
         this.segments = segments;
         this.audiences = audiences;
         this.campaigns = campaigns;
         this.exports = exports;
+        this.sharded = keys.shards() > 1
+                ? new ShardedAccess(redis, base, segments, audiences, campaigns, exports, keys) : null;
     }
 
     /** The members of the four registries the script goes through, read just before it. */
@@ -72,6 +77,9 @@ public class AccessStore {
     }
 
     private Uni<Optional<SubscriberHeld>> attempt(String subscriberId, int attempt) {
+        if (sharded != null) {
+            return sharded.held(subscriberId, attempt, ATTEMPTS).map(reply -> reply.map(r -> held(subscriberId, r)));
+        }
         byte[] now = Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII);
         return redis.withShared(r -> registries(r, now)).flatMap(registries -> redis.withShared(r ->
                 ACCESS.<List<Object>>run(r, ScriptOutputType.MULTI, keys(subscriberId, registries),

@@ -155,7 +155,7 @@ public class ExportStore {
     }
 
     /** The name of a cursor's bitmap in any shard. */
-    private static String cursorName(String cursor) {
+    public static String cursorName(String cursor) {
         return "export:cursor:" + cursor;
     }
 
