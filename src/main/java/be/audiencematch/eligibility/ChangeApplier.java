@@ -3,7 +3,6 @@ package be.audiencematch.eligibility;
 import be.audiencematch.campaign.EligibilityRule;
 import be.audiencematch.changes.ChangeEntryFormat;
 import be.audiencematch.changes.ChangeKeys;
-import be.audiencematch.eligibility.ViewBitmaps.Part;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
