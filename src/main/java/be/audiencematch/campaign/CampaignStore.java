@@ -21,6 +21,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -28,12 +29,15 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 /**
  * Campaigns in Redis. Nothing per subscriber is stored here: a campaign's targeted set is evaluated live from the
@@ -43,44 +47,43 @@ import java.util.concurrent.CompletionStage;
  *                                          (TTL: the audience's expiry)
  *   {p}advertiser:{sub}:campaigns    set   the advertiser's campaign ids (pruned when listed)
  *   {p}campaigns                     set   every campaign id (pruned when listed)
- *   {p}campaign-rules                hash  campaign id → the packed rule the eligibility script reads: window,
- *                                          purpose, audience bitmap key, segment ids (see campaign_eligibility.lua);
+ *   {p}campaign-rules                hash  campaign id → the packed rule eligibility reads: window, purpose,
+ *                                          audience id, segment ids, excluded audience ids (CampaignRuleFormat);
  *                                          written with the campaign, removed first on deletion, pruned when listed
  * </pre>
  */
 @ApplicationScoped
 public class CampaignStore {
 
-    private static final RedisScript ELIGIBILITY = RedisScript.load("campaign_eligibility", "rule_lib");
     private static final RedisScript TARGET = RedisScript.load("campaign_target", "bitmap_lib");
     private static final RedisScript BACKFILL = RedisScript.load("campaign_rule_backfill", "view_lib", "rule_lib");
     private static final RedisScript DELETE = RedisScript.load("campaign_delete", "view_lib");
     private static final int TAG_BATCH = 1024;
 
     private final RedisConnections redis;
-    private final SubscriberStore base;
-    private final AudienceStore audiences;
     private final KeySpace keys;
     private final KeySpace.Keys global;
     private final byte[] rulesKey;
     private final SettledWrites settled;
-    /** The tv, web and ads_and_data consent bitmaps, in the order the eligibility script takes them. */
-    private final byte[][] consentKeys;
-    private final byte[] segmentPrefix;
+    private final HouseholdBits households;
 
-    public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, AudienceStore audiences,
-                         SegmentStore segments, KeySpace keys) {
+    @Inject
+    public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, KeySpace keys) {
+        this(redis, settled, base::householdKey, keys);
+    }
+
+    /**
+     * @param householdKey the key of a household id's bucket, in shard 0: households are not placed in their shards
+     *                     yet (docs/scaling.md, "Placement"), and the views read them there too
+     */
+    public CampaignStore(RedisConnections redis, SettledWrites settled, Function<String, byte[]> householdKey,
+                         KeySpace keys) {
         this.redis = redis;
-        this.base = base;
-        this.audiences = audiences;
         this.keys = keys;
         this.global = keys.global();
         this.rulesKey = global.key("campaign-rules");
         this.settled = settled;
-        this.consentKeys = new byte[][] {base.consentKey(Purpose.TV),
-            base.consentKey(Purpose.WEB),
-            base.consentKey(Purpose.ADS_AND_DATA)};
-        this.segmentPrefix = bytes(segments.bitmapKeyPrefix());
+        this.households = new HouseholdBits(redis, keys, householdKey);
     }
 
     /** The hash of packed campaign rules, by campaign id (what the hot path reads). */
@@ -126,25 +129,66 @@ public class CampaignStore {
                 .replaceWithVoid();
     }
 
-    /** The eligible ids among {@code candidates} (every campaign when empty), in one script call. */
+    /**
+     * The eligible ids among {@code candidates} (every campaign when empty), from Redis: the rules and the household's
+     * members read at once, then the members' bits in each shard that holds some of them, each in one call
+     * (HouseholdBits), and the rules evaluated here by EligibilityRule, as the views do (docs/architecture.md,
+     * "Flows", eligibility). A missing rule, or one not active at {@code now}, is not eligible.
+     */
     public Uni<List<String>> eligible(String householdId, List<String> candidates, Instant now) {
-        byte[][] keys = {base.householdKey(householdId), consentKeys[0], consentKeys[1], consentKeys[2], rulesKey};
-        byte[][] args = new byte[3 + candidates.size()][];
-        args[0] = bytes(householdId);
-        args[1] = bytes(Long.toString(now.toEpochMilli()));
-        args[2] = segmentPrefix;
-        for (int i = 0; i < candidates.size(); i++) {
-            args[3 + i] = bytes(candidates.get(i));
-        }
-        return redis.withShared(r -> ELIGIBILITY.<List<byte[]>>run(r, ScriptOutputType.MULTI, keys, args))
-                .map(ids -> ids.stream().map(be.audiencematch.redis.Bytes::str).toList());
+        long nowMs = now.toEpochMilli();
+        Uni<Map<String, EligibilityRule>> rules = redis.withShared(global.slot(), r -> activeRules(r, candidates,
+                nowMs));
+        // Both asked at once: one round trip, then one more for the bits.
+        return Uni.combine().all().unis(rules, households.members(householdId)).asTuple().flatMap(both -> {
+            Map<String, EligibilityRule> active = both.getItem1();
+            int[] members = both.getItem2();
+            if (active.isEmpty() || members.length == 0) {
+                return Uni.createFrom().item(List.<String>of());
+            }
+            Set<String> named = new LinkedHashSet<>();
+            active.values().forEach(rule -> named.addAll(rule.bitmapNames()));
+            return households.bits(members, List.copyOf(named)).map(bits -> {
+                List<String> eligible = new ArrayList<>();
+                active.forEach((id, rule) -> {
+                    if (rule.eligible(members, bits, nowMs)) {
+                        eligible.add(id);
+                    }
+                });
+                return eligible;
+            });
+        });
     }
 
-    /** The rule the eligibility script and the replicas' views read (CampaignRuleFormat). */
+    /** The rules of these candidates (every campaign when none) active at {@code nowMs}, in the order asked. */
+    private CompletionStage<Map<String, EligibilityRule>> activeRules(RedisAsyncCommands<byte[], byte[]> r,
+                                                                      List<String> candidates, long nowMs) {
+        String shardZero = keys.shard(0).prefix();
+        Map<String, EligibilityRule> active = new LinkedHashMap<>();
+        BiConsumer<byte[], byte[]> keep = (id, packed) -> {
+            EligibilityRule rule = packed == null ? null : EligibilityRule.of(CampaignRuleFormat.decode(packed),
+                    shardZero);
+            if (rule != null && rule.activeAt(nowMs)) {
+                active.put(str(id), rule);
+            }
+        };
+        if (candidates.isEmpty()) {
+            return r.hgetall(rulesKey).thenApply(all -> {
+                all.forEach(keep);
+                return active;
+            });
+        }
+        byte[][] ids = candidates.stream().map(id -> bytes(id)).toArray(byte[][]::new);
+        return r.hmget(rulesKey, ids).thenApply(read -> {
+            read.forEach(kv -> keep.accept(kv.getKey(), kv.getValueOrElse(null)));
+            return active;
+        });
+    }
+
+    /** The rule eligibility reads (CampaignRuleFormat, version 2: the audiences by id). */
     byte[] rule(Campaign c) {
         return CampaignRuleFormat.encode(c.startsAt().toEpochMilli(), c.endsAt().toEpochMilli(),
-                c.channel().purpose(), audiences.membersKey(c.audienceId()), c.segments(),
-                c.excludedAudienceIds().stream().map(id -> str(audiences.membersKey(id))).toList());
+                c.channel().purpose(), c.audienceId(), c.segments(), c.excludedAudienceIds());
     }
 
     void onStart(@Observes StartupEvent started) {

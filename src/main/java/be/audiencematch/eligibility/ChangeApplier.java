@@ -1,8 +1,8 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.campaign.EligibilityRule;
 import be.audiencematch.changes.ChangeEntryFormat;
 import be.audiencematch.changes.ChangeKeys;
-import be.audiencematch.eligibility.EligibilityView.Rule;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
@@ -24,7 +24,9 @@ import static be.audiencematch.redis.Bytes.bytes;
  * Applies change entries (changes/ChangeEntryFormat) to a replica's {@link EligibilityView}: consents and erasures
  * at once, households dropped from the cache, and the campaign rules and bitmaps the entries name read again as they
  * are stored now (docs/architecture.md, "Eligibility view"). {@link ViewFollower} reads the stream and holds the
- * lease; this is what it does with each batch it read.
+ * lease; this is what it does with each batch it read. A bitmap named by a shard's entry (by key) is that shard's
+ * part of the bitmap of that name, read again in that shard; a new rule's bitmaps are read from every shard before
+ * the rule is applied.
  */
 final class ChangeApplier {
 
@@ -32,12 +34,16 @@ final class ChangeApplier {
     private final ViewBitmapReads bitmapReads;
     private final RedisScript read;
     private final byte[] rulesKey;
+    /** Reads parts in any shard of a sharded base, off the streams' own connections (busy in XREAD). */
+    private final ViewBitmapReads.Shard anyShard;
 
-    ChangeApplier(EligibilityView view, ViewBitmapReads bitmapReads, RedisScript read, byte[] rulesKey) {
+    ChangeApplier(EligibilityView view, ViewBitmapReads bitmapReads, RedisScript read, byte[] rulesKey,
+                  ViewBitmapReads.Shard anyShard) {
         this.view = view;
         this.bitmapReads = bitmapReads;
         this.read = read;
         this.rulesKey = rulesKey;
+        this.anyShard = anyShard;
     }
 
     /**
@@ -56,33 +62,47 @@ final class ChangeApplier {
         // One batch at a time over every stream: consent bits of several shards share bytes.
         synchronized (view) {
             last = read(index, stream, messages, campaigns, changedBitmaps);
-            changedBitmaps.removeIf(key -> !view.hasBitmap(key));
+            changedBitmaps.removeIf(name -> !view.bitmaps().has(name));
         }
         String lastId = messages.get(messages.size() - 1).getId();
+        ViewBitmaps bitmaps = view.bitmaps();
         return rules(r, stream, campaigns).thenCompose(rules -> {
-            Set<String> reload = new LinkedHashSet<>(changedBitmaps);
+            Set<String> fresh = new LinkedHashSet<>();
             rules.values().forEach(rule -> {
                 if (rule != null) {
-                    rule.bitmapKeys().stream().filter(k -> !view.hasBitmap(k)).forEach(reload::add);
+                    rule.bitmapNames().stream().filter(name -> !bitmaps.has(name)).forEach(fresh::add);
                 }
             });
-            return bitmapReads.read(r, reload).thenApply(bitmaps -> {
-                synchronized (view) {
-                    bitmaps.forEach(view::putBitmap);
-                    rules.forEach((id, rule) -> {
-                        if (rule == null) {
-                            view.removeRule(id);
-                        } else {
-                            view.putRule(id, rule);
-                        }
-                    });
-                    if (rules.values().stream().anyMatch(Objects::isNull)) {
-                        view.pruneBitmaps();
-                    }
-                    view.appliedUpTo(index, last);
-                }
-                return lastId;
-            });
+            bitmaps.expect(fresh);
+            int mark = bitmaps.startReading();
+            // In a base of one shard, every part is read on this stream's connection, in this batch's turn.
+            ViewBitmapReads.Shard everyShard = stream.shards() == 1
+                    ? (s, named) -> bitmapReads.read(r, stream, named) : anyShard;
+            return bitmapReads.read(r, stream, changedBitmaps)
+                    .thenCompose(own -> bitmapReads.readEveryShard(bitmaps.shards(), everyShard, fresh)
+                            .thenApply(every -> {
+                                synchronized (view) {
+                                    own.forEach((name, part) -> bitmaps.put(name, stream.shard(), part, mark));
+                                    every.forEach((name, parts) -> {
+                                        for (int s = 0; s < parts.length; s++) {
+                                            bitmaps.put(name, s, parts[s], mark);
+                                        }
+                                    });
+                                    bitmaps.doneReading();
+                                    rules.forEach((id, rule) -> {
+                                        if (rule == null) {
+                                            view.removeRule(id);
+                                        } else {
+                                            view.putRule(id, rule);
+                                        }
+                                    });
+                                    if (rules.values().stream().anyMatch(Objects::isNull)) {
+                                        view.pruneBitmaps();
+                                    }
+                                    view.appliedUpTo(index, last);
+                                }
+                                return lastId;
+                            }));
         });
     }
 
@@ -136,15 +156,24 @@ final class ChangeApplier {
 
                 @Override
                 public void bitmaps(List<String> keys) {
-                    changedBitmaps.addAll(keys);
+                    // A key of this stream's shard: its name there (no bitmap lives among the global keys).
+                    String prefix = stream.where().prefix();
+                    for (String key : keys) {
+                        if (stream.shard() >= 0 && key.startsWith(prefix)) {
+                            changedBitmaps.add(key.substring(prefix.length()));
+                        }
+                    }
                 }
             });
         }
         return expected - 1;
     }
 
-    /** The rules of these campaigns as stored now; null for a campaign that no longer has one. */
-    private CompletionStage<Map<String, Rule>> rules(RedisAsyncCommands<byte[], byte[]> r, ChangeKeys stream,
+    /**
+     * The rules of these campaigns as stored now; null for a campaign that no longer has one (or has one that cannot
+     * be read: EligibilityRule.of).
+     */
+    private CompletionStage<Map<String, EligibilityRule>> rules(RedisAsyncCommands<byte[], byte[]> r, ChangeKeys stream,
                                                      Set<String> ids) {
         if (ids.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
@@ -157,7 +186,7 @@ final class ChangeApplier {
         }
         return read.<List<Object>>run(r, ScriptOutputType.MULTI, new byte[][] {stream.seq(), rulesKey}, args)
                 .thenApply(read -> {
-                    Map<String, Rule> out = new HashMap<>();
+                    Map<String, EligibilityRule> out = new HashMap<>();
                     for (int i = 0; i < order.size(); i++) {
                         byte[] packed = (byte[]) read.get(i + 1);
                         out.put(order.get(i), packed.length == 0 ? null : view.parseRule(packed));

@@ -1,10 +1,10 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.campaign.CampaignRuleFormat;
+import be.audiencematch.campaign.EligibilityRule;
 import be.audiencematch.changes.ChangeEntryFormat;
+import be.audiencematch.consent.Purpose;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -20,25 +20,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * are applied one batch at a time (the batch holds this object's lock), and it is read by any event loop. Each part
  * is at least as new as the last change number the follower confirmed on each stream, which is what lets a confirmed
  * withdrawal show in the very next answer (see docs/architecture.md, "Eligibility view"). Subscribers are named by
- * global number (docs/scaling.md, "Numbers"): the follower turns a shard's local numbers into global ones.
+ * global number (docs/scaling.md, "Numbers"): the follower turns a shard's local numbers into global ones. Audience
+ * and segment bitmaps are kept by name, one part a shard, each by local number; what makes a household eligible is
+ * {@link EligibilityRule}'s, the code the Redis fallback runs too.
  */
-final class EligibilityView {
-
-    /** A campaign as the hot path reads it (the packed form: campaign/CampaignRuleFormat). */
-    record Rule(long startsMs, long endsMs, int purpose, String audienceKey, List<String> segmentKeys,
-                List<String> excludedKeys) {
-
-        boolean activeAt(long nowMs) {
-            return nowMs >= startsMs && nowMs < endsMs;
-        }
-
-        Set<String> bitmapKeys() {
-            Set<String> keys = new HashSet<>(segmentKeys);
-            keys.addAll(excludedKeys);
-            keys.add(audienceKey);
-            return keys;
-        }
-    }
+final class EligibilityView implements EligibilityRule.Bitmaps {
 
     /** A household's member list as kept, with its id: two ids sharing a tag then never answer for each other. */
     private record Kept(String id, int[] members) {
@@ -47,13 +33,17 @@ final class EligibilityView {
     private static final byte[] NONE = new byte[0];
     private static final int[] NOBODY = new int[0];
 
-    private final String segmentPrefix;
+    /** Shard 0's key prefix: what a version 1 rule's keys start with (CampaignRuleFormat). */
+    private final String shardZeroPrefix;
     private final int maxHouseholds;
     /** tv, web, ads_and_data, in Purpose order; replaced whole when one grows, else changed a byte at a time. */
     private final byte[][] consents = {NONE, NONE, NONE};
-    private final Map<String, Rule> rules = new ConcurrentHashMap<>();
-    /** Audience and segment bitmaps by Redis key, each raw or compressed (ViewBitmap); consents stay raw above. */
-    private final Map<String, ViewBitmap> bitmaps = new ConcurrentHashMap<>();
+    /** The consents as the rules read them (each reads the current array). */
+    private final EligibilityRule.Bits[] consentBits = {
+        n -> isSet(consents[0], n), n -> isSet(consents[1], n), n -> isSet(consents[2], n)};
+    private final Map<String, EligibilityRule> rules = new ConcurrentHashMap<>();
+    /** Audience and segment bitmaps by name, one part a shard; consents stay raw above. */
+    private final ViewBitmaps bitmaps;
     /** Member lists by household tag (HouseholdTags), the name the change stream gives a household. */
     private final Map<Long, Kept> households = new ConcurrentHashMap<>();
     /** Made from the view key of the last snapshot; null until the first. */
@@ -68,9 +58,13 @@ final class EligibilityView {
     /** Written after every change the follower applies; read first by every answer (publishes the bytes above). */
     private volatile long published;
 
-    EligibilityView(String segmentPrefix, int maxHouseholds, int streams) {
-        this.segmentPrefix = segmentPrefix;
+    /**
+     * @param streams the change streams followed: one in a base of one shard, else the global one and one a shard
+     */
+    EligibilityView(String shardZeroPrefix, int maxHouseholds, int streams) {
+        this.shardZeroPrefix = shardZeroPrefix;
         this.maxHouseholds = maxHouseholds;
+        this.bitmaps = new ViewBitmaps(streams == 1 ? 1 : streams - 1);
         this.householdsChangedAt = new long[streams];
         this.appliedBy = new long[streams];
     }
@@ -79,10 +73,10 @@ final class EligibilityView {
 
     /**
      * Starts over from a snapshot of every stream, stream i current to change {@code seqs[i]}; consents by global
-     * number.
+     * number; each named bitmap's parts, shard 0's first.
      */
-    synchronized void reset(long[] seqs, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> newRules,
-                            Map<String, ViewBitmap> newBitmaps, byte[] viewKey) {
+    synchronized void reset(long[] seqs, byte[] tv, byte[] web, byte[] ads, Map<String, EligibilityRule> newRules,
+                            Map<String, ViewBitmaps.Part[]> newBitmaps, byte[] viewKey) {
         tags = new HouseholdTags(viewKey);
         households.clear();
         System.arraycopy(seqs, 0, householdsChangedAt, 0, seqs.length);
@@ -90,8 +84,7 @@ final class EligibilityView {
         consents[0] = tv;
         consents[1] = web;
         consents[2] = ads;
-        bitmaps.clear();
-        bitmaps.putAll(newBitmaps);
+        bitmaps.reset(newBitmaps);
         rules.clear();
         rules.putAll(newRules);
         published++;
@@ -146,20 +139,9 @@ final class EligibilityView {
         }
     }
 
-    /**
-     * An erased subscriber: clears its bit in every audience and segment bitmap this view copied. Its consent bits
-     * went with the erasure itself; without this, the bit would linger in the copies until the bitmap is read again,
-     * which may be never. Raw bitmaps change in place; a compressed one that holds the number is replaced by a copy
-     * without it (readers may be inside the old one), and only if the key still names that bitmap.
-     */
-    void clearErased(int number) {
-        for (Map.Entry<String, ViewBitmap> entry : bitmaps.entrySet()) {
-            ViewBitmap before = entry.getValue();
-            ViewBitmap after = before.without(number);
-            if (after != before) {
-                bitmaps.replace(entry.getKey(), before, after);
-            }
-        }
+    /** The audience and segment bitmaps, by name (the follower reads and puts them; the hot path asks them). */
+    ViewBitmaps bitmaps() {
+        return bitmaps;
     }
 
     /** Whether subscriber {@code n} (global number) consented to purpose {@code purpose} (Purpose order; for tests). */
@@ -167,27 +149,24 @@ final class EligibilityView {
         return isSet(consents[purpose], n);
     }
 
-    /** Whether this view's copy of a bitmap has subscriber {@code n}'s bit (for tests). */
-    boolean bitmapHas(String key, int n) {
-        return bitmap(key).has(n);
+    /** An erased subscriber (global number): out of every audience and segment bitmap copied (ViewBitmaps). */
+    void clearErased(int number) {
+        bitmaps.clearErased(number);
     }
 
-    /** This view's copy of a bitmap, empty when it holds none (for tests). */
-    ViewBitmap bitmap(String key) {
-        return bitmaps.getOrDefault(key, ViewBitmap.EMPTY);
-    }
-
-    /**
-     * The heap the audience and segment bitmaps take (ViewBitmap.sizeInBytes), for the gauge
-     * operators alert on before the heap fills (docs/operations.md, "Scale"). Summed on each scrape: a few thousand
-     * entries at most.
-     */
+    /** The heap the audience and segment bitmaps take, for the gauge operators alert on (ViewBitmaps.bytes). */
     long bitmapBytes() {
-        long total = 0;
-        for (ViewBitmap bits : bitmaps.values()) {
-            total += bits.sizeInBytes();
-        }
-        return total;
+        return bitmaps.bytes();
+    }
+
+    /** Whether this view's copy of a bitmap has subscriber {@code n}'s bit (global number; for tests). */
+    boolean bitmapHas(String name, int n) {
+        return bitmaps.named(name).has(n);
+    }
+
+    /** A bitmap of a view of one shard, empty when it holds none (for tests). */
+    ViewBitmap bitmap(String name) {
+        return bitmaps.part(name, 0);
     }
 
     /**
@@ -236,20 +215,7 @@ final class EligibilityView {
         return households.size();
     }
 
-    boolean hasBitmap(String key) {
-        return bitmaps.containsKey(key);
-    }
-
-    /** Keeps a bitmap read from Redis, compressed when that is much smaller (ViewBitmap.of). */
-    void putBitmap(String key, byte[] bits) {
-        putBitmap(key, ViewBitmap.of(bits));
-    }
-
-    void putBitmap(String key, ViewBitmap bits) {
-        bitmaps.put(key, bits);
-    }
-
-    void putRule(String id, Rule rule) {
+    void putRule(String id, EligibilityRule rule) {
         rules.put(id, rule);
     }
 
@@ -258,28 +224,28 @@ final class EligibilityView {
     }
 
     /** Drops the bitmaps no rule names any more. */
-    void pruneBitmaps() {
+    synchronized void pruneBitmaps() {
         Set<String> named = new HashSet<>();
-        rules.values().forEach(r -> named.addAll(r.bitmapKeys()));
-        bitmaps.keySet().retainAll(named);
+        rules.values().forEach(r -> named.addAll(r.bitmapNames()));
+        bitmaps.retainOnly(named);
     }
 
-    Rule parseRule(byte[] packed) {
-        CampaignRuleFormat.Rule stored = CampaignRuleFormat.decode(packed);
-        int purpose = switch (stored.purpose()) {
-            case 't' -> 0;
-            case 'w' -> 1;
-            default -> 2;
-        };
-        List<String> segments = new ArrayList<>(stored.segmentIds().size());
-        for (String s : stored.segmentIds()) {
-            segments.add(segmentPrefix + s);
-        }
-        return new Rule(stored.startsMs(), stored.endsMs(), purpose, stored.audienceKey(), List.copyOf(segments),
-                stored.excludedKeys());
+    /** A stored rule by bitmap name; null when it cannot be read as one (then the campaign is not eligible). */
+    EligibilityRule parseRule(byte[] packed) {
+        return EligibilityRule.of(CampaignRuleFormat.decode(packed), shardZeroPrefix);
     }
 
     // ---- the hot path ---------------------------------------------------------------------------------------
+
+    @Override
+    public EligibilityRule.Bits consent(Purpose purpose) {
+        return consentBits[purpose.ordinal()];
+    }
+
+    @Override
+    public EligibilityRule.Bits named(String name) {
+        return bitmaps.named(name);
+    }
 
     /** The candidates (every campaign when empty) the household's members make eligible at {@code nowMs}. */
     List<String> eligible(int[] members, List<String> candidates, long nowMs) {
@@ -287,70 +253,26 @@ final class EligibilityView {
         if (published < 0 || members.length == 0) {
             return List.of();
         }
-        byte[] tv = consents[0];
         List<String> eligible = new ArrayList<>(2);
         if (candidates.isEmpty()) {
             rules.forEach((id, rule) -> {
-                if (eligible(rule, members, tv, nowMs)) {
+                if (rule.eligible(members, this, nowMs)) {
                     eligible.add(id);
                 }
             });
             return eligible;
         }
         for (String id : candidates) {
-            Rule rule = rules.get(id);
-            if (rule != null && eligible(rule, members, tv, nowMs)) {
+            EligibilityRule rule = rules.get(id);
+            if (rule != null && rule.eligible(members, this, nowMs)) {
                 eligible.add(id);
             }
         }
         return eligible;
     }
 
-    private boolean eligible(Rule rule, int[] members, byte[] tv, long nowMs) {
-        if (!rule.activeAt(nowMs)) {
-            return false;
-        }
-        byte[] purpose = consents[rule.purpose()];
-        ViewBitmap audience = bitmaps.getOrDefault(rule.audienceKey(), ViewBitmap.EMPTY);
-        for (int m : members) {
-            if (isSet(tv, m) && isSet(purpose, m) && audience.has(m) && inSegments(rule, m)
-                    && !excluded(rule, m)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** In an audience the campaign excludes (a missing bitmap excludes nobody, as in the script). */
-    private boolean excluded(Rule rule, int member) {
-        for (String key : rule.excludedKeys()) {
-            if (bitmaps.getOrDefault(key, ViewBitmap.EMPTY).has(member)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private boolean inSegments(Rule rule, int member) {
-        for (String key : rule.segmentKeys()) {
-            if (!bitmaps.getOrDefault(key, ViewBitmap.EMPTY).has(member)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     static boolean isSet(byte[] bits, int n) {
         int at = n >>> 3;
         return at < bits.length && (bits[at] & (0x80 >>> (n & 7))) != 0;
-    }
-
-    static int[] members(byte[] packed) {
-        int[] members = new int[packed.length / 4];
-        ByteBuffer in = ByteBuffer.wrap(packed);
-        for (int i = 0; i < members.length; i++) {
-            members[i] = in.getInt();
-        }
-        return members;
     }
 }

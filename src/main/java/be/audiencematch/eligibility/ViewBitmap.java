@@ -1,18 +1,19 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.campaign.EligibilityRule;
 import org.roaringbitmap.BitSetUtil;
 import org.roaringbitmap.RoaringBitmap;
 
 import java.nio.ByteBuffer;
 
 /**
- * The view's copy of one audience or segment bitmap, in whichever form is smaller: the raw Redis bytes, or a
+ * The view's copy of one audience or segment bitmap in one shard (by local number), in whichever form is smaller: the raw Redis bytes, or a
  * RoaringBitmap when the bitmap is sparse (an advertiser audience of a few thousand members over millions of numbers
  * is ~2 bytes a member instead of N/8 bytes; docs/architecture.md, "Eligibility view", and docs/scaling.md,
  * "Eligibility: throughput and heap per replica"). Written by the follower, read by every event loop without a lock:
  * raw bytes change only a byte at a time, a compressed bitmap never changes once built (an erasure makes a copy).
  */
-sealed interface ViewBitmap permits ViewBitmap.Raw, ViewBitmap.Compressed {
+sealed interface ViewBitmap extends EligibilityRule.Bits permits ViewBitmap.Raw, ViewBitmap.Compressed {
 
     /** A missing bitmap: nobody in it. */
     ViewBitmap EMPTY = new Raw(new byte[0]);
@@ -24,6 +25,7 @@ sealed interface ViewBitmap permits ViewBitmap.Raw, ViewBitmap.Compressed {
     long CONTAINER_BYTES = 44;
 
     /** Whether subscriber number {@code n}'s bit is set (allocation-free: the hot path asks this per member). */
+    @Override
     boolean has(int n);
 
     /**

@@ -1,5 +1,7 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.eligibility.ViewBitmaps.Part;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
@@ -17,7 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import static be.audiencematch.redis.Bytes.bytes;
 
 /**
- * Reads the audience and segment bitmaps a view needs, in calls of at most {@link #MOST_BYTES} each (their sizes
+ * Reads the audience and segment bitmaps a view needs, by name, one shard's parts at a time (each in its shard's
+ * slot, with that shard's change number), in calls of at most {@link #MOST_BYTES} each (their sizes
  * asked first with {@code STRLEN}), one call after the other, each call's kept in its smaller form
  * ({@link ViewBitmap#of}) before the next is read. In one call, a replica starting at 10M subscribers with a thousand
  * live audiences made the primary build a reply of over a gigabyte, in its own memory, for one client, and held as
@@ -34,29 +37,57 @@ final class ViewBitmapReads {
     static final long MOST_BYTES = 64L << 20;
 
     private final RedisScript read;
-    private final byte[] seqKey;
     private final Vertx vertx;
 
-    ViewBitmapReads(RedisScript read, byte[] seqKey, Vertx vertx) {
+    /** Reads parts in one shard, on a connection to its primary. */
+    @FunctionalInterface
+    interface Shard {
+        CompletionStage<Map<String, Part>> read(int shard, Set<String> named);
+    }
+
+    ViewBitmapReads(RedisScript read, Vertx vertx) {
         this.read = read;
-        this.seqKey = seqKey;
         this.vertx = vertx;
     }
 
-    CompletionStage<Map<String, ViewBitmap>> read(RedisAsyncCommands<byte[], byte[]> r, Set<String> named) {
+    /**
+     * Every shard's part of each named bitmap, shard 0's first: one shard after the other, so that no more than one
+     * call's bytes are in flight at once however many shards there are.
+     */
+    CompletionStage<Map<String, Part[]>> readEveryShard(int shards, Shard reader, Set<String> named) {
+        Map<String, Part[]> out = new ConcurrentHashMap<>();
+        if (named.isEmpty()) {
+            return CompletableFuture.completedFuture(out);
+        }
+        named.forEach(name -> out.put(name, new Part[shards]));
+        CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
+        for (int s = 0; s < shards; s++) {
+            int shard = s;
+            chain = chain.thenCompose(previous -> reader.read(shard, named)).thenAccept(parts ->
+                    parts.forEach((name, part) -> out.get(name)[shard] = part));
+        }
+        return chain.thenApply(done -> out);
+    }
+
+    /**
+     * The part of each named bitmap in the shard of {@code stream} (its keys: the name after its prefix), with its
+     * change number, read on {@code r} (a connection to that shard's primary).
+     */
+    CompletionStage<Map<String, Part>> read(RedisAsyncCommands<byte[], byte[]> r, ChangeKeys stream,
+                                            Set<String> named) {
         if (named.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
         List<String> order = new ArrayList<>(named);
-        Map<String, ViewBitmap> out = new ConcurrentHashMap<>();
+        Map<String, Part> out = new ConcurrentHashMap<>();
         if (order.size() == 1) {
             // One bitmap comes in one call whatever its size: no size to ask (the follower's usual re-read, which a
             // writer's acknowledgement waits for).
-            return readBatch(r, order, out).thenApply(done -> out);
+            return readBatch(r, stream, order, out).thenApply(done -> out);
         }
         List<RedisFuture<Long>> sizes = new ArrayList<>(order.size());
         for (String key : order) {
-            sizes.add(r.strlen(bytes(key)));
+            sizes.add(r.strlen(stream.where().key(key)));
         }
         return CompletableFuture.allOf(sizes.stream().map(RedisFuture::toCompletableFuture)
                 .toArray(CompletableFuture[]::new)).thenCompose(asked -> {
@@ -64,7 +95,7 @@ final class ViewBitmapReads {
                             .toList());
                     CompletionStage<Void> chain = CompletableFuture.completedFuture(null);
                     for (List<String> batch : batches) {
-                        chain = chain.thenCompose(previous -> readBatch(r, batch, out));
+                        chain = chain.thenCompose(previous -> readBatch(r, stream, batch, out));
                     }
                     return chain.thenApply(done -> out);
                 });
@@ -91,17 +122,18 @@ final class ViewBitmapReads {
         return batches;
     }
 
-    private CompletionStage<Void> readBatch(RedisAsyncCommands<byte[], byte[]> r, List<String> batch,
-                                            Map<String, ViewBitmap> out) {
+    private CompletionStage<Void> readBatch(RedisAsyncCommands<byte[], byte[]> r, ChangeKeys stream,
+                                            List<String> batch, Map<String, Part> out) {
         byte[][] k = new byte[batch.size() + 1][];
-        k[0] = seqKey;
+        k[0] = stream.seq();
         for (int i = 0; i < batch.size(); i++) {
-            k[i + 1] = bytes(batch.get(i));
+            k[i + 1] = stream.where().key(batch.get(i));
         }
         return read.<List<Object>>run(r, ScriptOutputType.MULTI, k, bytes("bitmaps"))
                 .thenCompose(reply -> vertx.<Void>executeBlocking(() -> {
+                    long seq = (Long) reply.get(0);
                     for (int i = 0; i < batch.size(); i++) {
-                        out.put(batch.get(i), ViewBitmap.of((byte[]) reply.get(i + 1)));
+                        out.put(batch.get(i), new Part(ViewBitmap.of((byte[]) reply.get(i + 1)), seq));
                     }
                     return null;
                 }, false).toCompletionStage());

@@ -1,6 +1,7 @@
 package be.audiencematch.eligibility;
 
 import be.audiencematch.campaign.CampaignStore;
+import be.audiencematch.campaign.EligibilityRule;
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.consent.SubscriberStore;
@@ -8,7 +9,6 @@ import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.RandomIds;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
-import be.audiencematch.segment.SegmentStore;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
@@ -103,27 +103,23 @@ public class ViewFollower {
 
     @Inject
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
-                        SegmentStore segments, Vertx vertx, MeterRegistry metrics,
-                        AudienceMatchConfig.Eligibility.View view) {
-        this(redis, changes, base, campaigns, segments, vertx, metrics, view.enabled(), view.lease(),
-                view.maxHouseholds());
+                        Vertx vertx, MeterRegistry metrics, AudienceMatchConfig.Eligibility.View view) {
+        this(redis, changes, base, campaigns, vertx, metrics, view.enabled(), view.lease(), view.maxHouseholds());
     }
 
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
-                        SegmentStore segments, Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease,
-                        int maxHouseholds) {
-        this(redis, changes, base::householdKey, campaigns.rulesKey(), segments.bitmapKeyPrefix(), vertx, metrics,
-                enabled, lease, maxHouseholds);
+                        Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease, int maxHouseholds) {
+        this(redis, changes, base::householdKey, campaigns.rulesKey(), vertx, metrics, enabled, lease,
+                maxHouseholds);
     }
 
     /**
-     * @param householdKey  the key of a household id's bucket
-     * @param rulesKey      the campaign rules hash
-     * @param segmentPrefix what a segment id follows in its bitmap's key
+     * @param householdKey the key of a household id's bucket (in shard 0: households are not placed yet)
+     * @param rulesKey     the campaign rules hash
      */
     public ViewFollower(RedisConnections redis, ChangeLog changes, Function<String, byte[]> householdKey,
-                        byte[] rulesKey, String segmentPrefix, Vertx vertx, MeterRegistry metrics, boolean enabled,
-                        Duration lease, int maxHouseholds) {
+                        byte[] rulesKey, Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease,
+                        int maxHouseholds) {
         if (lease.toMillis() < 200) {
             throw new IllegalArgumentException("audience-match.eligibility.view.lease must be at least 200ms");
         }
@@ -134,14 +130,20 @@ public class ViewFollower {
             tails.add(new Tail(i, streams.get(i)));
         }
         this.householdTail = tails.get(streams.size() == 1 ? 0 : 1);
-        ViewBitmapReads bitmapReads = new ViewBitmapReads(READ, tails.get(0).keys.seq(), vertx);
+        ViewBitmapReads bitmapReads = new ViewBitmapReads(READ, vertx);
         this.householdKey = householdKey;
         this.rulesKey = rulesKey;
         this.enabled = enabled;
         this.leaseMillis = lease.toMillis();
         this.vertx = vertx;
-        this.view = new EligibilityView(segmentPrefix, maxHouseholds, streams.size());
-        this.applier = new ChangeApplier(this.view, bitmapReads, READ, rulesKey);
+        // A version 1 rule names shard 0's keys (campaign/CampaignRuleFormat).
+        this.view = new EligibilityView(changes.keys(0).where().prefix(), maxHouseholds, streams.size());
+        // A new rule's parts in a sharded base: on a shared connection to each shard's primary, since the stream's
+        // own waits in XREAD.
+        this.applier = new ChangeApplier(this.view, bitmapReads, READ, rulesKey, (shard, named) -> {
+            ChangeKeys at = changes.keys(shard);
+            return redis.withShared(at.slot(), r -> bitmapReads.read(r, at, named)).subscribeAsCompletionStage();
+        });
         this.snapshots = new ViewSnapshots(streams, rulesKey, this.view, bitmapReads);
         Gauge.builder("audience_match_eligibility_view_serving", this, f -> f.serving() ? 1 : 0)
                 .description("1 while this replica answers eligibility from its own view").register(metrics);
@@ -180,7 +182,7 @@ public class ViewFollower {
                 new byte[][] {at.keys.seq(), householdKey.apply(householdId)}, bytes("household"),
                 bytes(householdId)))
                 .map(read -> {
-                    int[] members = EligibilityView.members((byte[]) read.get(1));
+                    int[] members = EligibilityRule.members((byte[]) read.get(1));
                     view.offerHousehold(householdId, members, at.index, (Long) read.get(0));
                     return members;
                 });

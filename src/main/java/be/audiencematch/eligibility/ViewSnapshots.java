@@ -1,9 +1,10 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.campaign.EligibilityRule;
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
-import be.audiencematch.eligibility.EligibilityView.Rule;
+import be.audiencematch.eligibility.ViewBitmaps.Part;
 import be.audiencematch.kernel.ShardBits;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -25,7 +26,8 @@ import static be.audiencematch.redis.Bytes.str;
  * What a replica's eligibility view starts from: a snapshot of every change stream ({@code view_snapshot.lua}), each
  * atomic in its own slot. The first stream (the global one, or a base's one stream) gives the campaign rules and the
  * view key; each shard's gives its consent bitmaps, put together into one by global number (docs/scaling.md,
- * "Numbers"), and takes the first's view key, so household tags are the same in every shard.
+ * "Numbers"), and takes the first's view key, so household tags are the same in every shard. The bitmaps the rules
+ * name are then read, each shard's parts on its stream's connection.
  */
 final class ViewSnapshots {
 
@@ -33,8 +35,8 @@ final class ViewSnapshots {
     private static final Purpose[] PURPOSES = {Purpose.TV, Purpose.WEB, Purpose.ADS_AND_DATA};
 
     /** Stream i's change number and last entry id; consents by global number; the rules live now. */
-    record Loaded(long[] seqs, List<String> lastEntries, byte[] tv, byte[] web, byte[] ads, Map<String, Rule> rules,
-                  Map<String, ViewBitmap> bitmaps, byte[] viewKey) {
+    record Loaded(long[] seqs, List<String> lastEntries, byte[] tv, byte[] web, byte[] ads,
+                  Map<String, EligibilityRule> rules, Map<String, Part[]> bitmaps, byte[] viewKey) {
     }
 
     private final List<ChangeKeys> streams;
@@ -62,26 +64,27 @@ final class ViewSnapshots {
                 List<List<Object>> every = new ArrayList<>();
                 every.add(first);
                 shards.forEach(s -> every.add(s.join()));
-                return loaded(connections.get(0), every, one ? every : every.subList(1, every.size()), viewKey);
+                return loaded(connections, every, one ? every : every.subList(1, every.size()), viewKey);
             });
         });
     }
 
     /** {@code every}: each stream's snapshot; {@code withConsents}: those holding consents, shard 0's first. */
-    private CompletionStage<Loaded> loaded(StatefulRedisConnection<byte[], byte[]> first, List<List<Object>> every,
-                                           List<List<Object>> withConsents, byte[] viewKey) {
+    private CompletionStage<Loaded> loaded(List<StatefulRedisConnection<byte[], byte[]>> connections,
+                                           List<List<Object>> every, List<List<Object>> withConsents,
+                                           byte[] viewKey) {
         long now = System.currentTimeMillis();
-        Map<String, Rule> rules = new HashMap<>();
+        Map<String, EligibilityRule> rules = new HashMap<>();
         @SuppressWarnings("unchecked")
         List<byte[]> flat = (List<byte[]>) every.get(0).get(4);
         for (int i = 0; i + 1 < flat.size(); i += 2) {
-            Rule rule = view.parseRule(flat.get(i + 1));
-            if (rule.endsMs() > now) {
+            EligibilityRule rule = view.parseRule(flat.get(i + 1));
+            if (rule != null && rule.endsMs() > now) {
                 rules.put(str(flat.get(i)), rule);
             }
         }
         Set<String> named = new LinkedHashSet<>();
-        rules.values().forEach(rule -> named.addAll(rule.bitmapKeys()));
+        rules.values().forEach(rule -> named.addAll(rule.bitmapNames()));
         byte[][] consents = new byte[3][];
         for (int p = 0; p < 3; p++) {
             List<byte[]> parts = new ArrayList<>();
@@ -97,8 +100,12 @@ final class ViewSnapshots {
             seqs[i] = (Long) every.get(i).get(0);
             lastEntries.add(str((byte[]) every.get(i).get(5)));
         }
-        return bitmapReads.read(first.async(), named).thenApply(bitmaps -> new Loaded(seqs, lastEntries,
-                consents[0], consents[1], consents[2], rules, bitmaps, viewKey));
+        // Shard s's stream: the one stream of a base of one shard, else the one after the global stream.
+        int offset = streams.size() == 1 ? 0 : 1;
+        return bitmapReads.readEveryShard(withConsents.size(), (s, names) -> bitmapReads.read(
+                        connections.get(s + offset).async(), streams.get(s + offset), names), named)
+                .thenApply(bitmaps -> new Loaded(seqs, lastEntries, consents[0], consents[1], consents[2], rules,
+                        bitmaps, viewKey));
     }
 
     /** Stream i's snapshot ({@code parts}: view_snapshot.lua's, 'r' rules and 'c' consents). */

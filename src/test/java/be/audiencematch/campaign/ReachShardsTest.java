@@ -7,7 +7,6 @@ import be.audiencematch.consent.Purpose;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
-import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.support.ShardBitmaps;
 import be.audiencematch.support.TestEnvironment;
 import io.quarkus.test.common.WithTestResource;
@@ -49,8 +48,6 @@ class ReachShardsTest {
     @Inject
     SubscriberStore base;
 
-    @Inject
-    SegmentStore segments;
 
     private final KeySpace keys = KeySpace.of("am-reach-shards:", TestEnvironment.cluster(), SHARDS);
 
@@ -98,8 +95,7 @@ class ReachShardsTest {
         long expected = households.size() + alone;
         assertTrue(expected < perShardSum, "households span shards, so summing each shard's count would show");
 
-        CampaignStore store = new CampaignStore(redis, settled, base, new AudienceStore(redis, settled, keys),
-                segments, keys);
+        CampaignStore store = new CampaignStore(redis, settled, base, keys);
         Instant now = Instant.now();
         Campaign campaign = new Campaign("cmp_reachshards00000", "adv-reach", AUDIENCE, Channel.TV, List.of(),
                 now, now.plusSeconds(3600), now, List.of(EXCLUDED));

@@ -1,5 +1,6 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.audience.AudienceStore;
 import be.audiencematch.campaign.CampaignRuleFormat;
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.changes.ChangeLog;
@@ -9,6 +10,7 @@ import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.support.LuaLibs;
+import be.audiencematch.support.ShardBitmaps;
 import be.audiencematch.support.TestEnvironment;
 import io.lettuce.core.ScriptOutputType;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -140,12 +142,10 @@ class ChangeStreamShardsTest {
         consent(1, 2, 1, 0, 0);
         int global = 2 * SHARDS + 1;
         ChangeKeys stream = changes.keys();
-        byte[] audience = keys.global().key("audience:a:members");
-        byte[] bits = new byte[global / 8 + 1];
-        bits[global / 8] |= (byte) (0x80 >>> (global % 8));
-        byte[] rule = CampaignRuleFormat.encode(0, Long.MAX_VALUE / 2, Purpose.TV, audience, List.of(), List.of());
-        redis.withShared(stream.slot(), r -> r.set(audience, bits)
-                .thenCompose(ok -> r.hset(stream.where().key("campaign-rules"), bytes("cmp_1"), rule))
+        // The audience's members bitmap in shard 1, by local number; the rule names the audience by id.
+        ShardBitmaps.write(redis, keys.shard(1), AudienceStore.membersName("a"), 8, l -> l == 2);
+        byte[] rule = CampaignRuleFormat.encode(0, Long.MAX_VALUE / 2, Purpose.TV, "a", List.of(), List.of());
+        redis.withShared(stream.slot(), r -> r.hset(stream.where().key("campaign-rules"), bytes("cmp_1"), rule)
                 .thenCompose(ok -> r.<Long>eval(LuaLibs.source("view_lib") + "\nreturn view_note(KEYS[1], KEYS[2], "
                                 + "{ 'x', ARGV[1] })", ScriptOutputType.INTEGER,
                         new byte[][] {stream.seq(), stream.stream(), stream.viewKey()}, bytes("cmp_1"))))
@@ -160,8 +160,8 @@ class ChangeStreamShardsTest {
 
     private ViewFollower start() {
         ViewFollower follower = new ViewFollower(redis, changes, id -> keys.shard(0).key("hh:0"),
-                keys.global().key("campaign-rules"), keys.shard(0).name("segment:"), vertx, new SimpleMeterRegistry(),
-                true, Duration.ofSeconds(5), 1000);
+                keys.global().key("campaign-rules"), vertx, new SimpleMeterRegistry(), true, Duration.ofSeconds(5),
+                1000);
         started.add(follower);
         follower.onStart(null);
         long deadline = System.nanoTime() + AT_MOST.toNanos();

@@ -5,7 +5,6 @@ import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.redis.RedisConnections;
-import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.support.Inspector;
 import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
@@ -65,8 +64,6 @@ class EligibilityViewTest {
     @Inject
     SubscriberStore base;
 
-    @Inject
-    SegmentStore segments;
 
     @Inject
     Vertx vertx;
@@ -189,7 +186,7 @@ class EligibilityViewTest {
         String household = "hh-" + (start / 2);
         // Another replica, in this JVM: its own view, connection, lease and follower, on the same Redis.
         // Its lease is long (10 s), so a replica that did not leave the lease table on stopping would hold writers.
-        ViewFollower other = new ViewFollower(redis, changes, base, campaigns, segments, vertx, metrics, true,
+        ViewFollower other = new ViewFollower(redis, changes, base, campaigns, vertx, metrics, true,
                 Duration.ofSeconds(10), 1000);
         other.onStart(null);
         try {

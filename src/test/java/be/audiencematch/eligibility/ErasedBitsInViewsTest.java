@@ -1,5 +1,6 @@
 package be.audiencematch.eligibility;
 
+import be.audiencematch.audience.AudienceStore;
 import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.cli.SyntheticBase;
@@ -7,7 +8,6 @@ import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.support.Inspector;
-import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.WithTestResource;
@@ -59,8 +59,6 @@ class ErasedBitsInViewsTest {
     @Inject
     SubscriberStore base;
 
-    @Inject
-    SegmentStore segments;
 
     @Inject
     Vertx vertx;
@@ -79,10 +77,10 @@ class ErasedBitsInViewsTest {
         String body = "{\"audience_id\":\"" + audience + "\",\"segments\":[\"" + segment + "\"],\"starts_at\":\""
                 + Instant.now().minusSeconds(60) + "\",\"ends_at\":\"" + Instant.now().plusSeconds(3600) + "\"}";
         advertiser("acme").contentType(ContentType.JSON).body(body).post("/v1/campaigns").then().statusCode(201);
-        String audienceBits = Keys.key("audience:") + audience + ":members";
-        String segmentBits = Keys.key("segment:") + segment;
+        String audienceBits = AudienceStore.membersName(audience);
+        String segmentBits = SegmentStore.bitmapName(segment);
 
-        ViewFollower other = new ViewFollower(redis, changes, base, campaigns, segments, vertx, metrics, true,
+        ViewFollower other = new ViewFollower(redis, changes, base, campaigns, vertx, metrics, true,
                 Duration.ofSeconds(2), 1000);
         other.onStart(null);
         try (Inspector inspector = new Inspector()) {
@@ -120,7 +118,7 @@ class ErasedBitsInViewsTest {
         String body = "{\"audience_id\":\"" + audience + "\",\"segments\":[],\"starts_at\":\""
                 + Instant.now().minusSeconds(60) + "\",\"ends_at\":\"" + Instant.now().plusSeconds(3600) + "\"}";
         advertiser("acme").contentType(ContentType.JSON).body(body).post("/v1/campaigns").then().statusCode(201);
-        String audienceBits = Keys.key("audience:") + audience + ":members";
+        String audienceBits = AudienceStore.membersName(audience);
         try (Inspector inspector = new Inspector()) {
             awaitServing(follower);
             int victim = (int) inspector.numberOf(first);

@@ -1,6 +1,8 @@
 package be.audiencematch.eligibility;
 
-import be.audiencematch.eligibility.EligibilityView.Rule;
+import be.audiencematch.campaign.EligibilityRule;
+import be.audiencematch.consent.Purpose;
+import be.audiencematch.eligibility.ViewBitmaps.Part;
 import be.audiencematch.support.Keys;
 import org.junit.jupiter.api.Test;
 
@@ -99,9 +101,9 @@ class ViewBitmapTest {
         new Random(3).nextBytes(denseBits);
         set(denseBits, 100);
 
-        EligibilityView view = new EligibilityView(Keys.key("segment:"), 10, 1);
-        view.putBitmap("sparse", sparseBits);
-        view.putBitmap("dense", denseBits);
+        EligibilityView view = new EligibilityView(Keys.key(""), 10, 1);
+        view.bitmaps().put("sparse", sparseBits);
+        view.bitmaps().put("dense", denseBits);
         ViewBitmap before = view.bitmap("sparse");
         ViewBitmap raw = view.bitmap("dense");
         assertInstanceOf(ViewBitmap.Compressed.class, before);
@@ -139,15 +141,16 @@ class ViewBitmapTest {
         }
         byte[] segment = new byte[numbers / 8];
         random.nextBytes(segment);
-        Rule rule = new Rule(0, Long.MAX_VALUE, 0, Keys.key("audience:a:members"), List.of(Keys.key("segment:s")),
-                List.of());
+        EligibilityRule rule = new EligibilityRule(0, Long.MAX_VALUE, Purpose.TV, "audience:a:members",
+                List.of("segment:s"), List.of());
 
-        EligibilityView compressed = new EligibilityView(Keys.key("segment:"), 10, 1);
+        EligibilityView compressed = new EligibilityView(Keys.key(""), 10, 1);
         compressed.reset(new long[] {1}, everyone, everyone, everyone, Map.of("c", rule),
-                Map.of(Keys.key("audience:a:members"), ViewBitmap.of(audience), Keys.key("segment:s"), ViewBitmap.of(segment)),
+                Map.of("audience:a:members", new Part[] {new Part(ViewBitmap.of(audience), 1)},
+                        "segment:s", new Part[] {new Part(ViewBitmap.of(segment), 1)}),
                 new byte[32]);
-        assertInstanceOf(ViewBitmap.Compressed.class, compressed.bitmap(Keys.key("audience:a:members")));
-        assertInstanceOf(ViewBitmap.Raw.class, compressed.bitmap(Keys.key("segment:s")));
+        assertInstanceOf(ViewBitmap.Compressed.class, compressed.bitmap("audience:a:members"));
+        assertInstanceOf(ViewBitmap.Raw.class, compressed.bitmap("segment:s"));
         for (int n = 0; n < numbers; n++) {
             boolean expected = EligibilityView.isSet(audience, n) && EligibilityView.isSet(segment, n);
             assertEquals(expected ? List.of("c") : List.of(), compressed.eligible(new int[] {n}, List.of("c"), 1),
