@@ -69,21 +69,21 @@ public class CampaignStore {
 
     @Inject
     public CampaignStore(RedisConnections redis, SettledWrites settled, SubscriberStore base, KeySpace keys) {
-        this(redis, settled, base::householdKey, keys);
+        this(redis, settled, base::householdKey, base::householdShard, keys);
     }
 
     /**
-     * @param householdKey the key of a household id's bucket, in shard 0: households are not placed in their shards
-     *                     yet (docs/scaling.md, "Placement"), and the views read them there too
+     * @param householdKey   the key of a household id's bucket
+     * @param householdShard the shard holding it (docs/scaling.md, "Placement")
      */
     public CampaignStore(RedisConnections redis, SettledWrites settled, Function<String, byte[]> householdKey,
-                         KeySpace keys) {
+                         java.util.function.ToIntFunction<String> householdShard, KeySpace keys) {
         this.redis = redis;
         this.keys = keys;
         this.global = keys.global();
         this.rulesKey = global.key("campaign-rules");
         this.settled = settled;
-        this.households = new HouseholdBits(redis, keys, householdKey);
+        this.households = new HouseholdBits(redis, keys, householdKey, householdShard);
     }
 
     /** The hash of packed campaign rules, by campaign id (what the hot path reads). */

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 
 import static be.audiencematch.redis.Bytes.bytes;
 
@@ -33,17 +34,20 @@ final class HouseholdBits {
     private final RedisConnections redis;
     private final KeySpace keys;
     private final Function<String, byte[]> householdKey;
+    private final ToIntFunction<String> householdShard;
 
-    HouseholdBits(RedisConnections redis, KeySpace keys, Function<String, byte[]> householdKey) {
+    HouseholdBits(RedisConnections redis, KeySpace keys, Function<String, byte[]> householdKey,
+                  ToIntFunction<String> householdShard) {
         this.redis = redis;
         this.keys = keys;
         this.householdKey = householdKey;
+        this.householdShard = householdShard;
     }
 
     /** The household's members (global numbers); none for a household Redis does not hold. */
     Uni<int[]> members(String householdId) {
-        // Household buckets are in shard 0 until the subscriber writes place them (docs/scaling.md, "Placement").
-        return redis.withShared(keys.shard(0).slot(), r -> r.hget(householdKey.apply(householdId), bytes(householdId)))
+        // A household's list lives in its bucket's shard (docs/scaling.md, "Placement").
+        return redis.withShared(keys.shard(householdShard.applyAsInt(householdId)).slot(), r -> r.hget(householdKey.apply(householdId), bytes(householdId)))
                 .map(packed -> packed == null ? new int[0] : EligibilityRule.members(packed));
     }
 

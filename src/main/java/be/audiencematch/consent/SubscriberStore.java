@@ -172,9 +172,14 @@ public class SubscriberStore {
         return block == 0 ? "hhof" : "hhof:" + block;
     }
 
-    /** The key and field of a household's member list, for the eligibility script. */
+    /** The key of the bucket holding a household's member list (field: the household id), in its shard. */
     public byte[] householdKey(String householdId) {
         return householdKey(householdBuckets.ofId(householdId));
+    }
+
+    /** The shard holding a household's member list: its bucket's, bucket mod S (docs/scaling.md, "Placement"). */
+    public int householdShard(String householdId) {
+        return householdBuckets.ofId(householdId) % keySpace.shards();
     }
 
     /** 32-bit FNV-1a of the household id; two households sharing a tag only ever undercount a reach. */

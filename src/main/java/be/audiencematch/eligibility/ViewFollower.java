@@ -62,8 +62,8 @@ public class ViewFollower {
     private final ViewSnapshots snapshots;
     private final ChangeApplier applier;
     private final Function<String, byte[]> householdKey;
-    /** The stream that notes household changes: shard 0's, the only one holding households until they are placed. */
-    private final Tail householdTail;
+    /** The shard of a household's list, whose stream notes its changes. */
+    private final java.util.function.ToIntFunction<String> householdShard;
     private final byte[] rulesKey;
     private final boolean enabled;
     private final long leaseMillis;
@@ -109,16 +109,17 @@ public class ViewFollower {
 
     public ViewFollower(RedisConnections redis, ChangeLog changes, SubscriberStore base, CampaignStore campaigns,
                         Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease, int maxHouseholds) {
-        this(redis, changes, base::householdKey, campaigns.rulesKey(), vertx, metrics, enabled, lease,
-                maxHouseholds);
+        this(redis, changes, base::householdKey, base::householdShard, campaigns.rulesKey(), vertx, metrics, enabled,
+                lease, maxHouseholds);
     }
 
     /**
-     * @param householdKey the key of a household id's bucket (in shard 0: households are not placed yet)
-     * @param rulesKey     the campaign rules hash
+     * @param householdKey   the key of a household id's bucket
+     * @param householdShard the shard holding it, whose stream notes its changes (docs/scaling.md, "Placement")
+     * @param rulesKey       the campaign rules hash
      */
     public ViewFollower(RedisConnections redis, ChangeLog changes, Function<String, byte[]> householdKey,
-                        byte[] rulesKey, Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease,
+                        java.util.function.ToIntFunction<String> householdShard, byte[] rulesKey, Vertx vertx, MeterRegistry metrics, boolean enabled, Duration lease,
                         int maxHouseholds) {
         if (lease.toMillis() < 200) {
             throw new IllegalArgumentException("audience-match.eligibility.view.lease must be at least 200ms");
@@ -129,7 +130,7 @@ public class ViewFollower {
         for (int i = 0; i < streams.size(); i++) {
             tails.add(new Tail(i, streams.get(i)));
         }
-        this.householdTail = tails.get(streams.size() == 1 ? 0 : 1);
+        this.householdShard = householdShard;
         ViewBitmapReads bitmapReads = new ViewBitmapReads(READ, vertx);
         this.householdKey = householdKey;
         this.rulesKey = rulesKey;
@@ -177,7 +178,8 @@ public class ViewFollower {
         if (kept != null) {
             return Uni.createFrom().item(kept);
         }
-        Tail at = householdTail;
+        // A household's list, and the stream that notes its changes, are its bucket's shard's.
+        Tail at = tails.get(tails.size() == 1 ? 0 : 1 + householdShard.applyAsInt(householdId));
         return redis.withShared(at.keys.slot(), r -> READ.<List<Object>>run(r, ScriptOutputType.MULTI,
                 new byte[][] {at.keys.seq(), householdKey.apply(householdId)}, bytes("household"),
                 bytes(householdId)))

@@ -159,7 +159,7 @@ class ChangeStreamShardsTest {
     }
 
     private ViewFollower start() {
-        ViewFollower follower = new ViewFollower(redis, changes, id -> keys.shard(0).key("hh:0"),
+        ViewFollower follower = new ViewFollower(redis, changes, id -> keys.shard(0).key("hh:0"), id -> 0,
                 keys.global().key("campaign-rules"), vertx, new SimpleMeterRegistry(), true, Duration.ofSeconds(5),
                 1000);
         started.add(follower);

@@ -132,8 +132,8 @@ class EligibilityShardsTest {
             redis.withShared(keys.shard(0).slot(), r -> r.hset(householdKey(id), bytes(id), packed.array()))
                     .await().atMost(AT_MOST);
         });
-        store = new CampaignStore(redis, settled, this::householdKey, keys);
-        replica = new ViewFollower(redis, changes, this::householdKey, keys.global().key("campaign-rules"), vertx,
+        store = new CampaignStore(redis, settled, this::householdKey, id -> 0, keys);
+        replica = new ViewFollower(redis, changes, this::householdKey, id -> 0, keys.global().key("campaign-rules"), vertx,
                 new SimpleMeterRegistry(), true, Duration.ofSeconds(5), 1000);
         replica.onStart(null);
         long deadline = System.nanoTime() + AT_MOST.toNanos();
