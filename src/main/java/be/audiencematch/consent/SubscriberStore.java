@@ -8,7 +8,6 @@ import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
 import be.audiencematch.kernel.Buckets;
 import be.audiencematch.kernel.KeySpace;
-import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The subscriber base in Redis: who exists (by internal number), their identifiers, households and consents.
@@ -51,15 +49,8 @@ public class SubscriberStore {
     /** The name of the bitmap of who exists, in any shard (KeySpace.Keys.key names the shard's key). */
     public static final String LIVE = "live";
 
-    // subscriber_lib's helpers use index_lib's, so every script with the one has the other.
-    private static final RedisScript UPSERT =
-            RedisScript.load("subscriber_upsert", "view_lib", "audit_lib", "index_lib", "record_lib",
-                    "consent_lib", "subscriber_lib");
     private static final RedisScript CONSENTS =
             RedisScript.load("subscriber_consents", "view_lib", "audit_lib", "record_lib", "consent_lib");
-    private static final RedisScript ERASE =
-            RedisScript.load("subscriber_erase", "view_lib", "audit_lib", "index_lib", "record_lib",
-                    "consent_lib", "subscriber_lib");
 
     private final RedisConnections redis;
     /**
@@ -70,13 +61,10 @@ public class SubscriberStore {
     private final byte[] layoutKey;
     private final Buckets buckets;
     private final Buckets householdBuckets;
-    private final AtomicReferenceArray<byte[]> recordKeys;
-    private final AtomicReferenceArray<byte[]> emailIndexKeys;
-    private final AtomicReferenceArray<byte[]> phoneIndexKeys;
-    private final AtomicReferenceArray<byte[]> householdKeys;
-    private final AtomicReferenceArray<byte[]> consentTimesKeys;
+    private final BucketKeys bucketKeys;
     private final IndexFormat indexFormat;
     private final ShardedSubscriberWrites sharded;
+    private final OneShardWrites oneShard;
     /** Every write below is acknowledged once every eligibility view has it (docs/architecture.md, "Leases"). */
     @jakarta.inject.Inject
     SettledWrites settled;
@@ -92,14 +80,10 @@ public class SubscriberStore {
         this.layoutKey = keys.global().key("layout");
         this.buckets = new Buckets(bucketBits);
         this.householdBuckets = buckets.households();
-        int size = 1 << bucketBits;
-        this.recordKeys = new AtomicReferenceArray<>(size);
-        this.emailIndexKeys = new AtomicReferenceArray<>(size);
-        this.phoneIndexKeys = new AtomicReferenceArray<>(size);
-        this.householdKeys = new AtomicReferenceArray<>(1 << householdBuckets.bits());
-        this.consentTimesKeys = new AtomicReferenceArray<>(size);
+        this.bucketKeys = new BucketKeys(keys, buckets, householdBuckets);
         this.indexFormat = new IndexFormat(this, redis);
         this.sharded = new ShardedSubscriberWrites(this, redis, keys);
+        this.oneShard = new OneShardWrites(this, redis);
     }
 
     /** Whether the identifier index has this version's layout (converting it first when it has not: IndexFormat). */
@@ -179,7 +163,7 @@ public class SubscriberStore {
 
     /** The shard holding a household's member list: its bucket's, bucket mod S (docs/scaling.md, "Placement"). */
     public int householdShard(String householdId) {
-        return householdBuckets.ofId(householdId) % keySpace.shards();
+        return bucketKeys.householdShard(householdId);
     }
 
     /** 32-bit FNV-1a of the household id; two households sharing a tag only ever undercount a reach. */
@@ -204,8 +188,8 @@ public class SubscriberStore {
         if (keySpace.shards() > 1) {
             return indexFormat.whenCurrent(() -> sharded.upsert(subscriber.id(), args[1], args[2]));
         }
-        return settled.write(changes -> indexFormat.whenCurrent(() -> declaring(UPSERT, subscriber.id(), changes,
-                args, names, 1))).map(created -> created == 1L);
+        return settled.write(changes -> indexFormat.whenCurrent(() -> oneShard.declaring(OneShardWrites.UPSERT,
+                subscriber.id(), changes, args, names, 1))).map(created -> created == 1L);
     }
 
     /**
@@ -246,43 +230,6 @@ public class SubscriberStore {
     /** A key by its name after the prefix (the names the scripts that declare their keys ask for). */
     byte[] keyOf(String name) {
         return key(name);
-    }
-
-    /** Calls to a script that declares what it asks for again (subscriber_upsert.lua) before giving up with 503. */
-    private static final int DECLARING_ATTEMPTS = 4;
-
-    /**
-     * Runs a subscriber script that declares its keys (subscriber_lib.lua, subscriber_fixed_keys and
-     * subscriber_named_keys): the record bucket, the consent times beside it, the {@link #fixedKeys}, then those
-     * {@code names} name; when the record it finds needs others (its old identifiers' buckets), the
-     * script writes nothing and names them, and the call goes again with them. Answers the script's number.
-     */
-    private Uni<Long> declaring(RedisScript script, String subscriberId, ChangeKeys changes, byte[][] args,
-                                List<String> names, int attempt) {
-        int bucket = buckets.ofId(subscriberId);
-        List<byte[]> keys = new ArrayList<>(List.of(recordKey(bucket), consentTimesKey(bucket)));
-        keys.addAll(List.of(fixedKeys(changes)));
-        List<byte[]> argv = new ArrayList<>(List.of(args));
-        argv.add(Integer.toString(names.size()).getBytes(StandardCharsets.US_ASCII));
-        for (String name : names) {
-            keys.add(key(name));
-            argv.add(name.getBytes(StandardCharsets.UTF_8));
-        }
-        return redis.withShared(one().slot(), r -> script.<List<Object>>run(r, ScriptOutputType.MULTI,
-                keys.toArray(new byte[0][]), argv.toArray(new byte[0][]))).flatMap(reply -> {
-                    if (reply.get(0) instanceof Long number) {
-                        return Uni.createFrom().item(number);
-                    }
-                    if (attempt >= DECLARING_ATTEMPTS) {
-                        return Uni.createFrom().failure(new ProblemException(503, "Service Unavailable",
-                                "the subscriber kept changing during the write; send it again"));
-                    }
-                    List<String> more = new ArrayList<>(names);
-                    for (Object name : reply.subList(1, reply.size())) {
-                        more.add(new String((byte[]) name, StandardCharsets.UTF_8));
-                    }
-                    return declaring(script, subscriberId, changes, args, more, attempt + 1);
-                });
     }
 
     /**
@@ -330,8 +277,8 @@ public class SubscriberStore {
         if (keySpace.shards() > 1) {
             return indexFormat.whenCurrent(() -> sharded.erase(subscriberId));
         }
-        return settled.settledByALaterStep(changes -> indexFormat.whenCurrent(() -> declaring(ERASE, subscriberId,
-                changes, args, List.of("hhof"), 1)));
+        return settled.settledByALaterStep(changes -> indexFormat.whenCurrent(() -> oneShard.declaring(OneShardWrites.ERASE,
+                subscriberId, changes, args, List.of("hhof"), 1)));
     }
 
     /** The bucket hash holding a subscriber's record, for the data-protection officer's read (access/AccessStore). */
@@ -350,7 +297,7 @@ public class SubscriberStore {
      * its bits at its local number, its consent times, audit and change entries are there.
      */
     public int homeShard(String subscriberId) {
-        return buckets.ofId(subscriberId) % keySpace.shards();
+        return bucketKeys.homeShard(subscriberId);
     }
 
     /** The writes of a base of several shards. */
@@ -368,17 +315,7 @@ public class SubscriberStore {
      * household bucket's ({@code hh:00ff}) is bucket mod S.
      */
     int shardOfName(String name) {
-        int shards = keySpace.shards();
-        if (shards == 1) {
-            return 0;
-        }
-        if (name.startsWith("ix:")) {
-            return buckets.parse(name.substring(5)) % shards;
-        }
-        if (name.startsWith("hh:")) {
-            return householdBuckets.parse(name.substring(3)) % shards;
-        }
-        throw new IllegalArgumentException("not a bucket's key: " + name.length() + " characters");
+        return bucketKeys.shardOfName(name);
     }
 
     private byte[] recordKey(String subscriberId) {
@@ -405,32 +342,21 @@ public class SubscriberStore {
         return key("bulk:marks:" + chunk);
     }
 
-    /** Keys of the bucket hashes, made once each: a bulk load names every bucket many times. */
+    /** Keys of the bucket hashes (BucketKeys), in the shard of their bucket. */
     byte[] recordKey(int bucket) {
-        return cached(recordKeys, buckets, bucket, "sub:");
+        return bucketKeys.recordKey(bucket);
     }
 
     byte[] indexKey(IdentifierType type, int bucket) {
-        return type == IdentifierType.EMAIL_SHA256 ? cached(emailIndexKeys, buckets, bucket, "ix:e:")
-                : cached(phoneIndexKeys, buckets, bucket, "ix:p:");
+        return bucketKeys.indexKey(type, bucket);
     }
 
-    /** When each consent of the subscribers of a record bucket last changed, for those that have their own entry. */
     byte[] consentTimesKey(int bucket) {
-        return cached(consentTimesKeys, buckets, bucket, "consent-times:");
+        return bucketKeys.consentTimesKey(bucket);
     }
 
     byte[] householdKey(int bucket) {
-        return cached(householdKeys, householdBuckets, bucket, "hh:");
-    }
-
-    private byte[] cached(AtomicReferenceArray<byte[]> keys, Buckets naming, int bucket, String family) {
-        byte[] k = keys.get(bucket);
-        if (k == null) {
-            k = keySpace.shard(bucket % keySpace.shards()).key(family + naming.name(bucket));
-            keys.set(bucket, k);
-        }
-        return k;
+        return bucketKeys.householdKey(bucket);
     }
 
     /** The consent mask ('0'/'1' for tv, web, ads_and_data) and the household tag, as the scripts take them. */
