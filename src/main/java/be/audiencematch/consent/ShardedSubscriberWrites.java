@@ -116,38 +116,81 @@ final class ShardedSubscriberWrites {
      * have run before this one's.
      */
     Uni<Void> link(String subscriberId, Home written, Set<Integer> touched) {
-        List<byte[]> olds = RelinkTrace.decode(written.trace()).oldRecords();
-        byte[] number = globalNumber(written);
-        return links(number, olds, written.record(), touched)
-                .flatMap(linked -> linked(subscriberId, written))
-                .flatMap(cleared -> cleared ? Uni.createFrom().voidItem()
-                        : current(subscriberId).flatMap(now -> links(number,
-                                written.record().length == 0 ? List.of() : List.of(written.record()), now, touched)));
+        return link(List.of(subscriberId), List.of(written), touched);
     }
 
-    /** Step 2, in every shard holding one of the records' buckets at once. */
-    private Uni<Void> links(byte[] number, List<byte[]> olds, byte[] record, Set<Integer> touched) {
-        Set<String> names = new LinkedHashSet<>();
-        olds.forEach(old -> names.addAll(SubscriberRecordFormat.linkNames(old)));
-        if (record.length > 0) {
-            names.addAll(SubscriberRecordFormat.linkNames(record));
+    /** {@link #link(String, Home, Set)} for several subscribers of one home shard: a call a shard for each step. */
+    Uni<Void> link(List<String> subscriberIds, List<Home> written, Set<Integer> touched) {
+        List<Linking> linkings = new ArrayList<>(written.size());
+        written.forEach(home -> linkings.add(new Linking(globalNumber(home),
+                RelinkTrace.decode(home.trace()).oldRecords(), home.record())));
+        return links(linkings, touched)
+                .flatMap(linked -> linked(subscriberIds, written))
+                .flatMap(cleared -> {
+                    List<Uni<Void>> heals = new ArrayList<>();
+                    for (int i = 0; i < cleared.size(); i++) {
+                        if (!cleared.get(i)) {
+                            Home home = written.get(i);
+                            List<byte[]> own = home.record().length == 0 ? List.of() : List.of(home.record());
+                            heals.add(current(subscriberIds.get(i)).flatMap(now -> links(
+                                    List.of(new Linking(globalNumber(home), own, now)), touched)));
+                        }
+                    }
+                    return heals.isEmpty() ? Uni.createFrom().voidItem()
+                            : Uni.join().all(heals).andFailFast().replaceWithVoid();
+                });
+    }
+
+    /** One subscriber's step 2: its global number as index entries hold it, its old records, its record now. */
+    private record Linking(byte[] number, List<byte[]> olds, byte[] record) {
+        Set<String> names() {
+            Set<String> names = new LinkedHashSet<>();
+            olds.forEach(old -> names.addAll(SubscriberRecordFormat.linkNames(old)));
+            if (record.length > 0) {
+                names.addAll(SubscriberRecordFormat.linkNames(record));
+            }
+            return names;
         }
-        Map<Integer, List<String>> byShard = new TreeMap<>();
-        names.forEach(name -> byShard.computeIfAbsent(base.shardOfName(name), s -> new ArrayList<>()).add(name));
+    }
+
+    /** Subscribers a step-2 call takes at most (a few milliseconds of Redis). */
+    private static final int LINKS_PER_CALL = 256;
+
+    /** Step 2, in every shard holding one of the records' buckets at once. */
+    private Uni<Void> links(List<Linking> linkings, Set<Integer> touched) {
+        Map<Integer, Map<Linking, List<String>>> byShard = new TreeMap<>();
+        for (Linking linking : linkings) {
+            for (String name : linking.names()) {
+                byShard.computeIfAbsent(base.shardOfName(name), s -> new java.util.LinkedHashMap<>())
+                        .computeIfAbsent(linking, l -> new ArrayList<>()).add(name);
+            }
+        }
         List<Uni<Long>> calls = new ArrayList<>();
         byShard.forEach((shard, here) -> {
             touched.add(shard);
-            calls.add(base.settled.step(shard, changes -> linksIn(shard, changes, number, olds, record, here)));
+            List<Map.Entry<Linking, List<String>>> all = new ArrayList<>(here.entrySet());
+            for (int from = 0; from < all.size(); from += LINKS_PER_CALL) {
+                List<Map.Entry<Linking, List<String>>> part = all.subList(from,
+                        Math.min(all.size(), from + LINKS_PER_CALL));
+                calls.add(base.settled.step(shard, changes -> linksIn(shard, changes, part)));
+            }
         });
         return calls.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(calls).andFailFast().replaceWithVoid();
     }
 
-    private Uni<Long> linksIn(int shard, ChangeKeys changes, byte[] number, List<byte[]> olds, byte[] record,
-                              List<String> names) {
+    private Uni<Long> linksIn(int shard, ChangeKeys changes, List<Map.Entry<Linking, List<String>>> part) {
         KeySpace.Keys at = keys.shard(shard);
+        List<byte[]> argv = new ArrayList<>(List.of(bytes(Integer.toString(part.size()))));
+        Set<String> names = new LinkedHashSet<>();
+        for (Map.Entry<Linking, List<String>> entry : part) {
+            Linking linking = entry.getKey();
+            argv.add(linking.number());
+            argv.add(linking.record());
+            argv.add(bytes(Integer.toString(linking.olds().size())));
+            argv.addAll(linking.olds());
+            names.addAll(entry.getValue());
+        }
         List<byte[]> k = new ArrayList<>(List.of(changes.seq(), changes.stream(), changes.viewKey()));
-        List<byte[]> argv = new ArrayList<>(List.of(number, record, bytes(Integer.toString(olds.size()))));
-        argv.addAll(olds);
         argv.add(bytes(Integer.toString(names.size())));
         for (String name : names) {
             k.add(at.key(name));
@@ -157,13 +200,20 @@ final class ShardedSubscriberWrites {
                 argv.toArray(new byte[0][])));
     }
 
-    /** Step 3: true when this write's trace was cleared, false when a later write owns it. */
-    private Uni<Boolean> linked(String subscriberId, Home written) {
-        KeySpace.Keys at = keys.shard(written.shard());
-        byte[][] k = {base.recordKey(base.buckets().ofId(subscriberId)), relinkingKey(at), relinkKey(at)};
-        return redis.withShared(at.slot(), r -> LINKED.<Long>run(r, ScriptOutputType.INTEGER, k,
-                bytes(subscriberId), bytes(Long.toString(written.local())), written.record(), written.trace()))
-                .map(cleared -> cleared == 1L);
+    /** Step 3 for subscribers of one home shard: for each, whether its trace was cleared (false: a later write's). */
+    private Uni<List<Boolean>> linked(List<String> subscriberIds, List<Home> written) {
+        KeySpace.Keys at = keys.shard(written.get(0).shard());
+        List<byte[]> k = new ArrayList<>(List.of(relinkingKey(at), relinkKey(at)));
+        List<byte[]> argv = new ArrayList<>();
+        for (int i = 0; i < written.size(); i++) {
+            Home home = written.get(i);
+            k.add(base.recordKey(base.buckets().ofId(subscriberIds.get(i))));
+            argv.addAll(List.of(bytes(subscriberIds.get(i)), bytes(Long.toString(home.local())), home.record(),
+                    home.trace()));
+        }
+        return redis.withShared(at.slot(), r -> LINKED.<List<Long>>run(r, ScriptOutputType.MULTI,
+                k.toArray(new byte[0][]), argv.toArray(new byte[0][])))
+                .map(cleared -> cleared.stream().map(c -> c == 1L).toList());
     }
 
     /** The subscriber's record now (empty when there is none). */

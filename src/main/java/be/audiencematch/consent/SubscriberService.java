@@ -234,6 +234,8 @@ public class SubscriberService {
         private final boolean quiet;
         /** The index buckets the load appended to (BulkChunk's families), rewritten at its end. */
         private final BitSet appended = new BitSet();
+        /** In a base of several shards, how each chunk is written instead (ShardedBulk); null in a base of one. */
+        private final ShardedBulk sharded = store.shardedBulk();
 
         Chunks(StatefulRedisConnection<byte[], byte[]> connection, boolean quiet, ChangeKeys changes) {
             this.connection = connection;
@@ -278,6 +280,11 @@ public class SubscriberService {
 
         private void send() {
             if (filling.isEmpty()) {
+                return;
+            }
+            if (sharded != null) {
+                sharded.write(filling);
+                filling = store.bulkChunk(chunkSize, changes);
                 return;
             }
             sendLinks();

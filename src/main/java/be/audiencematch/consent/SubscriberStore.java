@@ -305,6 +305,11 @@ public class SubscriberStore {
         return sharded;
     }
 
+    /** How a bulk load writes its chunks in a base of several shards; null in a base of one. */
+    ShardedBulk shardedBulk() {
+        return keySpace.shards() > 1 ? new ShardedBulk(this, redis, keySpace) : null;
+    }
+
     /** The base's shards. */
     KeySpace keySpace() {
         return keySpace;

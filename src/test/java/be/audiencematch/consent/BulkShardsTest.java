@@ -1,0 +1,174 @@
+package be.audiencematch.consent;
+
+import be.audiencematch.changes.ChangeLog;
+import be.audiencematch.changes.SettledWrites;
+import be.audiencematch.identity.HashedIdentifier;
+import be.audiencematch.identity.IdentifierType;
+import be.audiencematch.kernel.AudienceMatchConfig;
+import be.audiencematch.kernel.KeySpace;
+import be.audiencematch.redis.RedisConnections;
+import be.audiencematch.support.TestEnvironment;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.vertx.core.Vertx;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A bulk load's chunks in a base of four shards (docs/scaling.md, "A write across shards"): each subscriber in its home
+ * shard with the next local number there, its identifiers resolving to its global number from their buckets' shards,
+ * its household list in its bucket's shard; a later chunk that replaces subscribers moves their links, and the last
+ * line of an id in a chunk is the one written. On the suite's cluster run the shards sit on different primaries.
+ */
+@QuarkusTest
+@WithTestResource(TestEnvironment.class)
+class BulkShardsTest {
+
+    private static final int SHARDS = 4;
+    private static final int PEOPLE = 300;
+    private static final Duration AT_MOST = Duration.ofSeconds(30);
+
+    @Inject
+    RedisConnections redis;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    AudienceMatchConfig config;
+
+    @Test
+    void chunksPlaceEverySubscriberAndMoveWhatTheyReplace() {
+        KeySpace keys = KeySpace.of("am-bulk-shards-" + System.nanoTime() + ":", TestEnvironment.cluster(), SHARDS);
+        SubscriberStore base = new SubscriberStore(redis, keys, 12);
+        base.settled = new SettledWrites(new ChangeLog(redis, vertx, keys, config.eligibility().view(),
+                config.redis()));
+        ShardedBulk bulk = base.shardedBulk();
+
+        BulkChunk first = base.bulkChunk(PEOPLE, null);
+        for (int i = 0; i < PEOPLE; i++) {
+            first.add(person(i, "a"));
+        }
+        bulk.write(first);
+        long[] numbers = new long[PEOPLE];
+        TreeSet<Long>[] locals = new TreeSet[SHARDS];
+        for (int s = 0; s < SHARDS; s++) {
+            locals[s] = new TreeSet<>();
+        }
+        for (int i = 0; i < PEOPLE; i++) {
+            numbers[i] = number(base, keys, "bulk-" + i);
+            locals[(int) (numbers[i] % SHARDS)].add(numbers[i] / SHARDS);
+        }
+        for (int s = 0; s < SHARDS; s++) {
+            assertTrue(locals[s].size() > PEOPLE / 8, "shard " + s + " holds a fair part");
+            assertEquals(locals[s].size() - 1L, (long) locals[s].last(), "shard " + s + " numbers 0.. in a row");
+        }
+        List<byte[]> digests = new ArrayList<>();
+        List<Long> expected = new ArrayList<>();
+        for (int i = 0; i < PEOPLE; i++) {
+            digests.add(digest(i, "a"));
+            expected.add(numbers[i]);
+        }
+        assertEquals(expected, resolve(base, digests));
+        assertEquals(sorted(numbers[6], numbers[7]), household(base, keys, "family-a-3"));
+        assertNoTrace(keys);
+
+        // A second chunk: the first 50 move to new identifiers and households; person 0 comes twice, the last wins.
+        BulkChunk second = base.bulkChunk(64, null);
+        second.add(person(0, "x"));
+        for (int i = 0; i < 50; i++) {
+            second.add(person(i, "b"));
+        }
+        bulk.write(second);
+        List<byte[]> moved = new ArrayList<>();
+        List<byte[]> left = new ArrayList<>();
+        List<Long> movedTo = new ArrayList<>();
+        List<Long> nobody = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            assertEquals(numbers[i], number(base, keys, "bulk-" + i), "a replacement keeps its number");
+            moved.add(digest(i, "b"));
+            movedTo.add(numbers[i]);
+            left.add(digest(i, "a"));
+            nobody.add(-1L);
+        }
+        assertEquals(movedTo, resolve(base, moved));
+        assertEquals(nobody, resolve(base, left), "identifiers a subscriber no longer has match no one");
+        assertEquals(List.of(-1L), resolve(base, List.of(digest(0, "x"))), "a superseded line is not written");
+        assertEquals(List.of(), household(base, keys, "family-a-3"));
+        assertEquals(sorted(numbers[6], numbers[7]), household(base, keys, "family-b-3"));
+        assertEquals(sorted(numbers[60], numbers[61]), household(base, keys, "family-a-30"));
+        assertNoTrace(keys);
+    }
+
+    private static List<Long> sorted(long a, long b) {
+        return List.of(Math.min(a, b), Math.max(a, b));
+    }
+
+    private static Subscriber person(int i, String version) {
+        return new Subscriber("bulk-" + i, List.of(
+                HashedIdentifier.ofHex(IdentifierType.EMAIL_SHA256, HexFormat.of().formatHex(digest(i, version)))),
+                "family-" + version + "-" + (i / 2), new Consents(true, i % 2 == 0, true));
+    }
+
+    private static byte[] digest(int i, String version) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(("bulk-" + version + "-" + i)
+                    .getBytes(StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private List<Long> resolve(SubscriberStore base, List<byte[]> digests) {
+        try (IdentifierLookup.Lookups lookups = new IdentifierLookup(base, redis).open()) {
+            var answer = lookups.resolve(IdentifierType.EMAIL_SHA256, digests);
+            lookups.flush();
+            List<Long> out = new ArrayList<>();
+            for (int n : answer.join()) {
+                out.add(n < 0 ? -1L : n & 0xffffffffL);
+            }
+            return out;
+        }
+    }
+
+    private long number(SubscriberStore base, KeySpace keys, String id) {
+        int shard = base.homeShard(id);
+        byte[] record = redis.withShared(keys.shard(shard).slot(), r -> r.hget(base.recordKey(base.buckets().ofId(id)),
+                id.getBytes(StandardCharsets.UTF_8))).await().atMost(AT_MOST);
+        return (ByteBuffer.wrap(record).getInt() & 0xffffffffL) * SHARDS + shard;
+    }
+
+    private List<Long> household(SubscriberStore base, KeySpace keys, String id) {
+        int bucket = base.householdBuckets().ofId(id);
+        byte[] members = redis.withShared(keys.shard(base.householdShard(id)).slot(),
+                r -> r.hget(base.householdKey(bucket), id.getBytes(StandardCharsets.UTF_8))).await().atMost(AT_MOST);
+        List<Long> out = new ArrayList<>();
+        for (int at = 0; members != null && at < members.length; at += 4) {
+            out.add(ByteBuffer.wrap(members, at, 4).getInt() & 0xffffffffL);
+        }
+        // Members come in the order their home shards linked them: compared as a set.
+        out.sort(null);
+        return out;
+    }
+
+    private void assertNoTrace(KeySpace keys) {
+        for (int s = 0; s < SHARDS; s++) {
+            KeySpace.Keys shard = keys.shard(s);
+            Map<byte[], byte[]> traces = redis.withShared(shard.slot(),
+                    r -> r.hgetall(ShardedSubscriberWrites.relinkKey(shard))).await().atMost(AT_MOST);
+            assertEquals(0, traces.size(), "relink traces left in shard " + s);
+        }
+    }
+}
