@@ -34,6 +34,8 @@ final class ShardedBulk {
     /** Lines a step-1 call takes: a few milliseconds of Redis. */
     private static final int LINES_PER_CALL = 512;
     private static final int ATTEMPTS = 4;
+    /** Home shards written at once (their batches in turn). */
+    private static final int SHARDS_AT_ONCE = 4;
 
     private final SubscriberStore store;
     private final RedisConnections redis;
@@ -72,7 +74,10 @@ final class ShardedBulk {
             shards.add(chain);
         });
         if (!shards.isEmpty()) {
-            Uni.join().all(shards).andFailFast().await().indefinitely();
+            // A few home shards at a time: every call waits behind those sent before it on its primary, and 64 at
+            // once made the last ones outlast the command timeout on a single Redis.
+            io.smallrye.mutiny.Multi.createFrom().iterable(shards).onItem().transformToUni(shard -> shard)
+                    .merge(SHARDS_AT_ONCE).collect().asList().await().indefinitely();
         }
     }
 

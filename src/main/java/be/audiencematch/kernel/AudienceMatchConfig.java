@@ -105,6 +105,13 @@ public interface AudienceMatchConfig {
         /** AUDIENCE_MATCH_BUCKET_BITS: 2^bits hashes per key family, 8 to 20; fixed once a base is loaded. */
         @WithDefault("" + Buckets.DEFAULT_BITS)
         int bucketBits();
+
+        /**
+         * AUDIENCE_MATCH_SHARDS: how many shards a new base is split into, 1 to 1024 (docs/scaling.md, "The sharded
+         * layout, in detail"); fixed once a base is laid out and recorded in it, as the bucket bits are.
+         */
+        @WithDefault("1")
+        int shards();
     }
 
     /** Bulk loads of the subscriber feed. */

@@ -76,6 +76,7 @@ public class ConfigCheck {
         check.between(p + "redis.wait.replicas", redis.replicaWait().replicas(), 0, 16);
         check.positive(p + "redis.wait.timeout", redis.replicaWait().timeout());
         check.between(p + "layout.bucket-bits", am.layout().bucketBits(), 8, Buckets.MAX_BITS);
+        check.between(p + "layout.shards", am.layout().shards(), 1, KeySpace.MAX_SHARDS);
         am.bulk().chunkSize().ifPresent(size -> check.between(p + "bulk.chunk-size", size, 1, 4_194_304));
 
         AudienceMatchConfig.Eligibility.View view = am.eligibility().view();

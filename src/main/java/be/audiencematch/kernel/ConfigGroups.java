@@ -15,7 +15,7 @@ public class ConfigGroups {
     @Produces
     @Singleton
     static KeySpace keySpace(AudienceMatchConfig config) {
-        return KeySpace.of(config.redis().keyPrefix(), config.redis().cluster(), KeySpace.BUILT_SHARDS);
+        return KeySpace.of(config.redis().keyPrefix(), config.redis().cluster(), config.layout().shards());
     }
 
     @Produces

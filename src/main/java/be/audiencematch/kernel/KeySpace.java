@@ -24,8 +24,8 @@ import java.util.List;
  */
 public final class KeySpace {
 
-    /** The shard count this version lays a base out with and reads: every path runs on one shard. */
-    public static final int BUILT_SHARDS = 1;
+    /** The most shards a base may be split into (AUDIENCE_MATCH_SHARDS). */
+    public static final int MAX_SHARDS = 1024;
 
     /** The keys under one prefix, all in one hash slot ({@code slot}: 0 for an untagged prefix). */
     public record Keys(String prefix, int slot) {

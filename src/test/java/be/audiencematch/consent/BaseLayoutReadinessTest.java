@@ -53,7 +53,7 @@ class BaseLayoutReadinessTest {
     }
 
     private HealthCheckResponse readiness(String prefix) {
-        KeySpace keys = KeySpace.of(prefix, false, KeySpace.BUILT_SHARDS);
+        KeySpace keys = KeySpace.of(prefix, false, 1);
         return new BaseLayoutReadiness(new SubscriberStore(redis, keys, BITS), redis, keys).call()
                 .await().indefinitely();
     }

@@ -54,7 +54,8 @@ final class LocalCluster {
 
     /** The service's settings for the cluster with the default key prefix, reached first through {@code node}. */
     static Map<String, String> serviceSettingsWithTheDefaultPrefix(RedisServer node) {
-        return Map.of("audience-match.redis.url", node.url(), "audience-match.redis.cluster", "true");
+        return Map.of("audience-match.redis.url", node.url(), "audience-match.redis.cluster", "true",
+                "audience-match.layout.shards", System.getProperty("audience-match-test.shards", "1"));
     }
 
     /**
