@@ -77,6 +77,11 @@ public class ConfigCheck {
         check.positive(p + "redis.wait.timeout", redis.replicaWait().timeout());
         check.between(p + "layout.bucket-bits", am.layout().bucketBits(), 8, Buckets.MAX_BITS);
         check.between(p + "layout.shards", am.layout().shards(), 1, KeySpace.MAX_SHARDS);
+        if (am.layout().shards() > 1 && RedisUrls.hasHashTag(redis.keyPrefix())) {
+            // Every key would hash to the prefix's tag: one slot for all the shards (docs/scaling.md, "Shards").
+            check.refuse(p + "redis.key-prefix", "must carry no hash tag when the base has several shards "
+                    + "(AUDIENCE_MATCH_SHARDS): each shard carries its own");
+        }
         am.bulk().chunkSize().ifPresent(size -> check.between(p + "bulk.chunk-size", size, 1, 4_194_304));
 
         AudienceMatchConfig.Eligibility.View view = am.eligibility().view();

@@ -113,6 +113,17 @@ class ConfigCheckTest {
     }
 
     @Test
+    void aShardedBaseTakesOneToAThousandAndTwentyFourShardsAndAPrefixWithoutATag() {
+        assertRefused(Map.of("AUDIENCE_MATCH_SHARDS", "0"), "AUDIENCE_MATCH_SHARDS (audience-match.layout.shards)");
+        assertRefused(Map.of("AUDIENCE_MATCH_SHARDS", "1025"), "AUDIENCE_MATCH_SHARDS");
+        assertRefused(Map.of("AUDIENCE_MATCH_SHARDS", "64", "AUDIENCE_MATCH_REDIS_KEY_PREFIX", "{am}:"),
+                "AUDIENCE_MATCH_REDIS_KEY_PREFIX");
+        assertEquals(List.of(), ConfigCheck.problems(config("prod", Map.of("AUDIENCE_MATCH_SHARDS", "64"))));
+        assertEquals(List.of(), ConfigCheck.problems(config("prod", Map.of("AUDIENCE_MATCH_SHARDS", "1",
+                "AUDIENCE_MATCH_REDIS_KEY_PREFIX", "{am}:"))));
+    }
+
+    @Test
     void epsilonIsAPositiveNumberOrOffAndTheBudgetCoversIt() {
         assertRefused(Map.of("AUDIENCE_MATCH_DP_EPSILON", "lots"),
                 "AUDIENCE_MATCH_DP_EPSILON (audience-match.privacy.epsilon) = \"lots\": must be 'off' or");
