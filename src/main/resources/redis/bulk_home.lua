@@ -38,13 +38,7 @@ for s = 1, n do
   redis.call('HSET', key, sid, rec)
   hhof_write(num, sub(meta, 4, 7))
   if old then
-    local was, now = consents_was, consents_now
-    for k = 1, 3 do
-      now[k] = byte(meta, k) - 48
-      was[k] = redis.call('SETBIT', sk.consent[k], num, now[k])
-    end
-    audit_consents(num, was, now, false, times)
-    redis.call('SETBIT', sk.loading, num, 0)
+    replace_consents(num, meta, times)
   else
     redis.call('SETBIT', sk.live, num, 1)
     for k = 1, 3 do redis.call('SETBIT', sk.consent[k], num, byte(meta, k) - 48) end

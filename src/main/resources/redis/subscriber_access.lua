@@ -12,7 +12,7 @@
 -- consent mask ('0'/'1' for tv, web, ads_and_data), 12 bytes of consent change times (audit_lib.lua),
 -- { segment ids }, audiences including the number, campaigns on those audiences,
 -- { segment, key_version, created_at of each live export cursor holding the number, flattened } }.
--- (record_lib.lua and audit_lib.lua are prepended)
+-- (record_lib.lua, audit_lib.lua and access_lib.lua are prepended)
 local a, b, c, d = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 -- The KEYS position of each id ARGV names.
 local function positions(first, count, key_from, stride)
@@ -39,24 +39,8 @@ if not (all_given(segment_ids, segment_at) and all_given(audience_ids, audience_
   return { 'retry' }
 end
 
-local rec = redis.call('HGET', KEYS[1], ARGV[1])
-if not rec then return false end
-local num = record_number(rec)
-if redis.call('GETBIT', KEYS[4], num) == 0 then return false end
-
--- The record's household and identifier types (record_lib.lua, prepended).
-local _, _, household = record_household(rec)
-local count, _, first = record_identifiers(rec)
-local types = ''
-for k = 1, count do
-  local t = record_identifier(rec, first, k)
-  if not string.find(types, t, 1, true) then types = types .. t end
-end
-
-local mask = ''
-for k = 5, 7 do mask = mask .. redis.call('GETBIT', KEYS[k], num) end
-audit_keys(nil, KEYS[3])
-local changed = consent_times_read(num, KEYS[2]) -- audit_lib.lua, prepended
+local num, household, types, mask, changed = access_read(ARGV[1]) -- access_lib.lua, prepended
+if not num then return false end
 
 local segments = {}
 for _, id in ipairs(segment_ids) do

@@ -7,22 +7,9 @@
 -- ARGV[1] subscriber id, ARGV[2..4] a, b, d, then the a + b + d ids.
 -- Returns false for an unknown (or erased) subscriber, else { local number, household id, identifier type bytes,
 -- consent mask, 12 bytes of consent change times, { segment ids }, { audience ids }, { cursor ids } } holding it.
--- (record_lib.lua and audit_lib.lua are prepended)
-local rec = redis.call('HGET', KEYS[1], ARGV[1])
-if not rec then return false end
-local num = record_number(rec)
-if redis.call('GETBIT', KEYS[4], num) == 0 then return false end
-local _, _, household = record_household(rec)
-local count, _, first = record_identifiers(rec)
-local types = ''
-for k = 1, count do
-  local t = record_identifier(rec, first, k)
-  if not string.find(types, t, 1, true) then types = types .. t end
-end
-local mask = ''
-for k = 5, 7 do mask = mask .. redis.call('GETBIT', KEYS[k], num) end
-audit_keys(nil, KEYS[3])
-local changed = consent_times_read(num, KEYS[2])
+-- (record_lib.lua, audit_lib.lua and access_lib.lua are prepended)
+local num, household, types, mask, changed = access_read(ARGV[1]) -- access_lib.lua, prepended
+if not num then return false end
 local a, b, d = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local function holding(first_id, how_many)
   local out = {}

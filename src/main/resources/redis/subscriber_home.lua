@@ -38,13 +38,7 @@ else
   hhof_write(num, sub(meta, 4, 7))
   if old then
     audit_note('subscriber.replaced', { 'n', num })
-    local was, now = consents_was, consents_now
-    for k = 1, 3 do
-      now[k] = byte(meta, k) - 48
-      was[k] = redis.call('SETBIT', sk.consent[k], num, now[k])
-    end
-    audit_consents(num, was, now, false, times)
-    redis.call('SETBIT', sk.loading, num, 0)
+    replace_consents(num, meta, times)
   else
     redis.call('SET', sk.seq, num + 1)
     redis.call('SETBIT', sk.live, num, 1)

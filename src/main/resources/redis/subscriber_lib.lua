@@ -158,6 +158,19 @@ local function add_traces(rec, num)
   pending_members = pending_members .. packed
 end
 
+-- A replaced subscriber's consents as meta says ('0'/'1' for tv, web, ads_and_data), the changes in the audit trail
+-- (audit_consents, times_key: the change times beside its record bucket) and its 'loading' bit cleared, so a bulk load
+-- still linking its old identifiers leaves them out (see bulk_records.lua).
+local function replace_consents(num, meta, times_key)
+  local was, now = consents_was, consents_now
+  for k = 1, 3 do
+    now[k] = byte(meta, k) - 48
+    was[k] = redis.call('SETBIT', sk.consent[k], num, now[k])
+  end
+  audit_consents(num, was, now, false, times_key)
+  redis.call('SETBIT', sk.loading, num, 0)
+end
+
 -- Gives an existing record a new tail (identifiers, household) and new consents, keeping its number. meta is the
 -- consent mask ('0'/'1' for tv, web, ads_and_data) followed by the 4-byte household tag. Clears the number's
 -- 'loading' bit, so a bulk load still linking the old identifiers leaves them out (see bulk_records.lua).
@@ -189,14 +202,8 @@ local function replace_record(key, sid, old, tail, meta)
   redis.call('HSET', key, sid, rec)
   add_traces(rec, num)
   hhof_write(num, sub(meta, 4, 7))
-  local was, now = consents_was, consents_now
-  for k = 1, 3 do
-    now[k] = byte(meta, k) - 48
-    was[k] = redis.call('SETBIT', sk.consent[k], num, now[k])
-  end
-  audit_consents(num, was, now, false, sk.times_of(key))
+  replace_consents(num, meta, sk.times_of(key))
   note_consent(num, meta)
-  redis.call('SETBIT', sk.loading, num, 0)
 end
 
 undeclared_of = function(rec, old, num)

@@ -41,7 +41,8 @@ import java.util.concurrent.CompletionStage;
 @ApplicationScoped
 public class AccessStore {
 
-    private static final RedisScript ACCESS = RedisScript.load("subscriber_access", "record_lib", "audit_lib");
+    private static final RedisScript ACCESS =
+            RedisScript.load("subscriber_access", "record_lib", "audit_lib", "access_lib");
     /** Reads of the registries and the script again, before giving up with 503 (a registry changing all the time). */
     private static final int ATTEMPTS = 5;
 

@@ -32,7 +32,8 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ShardedAccess {
 
-    private static final RedisScript HOME = RedisScript.load("subscriber_access_home", "record_lib", "audit_lib");
+    private static final RedisScript HOME =
+            RedisScript.load("subscriber_access_home", "record_lib", "audit_lib", "access_lib");
 
     private final RedisConnections redis;
     private final SubscriberStore base;

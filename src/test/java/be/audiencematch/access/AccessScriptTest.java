@@ -38,6 +38,7 @@ class AccessScriptTest {
 
     private static List<Object> run(List<String> segments) {
         String script = LuaLibs.source("record_lib") + "\n" + LuaLibs.source("audit_lib") + "\n"
+                + LuaLibs.source("access_lib") + "\n"
                 + LuaLibs.source("subscriber_access");
         List<byte[]> keys = new ArrayList<>();
         for (String name : List.of("sub:0000", "consent-times:0000", "consent-made", "live", "consent:tv",

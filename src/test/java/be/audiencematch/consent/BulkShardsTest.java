@@ -1,7 +1,5 @@
 package be.audiencematch.consent;
 
-import be.audiencematch.changes.ChangeLog;
-import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
@@ -14,7 +12,6 @@ import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,10 +48,9 @@ class BulkShardsTest {
 
     @Test
     void chunksPlaceEverySubscriberAndMoveWhatTheyReplace() {
-        KeySpace keys = KeySpace.of("am-bulk-shards-" + System.nanoTime() + ":", TestEnvironment.cluster(), SHARDS);
-        SubscriberStore base = new SubscriberStore(redis, keys, 12);
-        base.settled = new SettledWrites(new ChangeLog(redis, vertx, keys, config.eligibility().view(),
-                config.redis()));
+        ShardedBase sharded = new ShardedBase(redis, vertx, config, "bulk-shards", SHARDS);
+        KeySpace keys = sharded.keys;
+        SubscriberStore base = sharded.store;
         ShardedBulk bulk = base.shardedBulk();
 
         BulkChunk first = base.bulkChunk(PEOPLE, null);
@@ -68,7 +64,7 @@ class BulkShardsTest {
             locals[s] = new TreeSet<>();
         }
         for (int i = 0; i < PEOPLE; i++) {
-            numbers[i] = number(base, keys, "bulk-" + i);
+            numbers[i] = sharded.numberOf("bulk-" + i);
             locals[(int) (numbers[i] % SHARDS)].add(numbers[i] / SHARDS);
         }
         for (int s = 0; s < SHARDS; s++) {
@@ -82,7 +78,7 @@ class BulkShardsTest {
             expected.add(numbers[i]);
         }
         assertEquals(expected, resolve(base, digests));
-        assertEquals(sorted(numbers[6], numbers[7]), household(base, keys, "family-a-3"));
+        assertEquals(sorted(numbers[6], numbers[7]), sharded.household("family-a-3"));
         assertNoTrace(keys);
 
         // A second chunk: the first 50 move to new identifiers and households; person 0 comes twice, the last wins.
@@ -97,7 +93,7 @@ class BulkShardsTest {
         List<Long> movedTo = new ArrayList<>();
         List<Long> nobody = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            assertEquals(numbers[i], number(base, keys, "bulk-" + i), "a replacement keeps its number");
+            assertEquals(numbers[i], sharded.numberOf("bulk-" + i), "a replacement keeps its number");
             moved.add(digest(i, "b"));
             movedTo.add(numbers[i]);
             left.add(digest(i, "a"));
@@ -106,9 +102,9 @@ class BulkShardsTest {
         assertEquals(movedTo, resolve(base, moved));
         assertEquals(nobody, resolve(base, left), "identifiers a subscriber no longer has match no one");
         assertEquals(List.of(-1L), resolve(base, List.of(digest(0, "x"))), "a superseded line is not written");
-        assertEquals(List.of(), household(base, keys, "family-a-3"));
-        assertEquals(sorted(numbers[6], numbers[7]), household(base, keys, "family-b-3"));
-        assertEquals(sorted(numbers[60], numbers[61]), household(base, keys, "family-a-30"));
+        assertEquals(List.of(), sharded.household("family-a-3"));
+        assertEquals(sorted(numbers[6], numbers[7]), sharded.household("family-b-3"));
+        assertEquals(sorted(numbers[60], numbers[61]), sharded.household("family-a-30"));
         assertNoTrace(keys);
     }
 
@@ -141,26 +137,6 @@ class BulkShardsTest {
             }
             return out;
         }
-    }
-
-    private long number(SubscriberStore base, KeySpace keys, String id) {
-        int shard = base.homeShard(id);
-        byte[] record = redis.withShared(keys.shard(shard).slot(), r -> r.hget(base.recordKey(base.buckets().ofId(id)),
-                id.getBytes(StandardCharsets.UTF_8))).await().atMost(AT_MOST);
-        return (ByteBuffer.wrap(record).getInt() & 0xffffffffL) * SHARDS + shard;
-    }
-
-    private List<Long> household(SubscriberStore base, KeySpace keys, String id) {
-        int bucket = base.householdBuckets().ofId(id);
-        byte[] members = redis.withShared(keys.shard(base.householdShard(id)).slot(),
-                r -> r.hget(base.householdKey(bucket), id.getBytes(StandardCharsets.UTF_8))).await().atMost(AT_MOST);
-        List<Long> out = new ArrayList<>();
-        for (int at = 0; members != null && at < members.length; at += 4) {
-            out.add(ByteBuffer.wrap(members, at, 4).getInt() & 0xffffffffL);
-        }
-        // Members come in the order their home shards linked them: compared as a set.
-        out.sort(null);
-        return out;
     }
 
     private void assertNoTrace(KeySpace keys) {

@@ -2,7 +2,6 @@ package be.audiencematch.consent;
 
 import be.audiencematch.audience.Audience;
 import be.audiencematch.audience.AudienceStore;
-import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
@@ -21,7 +20,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.roaringbitmap.RoaringBitmap;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -30,7 +28,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,21 +60,23 @@ class ListMatchingShardsTest {
     private KeySpace keys;
     private SubscriberStore base;
     private SettledWrites settled;
+    private ShardedBase sharded;
     /** Each subscriber's global number, by index. */
     private final List<Long> numbers = new ArrayList<>();
 
     @BeforeEach
     void base() {
-        keys = KeySpace.of("am-matching-shards-" + System.nanoTime() + ":", TestEnvironment.cluster(), SHARDS);
-        base = new SubscriberStore(redis, keys, 12);
-        settled = new SettledWrites(new ChangeLog(redis, vertx, keys, config.eligibility().view(), config.redis()));
-        base.settled = settled;
+        ShardedBase sharded = new ShardedBase(redis, vertx, config, "matching-shards", SHARDS);
+        keys = sharded.keys;
+        base = sharded.store;
+        settled = sharded.settled;
+        this.sharded = sharded;
         numbers.clear();
         for (int i = 0; i < PEOPLE; i++) {
             // Every third one does not consent to the web.
             base.upsert(new Subscriber("person-" + i, List.of(email(i)), null, new Consents(true, i % 3 != 0, true)))
                     .await().atMost(AT_MOST);
-            numbers.add(numberOf("person-" + i));
+            numbers.add(sharded.numberOf("person-" + i));
         }
     }
 
@@ -198,14 +197,6 @@ class ListMatchingShardsTest {
             }
         }
         return in;
-    }
-
-    private long numberOf(String id) {
-        int bucket = base.buckets().ofId(id);
-        KeySpace.Keys home = keys.shard(base.homeShard(id));
-        byte[] record = redis.withShared(home.slot(), r -> r.hget(base.recordKey(bucket),
-                id.getBytes(StandardCharsets.UTF_8))).await().atMost(AT_MOST);
-        return (ByteBuffer.wrap(record).getInt() & 0xffffffffL) * SHARDS + base.homeShard(id);
     }
 
     private int indexOf(byte[] digest) {

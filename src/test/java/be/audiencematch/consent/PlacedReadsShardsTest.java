@@ -7,7 +7,6 @@ import be.audiencematch.audience.Audience;
 import be.audiencematch.audience.AudienceStore;
 import be.audiencematch.campaign.CampaignRuleFormat;
 import be.audiencematch.campaign.CampaignStore;
-import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.export.ExportStore;
 import be.audiencematch.identity.HashedIdentifier;
@@ -26,7 +25,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 import org.roaringbitmap.RoaringBitmap;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -67,11 +65,10 @@ class PlacedReadsShardsTest {
 
     @Test
     void eligibilityAndTheRightOfAccessReadWhereTheWritesPlacedThem() {
-        KeySpace keys = KeySpace.of("am-placed-shards-" + System.nanoTime() + ":", TestEnvironment.cluster(), SHARDS);
-        SubscriberStore base = new SubscriberStore(redis, keys, 12);
-        SettledWrites settled = new SettledWrites(new ChangeLog(redis, vertx, keys, config.eligibility().view(),
-                config.redis()));
-        base.settled = settled;
+        ShardedBase sharded = new ShardedBase(redis, vertx, config, "placed-shards", SHARDS);
+        KeySpace keys = sharded.keys;
+        SubscriberStore base = sharded.store;
+        SettledWrites settled = sharded.settled;
         // Households of two whose members mostly live in other shards than the household's list.
         int households = 0;
         for (int i = 0; i < 16; i++) {
@@ -92,7 +89,7 @@ class PlacedReadsShardsTest {
         audiences.create(tv).await().atMost(AT_MOST);
         RoaringBitmap matched = new RoaringBitmap();
         for (int i = 0; i < 16; i += 2) {
-            matched.add((int) numberOf(base, keys, "placed-" + i));
+            matched.add((int) sharded.numberOf("placed-" + i));
         }
         audiences.merge(tv, Purpose.TV, new MatchingUpload.Outcome(8, 8, 0, 0, List.of(), matched))
                 .await().atMost(AT_MOST);
@@ -123,15 +120,6 @@ class PlacedReadsShardsTest {
         assertEquals(0L, other.orElseThrow().audiences());
         assertEquals(false, other.get().consents().get("tv").granted());
         assertTrue(access.held("placed-99").await().atMost(AT_MOST).isEmpty());
-    }
-
-    /** The subscriber's global number, from its record in its home shard. */
-    private long numberOf(SubscriberStore base, KeySpace keys, String id) {
-        int shard = base.homeShard(id);
-        KeySpace.Keys home = keys.shard(shard);
-        byte[] record = redis.withShared(home.slot(), r -> r.hget(base.recordKey(base.buckets().ofId(id)), bytes(id)))
-                .await().atMost(AT_MOST);
-        return (ByteBuffer.wrap(record).getInt() & 0xffffffffL) * SHARDS + shard;
     }
 
     private static HashedIdentifier email(int i) {

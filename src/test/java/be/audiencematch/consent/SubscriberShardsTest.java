@@ -1,7 +1,5 @@
 package be.audiencematch.consent;
 
-import be.audiencematch.changes.ChangeLog;
-import be.audiencematch.changes.SettledWrites;
 import be.audiencematch.identity.HashedIdentifier;
 import be.audiencematch.identity.IdentifierType;
 import be.audiencematch.kernel.AudienceMatchConfig;
@@ -24,7 +22,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -59,10 +56,9 @@ class SubscriberShardsTest {
     @BeforeEach
     void emptyBase() {
         // A prefix of its own each test: nothing another left behind is read.
-        keys = KeySpace.of("am-subscriber-shards-" + System.nanoTime() + ":", TestEnvironment.cluster(), SHARDS);
-        store = new SubscriberStore(redis, keys, BITS);
-        store.settled = new SettledWrites(new ChangeLog(redis, vertx, keys, config.eligibility().view(),
-                config.redis()));
+        ShardedBase sharded = new ShardedBase(redis, vertx, config, "subscriber-shards", SHARDS);
+        keys = sharded.keys;
+        store = sharded.store;
     }
 
     @Test
