@@ -14,9 +14,7 @@ import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
-import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -28,9 +26,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 
 /**
  * Reads what the service holds on one subscriber in one script (subscriber_access.lua): the record, consents and
@@ -67,11 +62,6 @@ public class AccessStore {
                 ? new ShardedAccess(redis, base, segments, audiences, campaigns, exports, keys) : null;
     }
 
-    /** The members of the four registries the script goes through, read just before it. */
-    private record Registries(List<byte[]> segments, List<byte[]> audiences, List<byte[]> campaigns,
-                              List<byte[]> cursors) {
-    }
-
     /** Empty for an unknown or erased subscriber. */
     public Uni<Optional<SubscriberHeld>> held(String subscriberId) {
         return attempt(subscriberId, 1);
@@ -81,8 +71,10 @@ public class AccessStore {
         if (sharded != null) {
             return sharded.held(subscriberId, attempt, ATTEMPTS).map(reply -> reply.map(r -> held(subscriberId, r)));
         }
-        byte[] now = Long.toString(System.currentTimeMillis()).getBytes(StandardCharsets.US_ASCII);
-        return redis.withShared(r -> registries(r, now)).flatMap(registries -> redis.withShared(r ->
+        long at = System.currentTimeMillis();
+        byte[] now = Long.toString(at).getBytes(StandardCharsets.US_ASCII);
+        return redis.withShared(r -> AccessRegistries.read(r, at, segments, audiences,
+                campaigns, exports)).flatMap(registries -> redis.withShared(r ->
                 ACCESS.<List<Object>>run(r, ScriptOutputType.MULTI, keys(subscriberId, registries),
                         args(subscriberId, now, registries))))
                 .flatMap(reply -> {
@@ -99,44 +91,32 @@ public class AccessStore {
                 });
     }
 
-    private CompletionStage<Registries> registries(RedisAsyncCommands<byte[], byte[]> r, byte[] now) {
-        CompletableFuture<List<byte[]>> s = r.hkeys(segments.registryKey()).toCompletableFuture();
-        CompletableFuture<Set<byte[]>> a = r.smembers(audiences.allKey()).toCompletableFuture();
-        CompletableFuture<Set<byte[]>> c = r.smembers(campaigns.allKey()).toCompletableFuture();
-        CompletableFuture<List<byte[]>> x = r.zrangebyscore(exports.cursorsKey(),
-                Range.create(Double.parseDouble(new String(now, StandardCharsets.US_ASCII)), Double.POSITIVE_INFINITY))
-                .toCompletableFuture();
-        return CompletableFuture.allOf(s, a, c, x).thenApply(done -> new Registries(s.join(),
-                new ArrayList<>(a.join()), new ArrayList<>(c.join()), x.join()));
-    }
-
-    private byte[][] keys(String subscriberId, Registries g) {
+    private byte[][] keys(String subscriberId, AccessRegistries g) {
         byte[][] times = base.consentTimesKeysOf(subscriberId);
         List<byte[]> keys = new ArrayList<>(List.of(base.recordKeyOf(subscriberId), times[0], times[1],
                 base.liveKey(), base.consentKey(Purpose.TV), base.consentKey(Purpose.WEB),
                 base.consentKey(Purpose.ADS_AND_DATA), segments.registryKey(), audiences.allKey(), campaigns.allKey(),
                 exports.cursorsKey()));
-        g.segments().forEach(id -> keys.add(segments.bitmapKey(str(id))));
-        g.audiences().forEach(id -> keys.add(audiences.membersKey(str(id))));
-        g.campaigns().forEach(id -> keys.add(campaigns.campaignKey(str(id))));
+        g.segments().forEach(id -> keys.add(segments.bitmapKey(id)));
+        g.audiences().forEach(id -> keys.add(audiences.membersKey(id)));
+        g.campaigns().forEach(id -> keys.add(campaigns.campaignKey(id)));
         g.cursors().forEach(id -> {
-            keys.add(exports.cursorKey(str(id)));
-            keys.add(exports.metaKey(str(id)));
+            keys.add(exports.cursorKey(id));
+            keys.add(exports.metaKey(id));
         });
         return keys.toArray(new byte[0][]);
     }
 
-    private static byte[][] args(String subscriberId, byte[] now, Registries g) {
+    private static byte[][] args(String subscriberId, byte[] now, AccessRegistries g) {
         List<byte[]> args = new ArrayList<>(List.of(subscriberId.getBytes(StandardCharsets.UTF_8), now,
                 count(g.segments()), count(g.audiences()), count(g.campaigns()), count(g.cursors())));
-        args.addAll(g.segments());
-        args.addAll(g.audiences());
-        args.addAll(g.campaigns());
-        args.addAll(g.cursors());
+        for (List<String> ids : List.of(g.segments(), g.audiences(), g.campaigns(), g.cursors())) {
+            ids.forEach(id -> args.add(id.getBytes(StandardCharsets.UTF_8)));
+        }
         return args.toArray(new byte[0][]);
     }
 
-    private static byte[] count(List<byte[]> ids) {
+    private static byte[] count(List<String> ids) {
         return Integer.toString(ids.size()).getBytes(StandardCharsets.US_ASCII);
     }
 

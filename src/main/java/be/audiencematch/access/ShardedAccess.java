@@ -10,16 +10,13 @@ import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import be.audiencematch.segment.SegmentStore;
-import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -54,17 +51,6 @@ final class ShardedAccess {
         this.keys = keys;
     }
 
-    /** The registries' members: segments, audiences, campaigns, live cursors. */
-    private record Registries(List<String> segments, List<String> audiences, List<String> campaigns,
-                              List<String> cursors) {
-        boolean covers(Registries later) {
-            return new HashSet<>(segments).containsAll(later.segments)
-                    && new HashSet<>(audiences).containsAll(later.audiences)
-                    && new HashSet<>(campaigns).containsAll(later.campaigns)
-                    && new HashSet<>(cursors).containsAll(later.cursors);
-        }
-    }
-
     Uni<Optional<List<Object>>> held(String subscriberId, int attempt, int attempts) {
         long now = System.currentTimeMillis();
         return registries(now).flatMap(before -> home(subscriberId, before).flatMap(home -> {
@@ -84,20 +70,13 @@ final class ShardedAccess {
         }));
     }
 
-    private Uni<Registries> registries(long now) {
-        return redis.withShared(keys.global().slot(), r -> {
-            CompletableFuture<List<byte[]>> s = r.hkeys(segments.registryKey()).toCompletableFuture();
-            CompletableFuture<Set<byte[]>> a = r.smembers(audiences.allKey()).toCompletableFuture();
-            CompletableFuture<Set<byte[]>> c = r.smembers(campaigns.allKey()).toCompletableFuture();
-            CompletableFuture<List<byte[]>> x = r.zrangebyscore(exports.cursorsKey(),
-                    Range.create((double) now, Double.POSITIVE_INFINITY)).toCompletableFuture();
-            return CompletableFuture.allOf(s, a, c, x).thenApply(done -> new Registries(strings(s.join()),
-                    strings(a.join()), strings(c.join()), strings(x.join())));
-        });
+    private Uni<AccessRegistries> registries(long now) {
+        return redis.withShared(keys.global().slot(), r -> AccessRegistries.read(r, now, segments, audiences,
+                campaigns, exports));
     }
 
     /** The home shard's part: [g, household, types, mask, changed, segments, audiences, cursors], or null. */
-    private Uni<List<Object>> home(String subscriberId, Registries g) {
+    private Uni<List<Object>> home(String subscriberId, AccessRegistries g) {
         int shard = base.homeShard(subscriberId);
         KeySpace.Keys at = keys.shard(shard);
         byte[][] times = base.consentTimesKeysOf(subscriberId);

@@ -3,7 +3,10 @@ package be.audiencematch.changes;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -63,9 +66,9 @@ public class SettledWrites {
     }
 
     /** Completes once every live view has applied every change made so far to these shards' streams. */
-    public Uni<Void> settle(java.util.Collection<Integer> shards) {
-        List<Uni<Void>> each = new java.util.ArrayList<>();
-        for (int shard : new java.util.TreeSet<>(shards)) {
+    public Uni<Void> settle(Collection<Integer> shards) {
+        List<Uni<Void>> each = new ArrayList<>();
+        for (int shard : new TreeSet<>(shards)) {
             each.add(log.settled(log.keys(shard)));
         }
         return each.isEmpty() ? Uni.createFrom().voidItem() : Uni.combine().all().unis(each).discardItems();

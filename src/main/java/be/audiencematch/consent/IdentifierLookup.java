@@ -67,9 +67,18 @@ public class IdentifierLookup {
      */
     public Comparator<byte[]> order() {
         int shards = store.keySpace().shards();
+        Comparator<byte[]> byBucket = Comparator.comparingInt(IdentifierLookup::leadingBytes);
+        if (shards == 1) {
+            // An upload sorts up to a million digests: no shard to compute for each comparison.
+            return byBucket;
+        }
         Buckets buckets = buckets();
-        return Comparator.<byte[]>comparingInt(d -> buckets.ofDigest(d) % shards)
-                .thenComparingInt(d -> ((d[0] & 0xff) << 16) | ((d[1] & 0xff) << 8) | (d[2] & 0xff));
+        return Comparator.<byte[]>comparingInt(d -> buckets.ofDigest(d) % shards).thenComparing(byBucket);
+    }
+
+    /** The digest's first three bytes: every bucket size (8 to 20 bits) is a prefix of them. */
+    private static int leadingBytes(byte[] d) {
+        return ((d[0] & 0xff) << 16) | ((d[1] & 0xff) << 8) | (d[2] & 0xff);
     }
 
     /**

@@ -1,7 +1,6 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.changes.ChangeKeys;
-import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -34,9 +33,6 @@ final class OneShardWrites {
         this.redis = redis;
     }
 
-    /** Calls to a script that declares what it asks for again (subscriber_upsert.lua) before giving up with 503. */
-    private static final int DECLARING_ATTEMPTS = 4;
-
     /**
      * Runs a subscriber script that declares its keys (subscriber_lib.lua, subscriber_fixed_keys and
      * subscriber_named_keys): the record bucket, the consent times beside it, the fixed keys
@@ -61,15 +57,8 @@ final class OneShardWrites {
                     if (reply.get(0) instanceof Long number) {
                         return Uni.createFrom().item(number);
                     }
-                    if (attempt >= DECLARING_ATTEMPTS) {
-                        return Uni.createFrom().failure(new ProblemException(503, "Service Unavailable",
-                                "the subscriber kept changing during the write; send it again"));
-                    }
-                    List<String> more = new ArrayList<>(names);
-                    for (Object name : reply.subList(1, reply.size())) {
-                        more.add(new String((byte[]) name, StandardCharsets.UTF_8));
-                    }
-                    return declaring(script, subscriberId, changes, args, more, attempt + 1);
+                    return declaring(script, subscriberId, changes, args, AskedKeys.again(names, reply, attempt,
+                            "the subscriber kept changing during the write"), attempt + 1);
                 });
     }
 }

@@ -1,7 +1,6 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.kernel.KeySpace;
-import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -33,7 +32,6 @@ final class ShardedBulk {
             "record_lib", "consent_lib", "subscriber_lib", "relink_lib");
     /** Lines a step-1 call takes: a few milliseconds of Redis. */
     private static final int LINES_PER_CALL = 512;
-    private static final int ATTEMPTS = 4;
     /** Home shards written at once (their batches in turn). */
     private static final int SHARDS_AT_ONCE = 4;
 
@@ -57,6 +55,7 @@ final class ShardedBulk {
                 byHome.computeIfAbsent(home, s -> new ArrayList<>()).add(p);
             }
         }
+        // The load waits for every stream at its end (SettledWrites.blocking): which ones a chunk touched is not kept.
         Set<Integer> touched = new ConcurrentSkipListSet<>();
         List<Uni<Void>> shards = new ArrayList<>();
         byHome.forEach((home, positions) -> {
@@ -70,7 +69,6 @@ final class ShardedBulk {
                         .flatMap(written -> store.sharded().link(batch.stream().map(Line::id).toList(), written,
                                 touched)));
             }
-            touched.add(home);
             shards.add(chain);
         });
         if (!shards.isEmpty()) {
@@ -126,13 +124,8 @@ final class ShardedBulk {
                 }
                 return Uni.createFrom().item(written);
             }
-            if (attempt >= ATTEMPTS) {
-                return Uni.createFrom().failure(new ProblemException(503, "Service Unavailable",
-                        "the subscribers of this load kept changing while it ran; send it again"));
-            }
-            List<String> more = new ArrayList<>(names);
-            reply.subList(1, reply.size()).forEach(n -> more.add(new String((byte[]) n, StandardCharsets.UTF_8)));
-            return home(shard, batch, more, attempt + 1);
+            return home(shard, batch, AskedKeys.again(names, reply, attempt,
+                    "the subscribers of this load kept changing while it ran"), attempt + 1);
         });
     }
 }

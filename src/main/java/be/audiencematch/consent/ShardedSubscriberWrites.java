@@ -2,14 +2,12 @@ package be.audiencematch.consent;
 
 import be.audiencematch.changes.ChangeKeys;
 import be.audiencematch.kernel.KeySpace;
-import be.audiencematch.kernel.ProblemException;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
 import io.smallrye.mutiny.Uni;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -36,8 +34,6 @@ final class ShardedSubscriberWrites {
     private static final RedisScript LINKS = RedisScript.load("subscriber_links", "view_lib", "index_lib",
             "record_lib", "consent_lib", "subscriber_lib");
     private static final RedisScript LINKED = RedisScript.load("subscriber_linked");
-    /** Calls of step 1 that name what it asks for again before giving up with 503 (as SubscriberStore.declaring). */
-    private static final int ATTEMPTS = 4;
     private static final byte[] NONE = new byte[0];
 
     /** What step 1 wrote: {@code record} empty after an erasure. */
@@ -100,13 +96,8 @@ final class ShardedSubscriberWrites {
                 return Uni.createFrom().item(created < 0 ? null : new Home(created == 1L, shard,
                         (Long) reply.get(1), (byte[]) reply.get(2), (byte[]) reply.get(3)));
             }
-            if (attempt >= ATTEMPTS) {
-                return Uni.createFrom().failure(new ProblemException(503, "Service Unavailable",
-                        "the subscriber kept changing during the write; send it again"));
-            }
-            List<String> more = new ArrayList<>(names);
-            reply.subList(1, reply.size()).forEach(n -> more.add(new String((byte[]) n, StandardCharsets.UTF_8)));
-            return home(shard, subscriberId, tail, meta, more, attempt + 1);
+            return home(shard, subscriberId, tail, meta, AskedKeys.again(names, reply, attempt,
+                    "the subscriber kept changing during the write"), attempt + 1);
         });
     }
 

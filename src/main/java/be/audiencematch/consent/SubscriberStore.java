@@ -182,12 +182,12 @@ public class SubscriberStore {
 
     /** Creates or replaces one subscriber, once every eligibility view has it; true when it was new. */
     public Uni<Boolean> upsert(Subscriber subscriber) {
-        List<String> names = linkNames(subscriber);
-        names.add("hhof");
         byte[][] args = {subscriber.id().getBytes(StandardCharsets.UTF_8), recordTail(subscriber), meta(subscriber)};
         if (keySpace.shards() > 1) {
             return indexFormat.whenCurrent(() -> sharded.upsert(subscriber.id(), args[1], args[2]));
         }
+        List<String> names = linkNames(subscriber);
+        names.add("hhof");
         return settled.write(changes -> indexFormat.whenCurrent(() -> oneShard.declaring(OneShardWrites.UPSERT,
                 subscriber.id(), changes, args, names, 1))).map(created -> created == 1L);
     }
