@@ -24,3 +24,14 @@ end
 local function still_loading(num)
   return redis.call('GETBIT', loading, num) == 1
 end
+
+-- Clears bits lo..hi of {p}loading: whole bytes inside the range at once, the edges bit by bit. Every number in the
+-- range is the caller's chunk's.
+local function clear_range(lo, hi)
+  local b0, b1 = math.floor(lo / 8), math.floor(hi / 8)
+  for n = lo, math.min(hi, b0 * 8 + 7) do redis.call('SETBIT', loading, n, 0) end
+  if b1 > b0 then
+    for n = b1 * 8, hi do redis.call('SETBIT', loading, n, 0) end
+  end
+  if b1 - b0 > 1 then redis.call('SETRANGE', loading, b0 + 1, string.rep('\0', b1 - b0 - 1)) end
+end

@@ -65,6 +65,14 @@ public class SettledWrites {
         return Uni.createFrom().deferred(() -> write.apply(log.keys(shard)));
     }
 
+    /**
+     * Shard {@code shard}'s change stream keys, for a step whose arguments are built ahead of it (a bulk load's record
+     * calls); like {@link #step}, the sequence ends with {@link #settle} or, for a bulk load, {@link #blocking}.
+     */
+    public ChangeKeys keys(int shard) {
+        return log.keys(shard);
+    }
+
     /** Completes once every live view has applied every change made so far to these shards' streams. */
     public Uni<Void> settle(Collection<Integer> shards) {
         List<Uni<Void>> each = new ArrayList<>();

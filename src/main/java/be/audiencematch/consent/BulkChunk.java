@@ -34,7 +34,7 @@ import java.util.concurrent.CompletableFuture;
  */
 final class BulkChunk extends BulkLines {
 
-    private static final RedisScript RECORDS = RedisScript.load("bulk_records", "view_lib", "audit_lib", "index_lib",
+    static final RedisScript RECORDS = RedisScript.load("bulk_records", "view_lib", "audit_lib", "index_lib",
             "record_lib", "consent_lib", "subscriber_lib", "bulk_lib");
 
     /** Loads the bulk scripts on the load's connection first, so that its pipelined calls never meet NOSCRIPT. */

@@ -28,12 +28,13 @@ final class BulkLinks {
     static final RedisScript IDENTIFIERS = RedisScript.load("bulk_identifiers", "index_lib", "bulk_lib");
     static final RedisScript HOUSEHOLDS = RedisScript.load("bulk_households", "view_lib", "consent_lib", "bulk_lib");
     static final RedisScript GUARD = RedisScript.load("bulk_guard", "bulk_lib");
-    static final RedisScript LOADED = RedisScript.load("bulk_loaded");
+    static final RedisScript LOADED = RedisScript.load("bulk_loaded", "bulk_lib");
     /** Entries per step-2/3 call: a few milliseconds of Redis each. */
     private static final int ENTRIES_PER_CALL = 4096;
 
     private final SubscriberStore store;
     private final BulkLines lines;
+    private final BulkHouseholds households;
     /** The index families (type, then bucket) the links sent appended to; none before or without links. */
     private int[] appendedFamilies = new int[0];
 
@@ -44,6 +45,7 @@ final class BulkLinks {
         this.store = store;
         this.lines = lines;
         this.changes = changes;
+        this.households = new BulkHouseholds(store, lines);
     }
 
     private static byte[] ascii(String value) {
@@ -108,7 +110,7 @@ final class BulkLinks {
      * replacement or erasure meanwhile has discarded goes again through {@code bulk_identifiers.lua}, which checks
      * entry by entry.
      */
-    private Entries identifierEntries(int[] number) {
+    Entries identifierEntries(int[] number) {
         // A counting sort that moves the entries themselves (field, number, family) into bucket order, so that the
         // arguments are then written from sequential memory rather than by jumping through the chunk.
         int bits = lines.buckets.bits();
@@ -249,7 +251,7 @@ final class BulkLinks {
     }
 
     /** A chunk's new identifier entries in index-bucket order: field, subscriber number, family. */
-    private record Entries(byte[] fields, int[] owners, int[] families) {
+    record Entries(byte[] fields, int[] owners, int[] families) {
     }
 
     /** Identifier batches that a concurrent change sent through the entry-by-entry script (for tests). */
@@ -303,7 +305,8 @@ final class BulkLinks {
 
     /** Step 3's calls: the new members' household entries, in household-bucket order. */
     private List<PackedArgs> householdArgs(int[] number, List<long[]> ranges) {
-        HouseholdGroups groups = householdGroups(number);
+        BulkHouseholds.Groups groups = households.groups(number);
+        List<byte[]> leading = List.of(store.loadingKey(), changes.seq(), changes.stream(), changes.viewKey());
         List<PackedArgs> calls = new ArrayList<>();
         for (int from = 0; from < groups.count(); from += ENTRIES_PER_CALL) {
             int length = Math.min(groups.count(), from + ENTRIES_PER_CALL) - from;
@@ -311,89 +314,13 @@ final class BulkLinks {
             for (int j = 0; j < length; j++) {
                 positions[j] = from + j;
             }
-            List<byte[]> keys = new ArrayList<>(List.of(store.loadingKey(), changes.seq(), changes.stream(),
-                    changes.viewKey()));
-            for (int start = 0; start < length; start = BulkLines.runEnd(positions, start, groups.bucketOf())) {
-                keys.add(store.householdKey(groups.bucketOf()[positions[start]]));
-            }
-            PackedArgs args = withKeysAndRanges(keys, ranges, length * 48);
-            int key = 5;
-            for (int start = 0; start < length; key++) {
-                int end = BulkLines.runEnd(positions, start, groups.bucketOf());
-                args.addDecimal(key).addDecimal(end - start);
-                householdRun(args, groups, number, positions, start, end);
-                start = end;
-            }
-            calls.add(args);
+            calls.add(households.call(groups, number, positions, leading, ranges));
         }
         return calls;
     }
 
-    /**
-     * New members grouped by household, in household-bucket order: group g's members are the lines
-     * {@code (int) keyed[first[g]]} to {@code (int) keyed[first[g] + members[g] - 1]}.
-     */
-    private record HouseholdGroups(long[] keyed, int[] first, int[] members, int[] bucketOf, int count) {
-    }
-
-    private HouseholdGroups householdGroups(int[] number) {
-        boolean[] member = new boolean[lines.size()];
-        for (int i = 0; i < lines.size(); i++) {
-            member[i] = number[i] >= 0 && lines.householdEnd(i) > lines.householdStart(i);
-        }
-        // Equal ids side by side.
-        long[] keyed = lines.byBucketThenHash(lines.householdBuckets, lines.householdHash, member);
-        int count = keyed.length;
-        int[] first = new int[count];
-        int[] members = new int[count];
-        int groups = 0;
-        for (int a = 0; a < count; ) {
-            int b = a + 1;
-            while (b < count && (keyed[b] >>> 32) == (keyed[a] >>> 32)) {
-                b++;
-            }
-            if (b - a > 1) {
-                lines.byId(keyed, a, b);
-            }
-            for (int g = a; g < b; ) {
-                int h = g + 1;
-                while (h < b && lines.sameHousehold((int) keyed[g], (int) keyed[h])) {
-                    h++;
-                }
-                first[groups] = g;
-                members[groups++] = h - g;
-                g = h;
-            }
-            a = b;
-        }
-        int[] bucketOf = new int[groups];
-        for (int g = 0; g < groups; g++) {
-            bucketOf[g] = lines.householdBuckets.ofHash(lines.householdHash[(int) keyed[first[g]]]);
-        }
-        return new HouseholdGroups(keyed, first, members, bucketOf, groups);
-    }
-
-    /** Groups positions[start, end) of one household bucket: household id, then its new members' numbers. */
-    private void householdRun(PackedArgs args, HouseholdGroups groups, int[] number, int[] positions, int start,
-                              int end) {
-        long[] keyed = groups.keyed();
-        for (int j = start; j < end; j++) {
-            int g = positions[j];
-            int first = groups.first()[g];
-            int members = groups.members()[g];
-            int i = (int) keyed[first];
-            args.add(lines.households, lines.householdStart(i), lines.householdEnd(i) - lines.householdStart(i));
-            args.begin(4 * members);
-            for (int m = first; m < first + members; m++) {
-                args.putInt(number[(int) keyed[m]]);
-            }
-            args.end();
-        }
-    }
-
-    /** A new argument list that starts with the prefix and the chunk's loading ranges (bulk_lib.lua). */
     /** A script call's packed arguments: its keys (KEYS), the chunk's loading ranges (bulk_lib.lua), then the rest. */
-    private static PackedArgs withKeysAndRanges(List<byte[]> keys, List<long[]> ranges, int expectedBytes) {
+    static PackedArgs withKeysAndRanges(List<byte[]> keys, List<long[]> ranges, int expectedBytes) {
         PackedArgs args = new PackedArgs(expectedBytes);
         for (byte[] key : keys) {
             args.add(key);

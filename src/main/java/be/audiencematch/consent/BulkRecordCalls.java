@@ -1,6 +1,7 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.changes.ChangeKeys;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.PackedArgs;
 
 import java.nio.charset.StandardCharsets;
@@ -18,10 +19,20 @@ final class BulkRecordCalls {
     private final SubscriberStore store;
     private final BulkLines lines;
     private final ChangeKeys changes;
+    /**
+     * The shard the calls write in: its fixed keys and the keys named by name (the home shard in a sharded base); null
+     * for the base's one shard.
+     */
+    private final KeySpace.Keys shard;
 
     BulkRecordCalls(SubscriberStore store, BulkLines lines, ChangeKeys changes) {
+        this(store, lines, null, changes);
+    }
+
+    BulkRecordCalls(SubscriberStore store, BulkLines lines, KeySpace.Keys shard, ChangeKeys changes) {
         this.store = store;
         this.lines = lines;
+        this.shard = shard;
         this.changes = changes;
     }
 
@@ -54,7 +65,8 @@ final class BulkRecordCalls {
         int n = positions.length;
         PackedArgs args = new PackedArgs(n * 96);
         int keys = 0;
-        for (byte[] key : store.fixedKeys(changes)) {
+        KeySpace.Keys shard = this.shard != null ? this.shard : store.one();
+        for (byte[] key : SubscriberStore.fixedKeys(shard, changes)) {
             args.add(key);
             keys++;
         }
@@ -63,7 +75,7 @@ final class BulkRecordCalls {
             keys++;
         }
         for (String name : names) {
-            args.add(store.keyOf(name));
+            args.add(shard.key(name));
             keys++;
         }
         args.keys(keys).addDecimal(n);

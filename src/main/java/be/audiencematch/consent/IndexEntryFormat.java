@@ -39,12 +39,17 @@ public final class IndexEntryFormat {
     /** One entry, as {@link #put} writes it. */
     public static byte[] entry(byte[] field, int number) {
         byte[] out = new byte[ENTRY_BYTES];
-        System.arraycopy(field, 0, out, 0, FIELD_BYTES);
-        out[FIELD_BYTES] = (byte) (number >>> 24);
-        out[FIELD_BYTES + 1] = (byte) (number >>> 16);
-        out[FIELD_BYTES + 2] = (byte) (number >>> 8);
-        out[FIELD_BYTES + 3] = (byte) number;
+        put(out, 0, field, 0, number);
         return out;
+    }
+
+    /** Writes one entry into {@code into} at {@code at}: the field found at {@code fieldAt} in {@code fields}. */
+    public static void put(byte[] into, int at, byte[] fields, int fieldAt, int number) {
+        System.arraycopy(fields, fieldAt, into, at, FIELD_BYTES);
+        into[at + FIELD_BYTES] = (byte) (number >>> 24);
+        into[at + FIELD_BYTES + 1] = (byte) (number >>> 16);
+        into[at + FIELD_BYTES + 2] = (byte) (number >>> 8);
+        into[at + FIELD_BYTES + 3] = (byte) number;
     }
 
     /** How many entries a bucket's string holds. */

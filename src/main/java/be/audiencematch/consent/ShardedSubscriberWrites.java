@@ -122,14 +122,27 @@ final class ShardedSubscriberWrites {
                     for (int i = 0; i < cleared.size(); i++) {
                         if (!cleared.get(i)) {
                             Home home = written.get(i);
-                            List<byte[]> own = home.record().length == 0 ? List.of() : List.of(home.record());
-                            heals.add(current(subscriberIds.get(i)).flatMap(now -> links(
-                                    List.of(new Linking(globalNumber(home), own, now)), touched)));
+                            heals.add(linkAgain(subscriberIds.get(i), home.shard(), home.local(), home.record(),
+                                    touched));
                         }
                     }
                     return heals.isEmpty() ? Uni.createFrom().voidItem()
                             : Uni.join().all(heals).andFailFast().replaceWithVoid();
                 });
+    }
+
+    /**
+     * Step 2 again for a subscriber whose write of {@code own} (empty: an erasure) another write took over before it
+     * was linked: drops the links of {@code own} that the current record lacks and puts the current record's, at the
+     * number the write gave (a record made since under another number, after an erasure, is that number's business).
+     */
+    Uni<Void> linkAgain(String subscriberId, int shard, long local, byte[] own, Set<Integer> touched) {
+        byte[] number = globalNumber(new Home(false, shard, local, NONE, NONE));
+        List<byte[]> olds = own.length == 0 ? List.of() : List.of(own);
+        return current(subscriberId).flatMap(now -> {
+            byte[] same = now.length > 0 && SubscriberRecordFormat.decode(now).number() == local ? now : NONE;
+            return links(List.of(new Linking(number, olds, same)), touched);
+        });
     }
 
     /** One subscriber's step 2: its global number as index entries hold it, its old records, its record now. */

@@ -102,6 +102,17 @@ public final class SubscriberRecordFormat {
         return names;
     }
 
+    /** A record: its number (u32), then its tail. */
+    static byte[] record(long number, byte[] tail) {
+        byte[] record = new byte[NUMBER_BYTES + tail.length];
+        record[0] = (byte) (number >>> 24);
+        record[1] = (byte) (number >>> 16);
+        record[2] = (byte) (number >>> 8);
+        record[3] = (byte) number;
+        System.arraycopy(tail, 0, record, NUMBER_BYTES, tail.length);
+        return record;
+    }
+
     public static Record decode(byte[] record) {
         long number = (record[0] & 0xffL) << 24 | (record[1] & 0xff) << 16 | (record[2] & 0xff) << 8
                 | (record[3] & 0xff);

@@ -271,6 +271,12 @@ public class SubscriberService {
             send();
             sendLinks();
             RedisConnections.awaitOnWorker(linksSent);
+            if (sharded != null) {
+                if (!appended.isEmpty()) {
+                    RedisConnections.awaitOnWorker(sharded.compact(appended));
+                }
+                return;
+            }
             // Appending grows a bucket's string by doubling it: without this, a base loaded in one go would hold
             // up to twice the index it needs (docs/performance.md, "Bulk load: the appended index").
             if (!appended.isEmpty()) {
@@ -283,7 +289,9 @@ public class SubscriberService {
                 return;
             }
             if (sharded != null) {
-                sharded.write(filling);
+                // One chunk at a time (the next may name the same subscribers), written while the next is read.
+                RedisConnections.awaitOnWorker(linksSent);
+                linksSent = sharded.write(filling, appended);
                 filling = store.bulkChunk(chunkSize, changes);
                 return;
             }

@@ -384,7 +384,7 @@ public class SubscriberStore {
     }
 
     /** The one shard of a base of one, for the paths built for one shard only (KeySpace.single). */
-    private KeySpace.Keys one() {
+    KeySpace.Keys one() {
         return keySpace.single();
     }
 }

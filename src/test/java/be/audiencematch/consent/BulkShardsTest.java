@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * A bulk load's chunks in a base of four shards (docs/scaling.md, "A write across shards"): each subscriber in its home
  * shard with the next local number there, its identifiers resolving to its global number from their buckets' shards,
  * its household list in its bucket's shard; a later chunk that replaces subscribers moves their links, and the last
- * line of an id in a chunk is the one written. On the suite's cluster run the shards sit on different primaries.
+ * line of an id in a chunk is the one written; a subscriber a PUT or an erasure takes over between the chunk's records
+ * and its links keeps no link the load appended for it (the check afterwards). On the suite's cluster run the shards
+ * sit on different primaries.
  */
 @QuarkusTest
 @WithTestResource(TestEnvironment.class)
@@ -57,7 +60,7 @@ class BulkShardsTest {
         for (int i = 0; i < PEOPLE; i++) {
             first.add(person(i, "a"));
         }
-        bulk.write(first);
+        bulk.write(first, new BitSet()).join();
         long[] numbers = new long[PEOPLE];
         TreeSet<Long>[] locals = new TreeSet[SHARDS];
         for (int s = 0; s < SHARDS; s++) {
@@ -87,7 +90,7 @@ class BulkShardsTest {
         for (int i = 0; i < 50; i++) {
             second.add(person(i, "b"));
         }
-        bulk.write(second);
+        bulk.write(second, new BitSet()).join();
         List<byte[]> moved = new ArrayList<>();
         List<byte[]> left = new ArrayList<>();
         List<Long> movedTo = new ArrayList<>();
@@ -106,6 +109,50 @@ class BulkShardsTest {
         assertEquals(sorted(numbers[6], numbers[7]), sharded.household("family-b-3"));
         assertEquals(sorted(numbers[60], numbers[61]), sharded.household("family-a-30"));
         assertNoTrace(keys);
+    }
+
+    @Test
+    void aSubscriberTakenOverBetweenThePassesKeepsNoStaleLink() {
+        assertEquals(List.of(-1L, -1L), takenOverBetweenThePasses(true), "stale links of the load");
+    }
+
+    @Test
+    void withoutTheCheckAfterwardsTheLoadsStaleLinksStay() {
+        // The defence switched off: the entries the load appended for a subscriber a PUT and an erasure took over
+        // meanwhile still resolve to them.
+        List<Long> stale = takenOverBetweenThePasses(false);
+        assertTrue(stale.get(0) >= 0 && stale.get(1) >= 0, "the attack this check prevents");
+    }
+
+    /**
+     * A chunk of new subscribers, and between its records and its links a PUT moves person 0 to other identifiers and
+     * household and an erasure removes person 1; answers what their identifiers from the load resolve to.
+     */
+    private List<Long> takenOverBetweenThePasses(boolean linkAgain) {
+        ShardedBase sharded = new ShardedBase(redis, vertx, config, "bulk-taken", SHARDS);
+        SubscriberStore base = sharded.store;
+        ShardedBulk bulk = base.shardedBulk();
+        bulk.linkTakenOverAgain = linkAgain;
+        bulk.betweenPasses = () -> base.upsert(person(0, "z")).replaceWithVoid()
+                .chain(() -> base.erase("bulk-1")).replaceWithVoid();
+        BulkChunk chunk = base.bulkChunk(PEOPLE, null);
+        for (int i = 0; i < PEOPLE; i++) {
+            chunk.add(person(i, "a"));
+        }
+        bulk.write(chunk, new BitSet()).join();
+
+        long zero = sharded.numberOf("bulk-0");
+        assertEquals(List.of(zero), resolve(base, List.of(digest(0, "z"))), "the PUT's identifier is linked");
+        assertEquals(List.of(sharded.numberOf("bulk-2")), resolve(base, List.of(digest(2, "a"))));
+        assertEquals(linkAgain ? 0 : 2, sharded.household("family-a-0").size(), "the old household's members");
+        assertEquals(List.of(zero), sharded.household("family-z-0"));
+        for (int s = 0; s < SHARDS; s++) {
+            KeySpace.Keys shard = sharded.keys.shard(s);
+            long loading = redis.withShared(shard.slot(), r -> r.bitcount(shard.key("loading"))).await()
+                    .atMost(AT_MOST);
+            assertEquals(0, loading, "loading bits left in shard " + s);
+        }
+        return resolve(base, List.of(digest(0, "a"), digest(1, "a")));
     }
 
     private static List<Long> sorted(long a, long b) {
