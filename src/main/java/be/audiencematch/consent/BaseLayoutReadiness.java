@@ -71,10 +71,12 @@ public class BaseLayoutReadiness implements AsyncHealthCheck {
                         return down("bucket_bits", theirBits);
                     }
                     if (!theirShards.equals(Integer.toString(shards))) {
-                        LOG.errorf("this Redis holds a base laid out in %s shards, this version reads bases of %d: "
-                                + "not ready. To move the base, load the subscriber feed again into an empty Redis "
-                                + "(or under another key prefix) with this version, then the segments and audiences "
-                                + "(docs/scaling.md, \"The sharded layout, in detail\")", theirShards, shards);
+                        LOG.errorf("this Redis holds a base laid out in %s shards, the service is configured with "
+                                + "%d (AUDIENCE_MATCH_SHARDS): not ready. Set AUDIENCE_MATCH_SHARDS=%s to serve it as "
+                                + "it is; to move it to %d shards, load the subscriber feed again into an empty Redis "
+                                + "(or under another key prefix, AUDIENCE_MATCH_REDIS_KEY_PREFIX) with the new count, "
+                                + "then the segments and audiences, and switch over (docs/scaling.md, \"The sharded "
+                                + "layout, in detail\")", theirShards, shards, theirShards, shards);
                         return down("shards", theirShards);
                     }
                     return store.indexCurrent().map(current -> {
