@@ -27,7 +27,9 @@ import java.util.Map;
  * stream while the base is one shard). Reading merges them by entry id (MergedPages).
  * Entries carry their kind, {@code at} (an ISO instant in Redis' clock, as the entry id) and counts or internal
  * numbers; never an identifier, digest, pseudonym, subscriber or household id, or token. Feed changes are appended
- * by the subscriber scripts themselves (audit_lib.lua), in the same atomic step as the change.
+ * by the subscriber scripts themselves (audit_lib.lua), in the same atomic step as the change. A shard's scripts write
+ * a subscriber's number in that shard ({@code n}); it is read out as the global number, the one the rest of the API
+ * and the index name it by (docs/scaling.md, "Numbers"), so that subscribers of two shards never share a number.
  */
 @ApplicationScoped
 @Startup // the hourly trim runs even where only the scripts append (a replica serving the feed alone)
@@ -50,6 +52,8 @@ public class AuditLog {
     private final KeySpace.Keys global;
     /** Every stream of the trail, each once: the global one, then each shard's that is not the same key. */
     private final List<KeySpace.Keys> streams;
+    /** How many shards the base has: with several, stream i + 1 of {@link #streams} is shard i's. */
+    private final int shards;
     private final Duration retention;
     private final byte[] retentionMillis;
     private final Vertx vertx;
@@ -73,6 +77,7 @@ public class AuditLog {
             }
         }
         this.streams = List.copyOf(all);
+        this.shards = keys.shards();
         this.retention = retention;
         this.retentionMillis = bytes(Long.toString(retention.toMillis()));
         this.trimTimer = vertx.setPeriodic(TRIM_EVERY_MILLIS, id -> trimBefore(Instant.now().minus(retention))
@@ -116,15 +121,23 @@ public class AuditLog {
         return redis.onEach(streams, (stream, r) -> PAGE.<List<Object>>run(r, ScriptOutputType.MULTI,
                         new byte[][] {streamKey(stream)}, bytes(first), bytes(last), bytes(kind == null ? "" : kind),
                         bytes(Integer.toString(limit)), bytes(Integer.toString(READ_BUDGET))).thenApply(AuditLog::page))
-                .map(read -> MergedPages.merge(read, limit));
+                .map(read -> {
+                    for (int stream = 0; stream < read.size(); stream++) {
+                        for (Map<String, String> entry : read.get(stream).entries()) {
+                            globalNumber(stream, entry);
+                        }
+                    }
+                    return MergedPages.merge(read, limit);
+                });
     }
 
     /** The newest entries of one kind, newest first (the export audit's older endpoint). */
     public Uni<List<Map<String, String>>> newest(String kind, int count) {
         return redis.onEach(streams, (stream, r) -> r.xrevrange(streamKey(stream), io.lettuce.core.Range.unbounded(),
                         io.lettuce.core.Limit.from(READ_BUDGET)))
-                .map(read -> read.stream().flatMap(List::stream)
-                        .map(m -> entry(m.getId(), m.getBody()))
+                .map(read -> java.util.stream.IntStream.range(0, read.size()).boxed()
+                        .flatMap(stream -> read.get(stream).stream()
+                                .map(m -> globalNumber(stream, entry(m.getId(), m.getBody()))))
                         .filter(e -> kind.equals(e.get("kind")))
                         .sorted(java.util.Comparator.comparing((Map<String, String> e) -> e.get("id"),
                                 MergedPages.BY_ID).reversed())
@@ -157,6 +170,18 @@ public class AuditLog {
         }
         Object cursor = reply.size() > 1 ? reply.get(1) : null;
         return new Page(entries, cursor instanceof byte[] b ? str(b) : null);
+    }
+
+    /**
+     * {@code entry} of stream {@code stream} of {@link #streams}, its subscriber number {@code n} made global: local
+     * number l of shard s is l × S + s (docs/scaling.md, "Numbers"); the number itself in a base of one shard.
+     */
+    private Map<String, String> globalNumber(int stream, Map<String, String> entry) {
+        String local = entry.get("n");
+        if (shards > 1 && stream > 0 && local != null) {
+            entry.put("n", Long.toString(Long.parseLong(local) * shards + (stream - 1)));
+        }
+        return entry;
     }
 
     /** id, at, kind first, then the entry's other fields as they were written. */

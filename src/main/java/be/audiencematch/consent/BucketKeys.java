@@ -9,9 +9,10 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 /**
  * Where the base's bucket keys live (docs/scaling.md, "Placement"): a record bucket and the consent times beside it,
  * an index bucket and a household bucket each in the shard of its bucket, bucket mod S; a subscriber's home shard is
- * its record bucket's. Each key is made once: a bulk load names every bucket many times.
+ * its record bucket's. Each key is made once: a bulk load names every bucket many times. Public for the tests' reads
+ * of Redis as an auditor would make them (support/Inspector), which must find every key where the service put it.
  */
-final class BucketKeys {
+public final class BucketKeys {
 
     private final KeySpace keySpace;
     private final Buckets buckets;
@@ -22,7 +23,7 @@ final class BucketKeys {
     private final AtomicReferenceArray<byte[]> householdKeys;
     private final AtomicReferenceArray<byte[]> consentTimesKeys;
 
-    BucketKeys(KeySpace keySpace, Buckets buckets, Buckets householdBuckets) {
+    public BucketKeys(KeySpace keySpace, Buckets buckets, Buckets householdBuckets) {
         this.keySpace = keySpace;
         this.buckets = buckets;
         this.householdBuckets = householdBuckets;
@@ -35,7 +36,7 @@ final class BucketKeys {
     }
 
     /** A subscriber's shard: its record bucket's. */
-    int homeShard(String subscriberId) {
+    public int homeShard(String subscriberId) {
         return buckets.ofId(subscriberId) % keySpace.shards();
     }
 
@@ -62,11 +63,11 @@ final class BucketKeys {
         throw new IllegalArgumentException("not a bucket's key: " + name.length() + " characters");
     }
 
-    byte[] recordKey(int bucket) {
+    public byte[] recordKey(int bucket) {
         return cached(recordKeys, buckets, bucket, "sub:");
     }
 
-    byte[] indexKey(IdentifierType type, int bucket) {
+    public byte[] indexKey(IdentifierType type, int bucket) {
         return type == IdentifierType.EMAIL_SHA256 ? cached(emailIndexKeys, buckets, bucket, "ix:e:")
                 : cached(phoneIndexKeys, buckets, bucket, "ix:p:");
     }
@@ -76,7 +77,7 @@ final class BucketKeys {
         return cached(consentTimesKeys, buckets, bucket, "consent-times:");
     }
 
-    byte[] householdKey(int bucket) {
+    public byte[] householdKey(int bucket) {
         return cached(householdKeys, householdBuckets, bucket, "hh:");
     }
 

@@ -169,6 +169,11 @@ final class EligibilityView implements EligibilityRule.Bitmaps {
         return bitmaps.part(name, 0);
     }
 
+    /** Shard {@code shard}'s part of a bitmap, by local number, empty when it holds none (for tests). */
+    ViewBitmap bitmap(String name, int shard) {
+        return bitmaps.part(name, shard);
+    }
+
     /**
      * Forgets these households' member lists (by tag), as of change {@code seq}. Tags made with another key than this
      * view's (the key was replaced in Redis) cannot be matched: the follower must start over from a snapshot, which

@@ -200,10 +200,16 @@ public class ViewFollower {
 
     void onStop(@Observes ShutdownEvent stopping) {
         stopped = true;
-        List<CompletableFuture<Long>> leftLeases = new ArrayList<>();
+        // Every stream's connection is taken before any closes: a closed one ends its stream's read, and the follower
+        // then closes and forgets all the others (startOver), which would leave their leases to run out.
+        List<StatefulRedisConnection<byte[], byte[]>> open = new ArrayList<>();
         for (Tail t : tails) {
             t.ready = false;
-            StatefulRedisConnection<byte[], byte[]> c = t.connection;
+            open.add(t.connection);
+        }
+        List<CompletableFuture<Long>> leftLeases = new ArrayList<>();
+        for (Tail t : tails) {
+            StatefulRedisConnection<byte[], byte[]> c = open.get(t.index);
             if (c == null) {
                 continue;
             }

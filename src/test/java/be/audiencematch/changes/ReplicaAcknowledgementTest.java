@@ -2,7 +2,6 @@ package be.audiencematch.changes;
 
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.support.Inspector;
-import be.audiencematch.support.Keys;
 import be.audiencematch.support.ReplicatedEnvironment;
 import be.audiencematch.support.TestEnvironment;
 import io.quarkus.test.common.WithTestResource;
@@ -35,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @WithTestResource(ReplicatedEnvironment.class)
 class ReplicaAcknowledgementTest {
 
-    static final String TV = Keys.key("consent:tv");
+    static final String TV = "consent:tv";
 
     static long create(int i) {
         String id = SyntheticBase.subscriberId(i);

@@ -1,12 +1,11 @@
 package be.audiencematch.consent;
 
 import be.audiencematch.cli.SyntheticBase;
+import be.audiencematch.kernel.KeySpace;
+import be.audiencematch.support.DirectRedis;
 import be.audiencematch.support.Inspector;
-import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -42,8 +41,16 @@ class ResumableErasureTest {
     @Inject
     PendingErasures pending;
 
-    /** One subscriber erased while its audience's bitmap cannot be written; its number, the orphan bit back in place. */
-    private record Interrupted(int victim, long number, String audienceBits, String segmentBits) {
+    /**
+     * One subscriber erased while its audience's bitmap cannot be written; its global number, its home shard's keys
+     * (where its bits and its pending erasure are: docs/scaling.md, "Placement") and the bitmaps' names there.
+     */
+    private record Interrupted(int victim, long number, KeySpace.Keys home, String audienceBits, String segmentBits) {
+
+        /** Whether the home shard still notes the erasure as pending (by the number's local part). */
+        boolean pending(Raw redis, Inspector inspector) {
+            return redis.commands.sismember(home.name("erasing"), Long.toString(inspector.local(number)));
+        }
     }
 
     private static Interrupted interruptedErasure() {
@@ -53,25 +60,28 @@ class ResumableErasureTest {
         putSegment(segment, "tv", emails(from, 2));
         String audience = createAudience("acme", "tv");
         upload("acme", audience, emails(from, 2)).then().statusCode(200);
-        String audienceBits = Keys.key("audience:") + audience + ":members";
-        String aside = Keys.key("test:aside:") + audience;
+        String audienceBits = "audience:" + audience + ":members";
         try (Inspector inspector = new Inspector(); Raw redis = new Raw()) {
             long number = inspector.numberOf(from);
+            KeySpace.Keys home = inspector.home(number);
+            Interrupted erasure = new Interrupted(from, number, home, audienceBits, "segment:" + segment);
             assertEquals(1, inspector.bit(audienceBits, number));
-            redis.commands.rename(audienceBits, aside);
-            redis.commands.rpush(audienceBits, "not a bitmap");
+            // Set aside in the same shard, so that RENAME stays within one slot.
+            String aside = home.name("test:aside:" + audience);
+            redis.commands.rename(home.name(audienceBits), aside);
+            redis.commands.rpush(home.name(audienceBits), "not a bitmap");
             try {
                 Response failed = feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(from));
                 assertProblem(failed, 503, null);
                 assertNotNull(failed.header("Retry-After"));
             } finally {
-                redis.commands.del(audienceBits);
-                redis.commands.rename(aside, audienceBits);
+                redis.commands.del(home.name(audienceBits));
+                redis.commands.rename(aside, home.name(audienceBits));
             }
             assertEquals(-1, inspector.numberOf(from), "the base entry went in the first, atomic step");
-            assertTrue(redis.commands.sismember(Keys.key("erasing"), Long.toString(number)), "the erasure is pending");
+            assertTrue(erasure.pending(redis, inspector), "the erasure is pending");
             assertEquals(1, inspector.bit(audienceBits, number), "the orphan bit a plain retry could not find");
-            return new Interrupted(from, number, audienceBits, Keys.key("segment:") + segment);
+            return erasure;
         }
     }
 
@@ -82,7 +92,7 @@ class ResumableErasureTest {
         try (Inspector inspector = new Inspector(); Raw redis = new Raw()) {
             assertEquals(0, inspector.bit(erasure.audienceBits(), erasure.number()));
             assertEquals(0, inspector.bit(erasure.segmentBits(), erasure.number()));
-            assertFalse(redis.commands.sismember(Keys.key("erasing"), Long.toString(erasure.number())));
+            assertFalse(erasure.pending(redis, inspector));
             long neighbour = inspector.numberOf(erasure.victim() + 1);
             assertTrue(neighbour >= 0, "the neighbour stays");
             assertEquals(1, inspector.bit(erasure.audienceBits(), neighbour), "and keeps its membership");
@@ -95,11 +105,10 @@ class ResumableErasureTest {
         pending.onStart(null);
         try (Inspector inspector = new Inspector(); Raw redis = new Raw()) {
             long deadline = System.nanoTime() + AT_MOST.toNanos();
-            while (redis.commands.sismember(Keys.key("erasing"), Long.toString(erasure.number()))
-                    && System.nanoTime() < deadline) {
+            while (erasure.pending(redis, inspector) && System.nanoTime() < deadline) {
                 redis.commands.ping();      // a round trip per look, not a sleep
             }
-            assertFalse(redis.commands.sismember(Keys.key("erasing"), Long.toString(erasure.number())), "finished at start");
+            assertFalse(erasure.pending(redis, inspector), "finished at start");
             assertEquals(0, inspector.bit(erasure.audienceBits(), erasure.number()));
             assertEquals(0, inspector.bit(erasure.segmentBits(), erasure.number()));
         }
@@ -107,14 +116,12 @@ class ResumableErasureTest {
 
     /** Plain Redis commands on the test's Redis, to break and mend a key the way a failing store would. */
     private static final class Raw implements AutoCloseable {
-        private final RedisClient client = RedisClient.create(TestEnvironment.baseRedis().url());
-        private final StatefulRedisConnection<String, String> connection = client.connect();
-        final RedisCommands<String, String> commands = connection.sync();
+        private final DirectRedis<String, String> redis = DirectRedis.text(TestEnvironment.baseRedis().url());
+        final RedisClusterCommands<String, String> commands = redis.commands();
 
         @Override
         public void close() {
-            connection.close();
-            client.shutdown();
+            redis.close();
         }
     }
 }

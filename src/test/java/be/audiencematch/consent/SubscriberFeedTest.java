@@ -3,7 +3,6 @@ package be.audiencematch.consent;
 import be.audiencematch.support.Inspector;
 
 import be.audiencematch.cli.SyntheticBase;
-import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -88,17 +87,17 @@ class SubscriberFeedTest {
         try (Inspector redis = new Inspector()) {
             long number = redis.numberOf(victim);
             assertTrue(number >= 0);
-            assertEquals(1, redis.bit(Keys.key("segment:") + segment, number));
-            assertEquals(1, redis.bit(Keys.key("audience:") + audience + ":members", number));
+            assertEquals(1, redis.bit("segment:" + segment, number));
+            assertEquals(1, redis.bit("audience:" + audience + ":members", number));
 
             feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(victim)).then().statusCode(204);
 
             assertEquals(-1, redis.numberOf(victim), "the base entry is gone");
             assertFalse(redis.indexHas(SyntheticBase.emailHash(victim), 'e'));
             assertFalse(redis.indexHas(SyntheticBase.phoneHash(victim), 'p'));
-            for (String key : List.of(Keys.key("live"), Keys.key("consent:tv"), Keys.key("consent:web"),
-                    Keys.key("consent:ads_and_data"), Keys.key("segment:") + segment, Keys.key("audience:") + audience + ":members")) {
-                assertEquals(0, redis.bit(key, number), key);
+            for (String bitmap : List.of("live", "consent:tv", "consent:web", "consent:ads_and_data",
+                    "segment:" + segment, "audience:" + audience + ":members")) {
+                assertEquals(0, redis.bit(bitmap, number), bitmap);
             }
             assertFalse(redis.householdHas("hh-" + (victim / 2), number));
             assertTrue(redis.indexHas(SyntheticBase.emailHash(from), 'e'), "the neighbours stay");
@@ -138,7 +137,7 @@ class SubscriberFeedTest {
         upload("acme", audience, emails(from, 120)).then().statusCode(200);
         assertEquals(110, matched("acme", audience), "119 consenting, rounded down");
         try (Inspector redis = new Inspector()) {
-            assertEquals(0, redis.bit(Keys.key("consent:tv"), redis.numberOf(from)));
+            assertEquals(0, redis.bit("consent:tv", redis.numberOf(from)));
         }
     }
 
@@ -156,9 +155,9 @@ class SubscriberFeedTest {
                 .patch("/v1/subscribers/" + SyntheticBase.subscriberId(from) + "/consents").then().statusCode(204);
         try (Inspector redis = new Inspector()) {
             long n = redis.numberOf(from);
-            assertEquals(1, redis.bit(Keys.key("consent:tv"), n), "purposes stay separate");
-            assertEquals(0, redis.bit(Keys.key("consent:web"), n));
-            assertEquals(1, redis.bit(Keys.key("consent:ads_and_data"), n));
+            assertEquals(1, redis.bit("consent:tv", n), "purposes stay separate");
+            assertEquals(0, redis.bit("consent:web", n));
+            assertEquals(1, redis.bit("consent:ads_and_data", n));
         }
     }
 

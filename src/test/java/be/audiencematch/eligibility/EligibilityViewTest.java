@@ -6,7 +6,6 @@ import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.consent.SubscriberStore;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.support.Inspector;
-import be.audiencematch.support.Keys;
 import be.audiencematch.support.TestEnvironment;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.WithTestResource;
@@ -172,7 +171,7 @@ class EligibilityViewTest {
         withReplica(120_000, 0, (redis, leaseEnd) -> {
             assertProblem(feed().contentType(ContentType.JSON).body("{\"tv\":false}")
                     .patch("/v1/subscribers/" + SyntheticBase.subscriberId(start) + "/consents"), 503, "send it again");
-            assertEquals(0, redis.bit(Keys.key("consent:tv"), redis.numberOf(start)), "the withdrawal itself is stored");
+            assertEquals(0, redis.bit("consent:tv", redis.numberOf(start)), "the withdrawal itself is stored");
         });
     }
 

@@ -5,6 +5,7 @@ import be.audiencematch.campaign.CampaignStore;
 import be.audiencematch.changes.ChangeLog;
 import be.audiencematch.cli.SyntheticBase;
 import be.audiencematch.consent.SubscriberStore;
+import be.audiencematch.kernel.KeySpace;
 import be.audiencematch.redis.RedisConnections;
 import be.audiencematch.segment.SegmentStore;
 import be.audiencematch.support.Inspector;
@@ -43,6 +44,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ErasedBitsInViewsTest {
 
     private static final Duration AT_MOST = Duration.ofSeconds(20);
+
+    @Inject
+    KeySpace keySpace;
 
     @Inject
     ViewFollower follower;
@@ -108,8 +112,9 @@ class ErasedBitsInViewsTest {
 
     @Test
     void anErasureReplacesACompressedCopyAndLeavesTheOldOneToItsReaders() {
-        // Enough subscribers before the two that their audience is sparse: the view keeps it compressed.
-        int count = 2_048;
+        // Enough subscribers before the two that their audience is sparse: the view keeps it compressed. In each
+        // shard's part, whose numbers are local: S times as many for S shards (docs/scaling.md, "Numbers").
+        int count = 2_048 * keySpace.shards();
         int from = range(count) / 2 * 2 + 2;
         loadSubscribers(from, count, i -> true, i -> true, i -> true);
         int first = from + count - 2;
@@ -121,19 +126,26 @@ class ErasedBitsInViewsTest {
         String audienceBits = AudienceStore.membersName(audience);
         try (Inspector inspector = new Inspector()) {
             awaitServing(follower);
-            int victim = (int) inspector.numberOf(first);
-            int neighbour = (int) inspector.numberOf(first + 1);
-            ViewBitmap before = follower.view().bitmap(audienceBits);
+            // The view keeps a bitmap as one part a shard, each by local number (docs/scaling.md, "Reads"): the
+            // victim's part is the copy the erasure replaces; the neighbour's may be another shard's.
+            long victim = inspector.numberOf(first);
+            long neighbour = inspector.numberOf(first + 1);
+            int shards = inspector.shards();
+            ViewBitmap before = follower.view().bitmap(audienceBits, (int) (victim % shards));
+            ViewBitmap neighbours = follower.view().bitmap(audienceBits, (int) (neighbour % shards));
             assertInstanceOf(ViewBitmap.Compressed.class, before, "a 2-member audience over thousands of numbers");
-            assertTrue(before.has(victim) && before.has(neighbour), "the copy is there to begin with");
+            assertTrue(before.has((int) inspector.local(victim)), "the copy is there to begin with");
+            assertTrue(neighbours.has((int) inspector.local(neighbour)), "the copy is there to begin with");
 
             feed().delete("/v1/subscribers/" + SyntheticBase.subscriberId(first)).then().statusCode(204);
 
-            ViewBitmap after = follower.view().bitmap(audienceBits);
+            ViewBitmap after = follower.view().bitmap(audienceBits, (int) (victim % shards));
             assertNotSame(before, after, "a compressed copy is replaced, never changed under its readers");
-            assertTrue(before.has(victim), "the old copy, which a reader may still hold, is untouched");
-            assertFalse(after.has(victim), "an erased number in an audience copy");
-            assertTrue(after.has(neighbour), "the neighbour stays");
+            assertTrue(before.has((int) inspector.local(victim)), "the old copy, which a reader may still hold, is "
+                    + "untouched");
+            assertFalse(after.has((int) inspector.local(victim)), "an erased number in an audience copy");
+            assertTrue(follower.view().bitmap(audienceBits, (int) (neighbour % shards))
+                    .has((int) inspector.local(neighbour)), "the neighbour stays");
         }
     }
 

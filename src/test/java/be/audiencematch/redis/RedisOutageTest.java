@@ -170,7 +170,7 @@ class RedisOutageTest {
                 long number = inspector.numberOf(i);
                 assertTrue(number >= 0, "loaded whole");
                 assertEquals(number, inspector.indexed(SyntheticBase.emailHash(i), 'e'), "and matchable");
-                assertEquals(1, inspector.bit(Keys.key("consent:tv"), number));
+                assertEquals(1, inspector.bit("consent:tv", number));
             }
         }
         // The same key once more, with other consents: the first outcome, and nothing loaded a second time.
@@ -180,7 +180,7 @@ class RedisOutageTest {
         assertEquals(200, repeat.statusCode());
         assertEquals(count, (Integer) repeat.path("accepted"));
         try (Inspector inspector = new Inspector(redis().url())) {
-            assertEquals(1, inspector.bit(Keys.key("consent:tv"), inspector.numberOf(from)), "not loaded twice");
+            assertEquals(1, inspector.bit("consent:tv", inspector.numberOf(from)), "not loaded twice");
         }
         // The upload slot the cut-short load took is given back once Redis answers again, not held for its lease.
         io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis().url());
