@@ -108,10 +108,10 @@ public interface AudienceMatchConfig {
 
         /**
          * AUDIENCE_MATCH_SHARDS: how many shards a new base is split into, 1 to 1024 (docs/scaling.md, "The sharded
-         * layout, in detail"); fixed once a base is laid out and recorded in it, as the bucket bits are.
+         * layout, in detail"); fixed once a base is laid out and recorded in it, as the bucket bits are. Unset: 64 on
+         * a Redis Cluster under a key prefix without a hash tag, else 1 (KeySpace.shards).
          */
-        @WithDefault("1")
-        int shards();
+        Optional<Integer> shards();
     }
 
     /** Bulk loads of the subscriber feed. */

@@ -76,8 +76,8 @@ public class ConfigCheck {
         check.between(p + "redis.wait.replicas", redis.replicaWait().replicas(), 0, 16);
         check.positive(p + "redis.wait.timeout", redis.replicaWait().timeout());
         check.between(p + "layout.bucket-bits", am.layout().bucketBits(), 8, Buckets.MAX_BITS);
-        check.between(p + "layout.shards", am.layout().shards(), 1, KeySpace.MAX_SHARDS);
-        if (am.layout().shards() > 1 && RedisUrls.hasHashTag(redis.keyPrefix())) {
+        am.layout().shards().ifPresent(shards -> check.between(p + "layout.shards", shards, 1, KeySpace.MAX_SHARDS));
+        if (am.layout().shards().orElse(1) > 1 && RedisUrls.hasHashTag(redis.keyPrefix())) {
             // Every key would hash to the prefix's tag: one slot for all the shards (docs/scaling.md, "Shards").
             check.refuse(p + "redis.key-prefix", "must carry no hash tag when the base has several shards "
                     + "(AUDIENCE_MATCH_SHARDS): each shard carries its own");

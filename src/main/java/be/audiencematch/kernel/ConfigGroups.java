@@ -15,7 +15,9 @@ public class ConfigGroups {
     @Produces
     @Singleton
     static KeySpace keySpace(AudienceMatchConfig config) {
-        return KeySpace.of(config.redis().keyPrefix(), config.redis().cluster(), config.layout().shards());
+        String prefix = config.redis().keyPrefix();
+        boolean cluster = config.redis().cluster();
+        return KeySpace.of(prefix, cluster, KeySpace.shards(config.layout().shards(), prefix, cluster));
     }
 
     @Produces

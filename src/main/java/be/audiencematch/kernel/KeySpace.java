@@ -5,6 +5,7 @@ import io.lettuce.core.cluster.SlotHash;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where the base's keys live (docs/architecture.md, "Redis key layout"; docs/scaling.md, "The sharded layout, in
@@ -26,6 +27,11 @@ public final class KeySpace {
 
     /** The most shards a base may be split into (AUDIENCE_MATCH_SHARDS). */
     public static final int MAX_SHARDS = 1024;
+    /**
+     * The shards of a new base on a Redis Cluster when none are configured and the key prefix carries no hash tag of
+     * its own: many more than primaries, so a resharding moves whole shards (docs/scaling.md, "Shards").
+     */
+    public static final int CLUSTER_SHARDS = 64;
 
     /** The keys under one prefix, all in one hash slot ({@code slot}: 0 for an untagged prefix). */
     public record Keys(String prefix, int slot) {
@@ -47,6 +53,15 @@ public final class KeySpace {
     private KeySpace(Keys global, List<Keys> shards) {
         this.global = global;
         this.shards = shards;
+    }
+
+    /**
+     * How many shards a base has: as configured (AUDIENCE_MATCH_SHARDS), else {@value #CLUSTER_SHARDS} on a cluster
+     * under a prefix without a hash tag, else 1 (a standalone Redis; a prefix whose tag puts every key in one slot,
+     * as a one-slot base on a cluster was laid out before shards existed).
+     */
+    public static int shards(Optional<Integer> configured, String prefix, boolean cluster) {
+        return configured.orElse(cluster && !RedisUrls.hasHashTag(prefix) ? CLUSTER_SHARDS : 1);
     }
 
     /**

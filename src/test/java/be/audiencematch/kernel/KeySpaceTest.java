@@ -4,6 +4,7 @@ import io.lettuce.core.cluster.SlotHash;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +14,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Where the base's keys live (KeySpace; docs/scaling.md, "Shards and tags"). */
 class KeySpaceTest {
+
+    @Test
+    void aClusterUnderAnUntaggedPrefixIsShardedUnlessConfiguredOtherwise() {
+        assertEquals(KeySpace.CLUSTER_SHARDS, KeySpace.shards(Optional.empty(), "am:", true));
+        assertEquals(1, KeySpace.shards(Optional.empty(), "am:", false), "a standalone Redis: one shard");
+        assertEquals(1, KeySpace.shards(Optional.empty(), "{am}:", true), "an own tag keeps the one-slot base");
+        assertEquals(1, KeySpace.shards(Optional.of(1), "am:", true), "the one-slot base one setting away");
+        assertEquals(8, KeySpace.shards(Optional.of(8), "am:", false));
+    }
 
     @Test
     void oneShardIsTheOneSlotBaseOfEarlierVersionsKeyForKey() {
