@@ -7,7 +7,8 @@
 -- ARGV[7] the first number the caller expects this call to give ({p}seq, if every earlier call created everyone);
 -- ARGV[8] m, ARGV[9..8+m] the names after the key prefix of the named keys (index and household buckets, {p}hhof
 -- blocks, the consent change times beside a record bucket: 'consent-times:' and the bucket's name), ARGV[9+m] '1'
--- when those name every index bucket the lines link to, else '0'; then per run:
+-- when those name every index bucket the lines link to, '2' when the links live in other shards (a base of several:
+-- docs/scaling.md, "A write across shards"), else '0'; then per run:
 -- the position of its record bucket in KEYS, k, k pairs of subscriber id and record
 -- (record_lib.lua) holding the number the caller expects: the first number plus the subscriber's position. Ids in one
 -- call are distinct.
@@ -19,7 +20,10 @@
 -- (bulk_lib.lua); their identifier and household entries come in the later steps. A replaced subscriber is handled
 -- whole here. Returns { first new number, flags, names... }: one character per subscriber, '1' created, '0'
 -- replaced, '2' not written: a replacement whose old record needs keys the caller did not give, named after the flags
--- (the caller sends those lines again with them).
+-- (the caller sends those lines again with them). With links in other shards ('2'), a replaced subscriber whose record
+-- is unchanged (a feed sent again) is written here but for its identifiers, flagged '3', and the answer holds after
+-- the flags the numbers of those (u32 each, in order): the caller makes their identifiers theirs again in the index
+-- shards (bulk_own.lua); one with links that changed is left to the caller ('2').
 -- When the caller's numbers hold (the expected first number, nobody replaced), a run's pairs are written as they
 -- came, in one HSET: Lua builds no string per subscriber (its arguments are strings enough). Otherwise records get
 -- their numbers here.
@@ -58,8 +62,10 @@ local base = tonumber(redis.call('GET', sk.seq) or '0')
 local as_sent = base == tonumber(ARGV[7])
 -- A replaced subscriber whose keys were not all given waits (flag '2'): the caller sends its line again with them.
 local fresh_count, deferred, position, times_checked = 0, {}, 0, 0
--- Whether the caller named every bucket its lines link to (ARGV[8 + m + 1]).
+-- Whether the caller named every bucket its lines link to (ARGV[8 + m + 1] '1'), or the links live in other shards
+-- ('2': a base of several shards, whose caller writes them there).
 local links_named = ARGV[first_run - 1] == '1'
+sk.links_elsewhere = ARGV[first_run - 1] == '2'
 for r = 1, runs do
   local found = run_found[r]
   for j = 1, run_k[r] do
@@ -69,7 +75,8 @@ for r = 1, runs do
       local before = #undeclared
       local num = record_number(old)
       local tail = record_tail(ARGV[run_first[r] + 2 * j - 1])
-      if links_named and record_tail(old) == tail and redis.call('GETBIT', loading, num) == 0 then
+      if (links_named or sk.links_elsewhere) and record_tail(old) == tail
+          and redis.call('GETBIT', loading, num) == 0 then
         -- The same identifiers and household as the line (a feed sent again): replace_record only makes the
         -- identifiers its own again, in the index buckets the caller named.
       else
@@ -94,9 +101,11 @@ end
 -- Another {p}hhof block for the new numbers: nothing is written, the whole call goes again.
 if #undeclared > replacements_asked then return ask_for_undeclared() end
 -- The answer: the first new number, a flag a subscriber, then the names of the keys the waiting ones need.
+local owned = {} -- with links elsewhere: the numbers (u32) of the subscribers flagged '3', in order
 local function answer(first, flags)
   local out = ask_for_undeclared()
   out[1] = flags
+  if sk.links_elsewhere then table.insert(out, 2, table.concat(owned)) end
   table.insert(out, 1, first)
   return out
 end
@@ -121,8 +130,15 @@ for r = 1, runs do
         local mask = byte(masks, at) - 48
         local meta = string.char(48 + mask % 2, 48 + math.floor(mask / 2) % 2, 48 + math.floor(mask / 4) % 2)
           .. sub(tags, 4 * at - 3, 4 * at)
+        local num = record_number(old)
+        local same = sk.links_elsewhere and record_tail(old) == record_tail(record)
+          and redis.call('GETBIT', loading, num) == 0
         replace_record(key, ids[j], old, record_tail(record), meta)
         replaced[at] = '0'
+        if same then
+          replaced[at] = '3'
+          owned[#owned + 1] = struct.pack('>I4', num)
+        end
       else
         fresh[f + 1] = ids[j]
         fresh[f + 2] = record_new(next_num, record_tail(record))

@@ -181,7 +181,9 @@ local function replace_record(key, sid, old, tail, meta)
     -- The same identifiers and household (a feed sent again): record, household list and tag stay as they are;
     -- identifiers another subscriber took since become this one's again, as a full replacement would make them,
     -- and only consents that changed are noted. A number still loading takes the full path, which links it.
-    own_identifiers(old)
+    -- In a base of several shards a bulk load's caller does the owning in the index buckets' shards
+    -- (sk.links_elsewhere: bulk_records.lua, bulk_own.lua).
+    if not sk.links_elsewhere then own_identifiers(old) end
     local changed, was, now = false, consents_was, consents_now
     for k = 1, 3 do
       now[k] = byte(meta, k) - 48

@@ -29,6 +29,10 @@ final class BulkRecordCalls {
         this(store, lines, null, changes);
     }
 
+    /**
+     * The calls of one home shard of a base of several (ShardedBulk): the links live in other shards, so the script
+     * leaves them to the caller (bulk_records.lua, '2').
+     */
     BulkRecordCalls(SubscriberStore store, BulkLines lines, KeySpace.Keys shard, ChangeKeys changes) {
         this.store = store;
         this.lines = lines;
@@ -88,7 +92,7 @@ final class BulkRecordCalls {
         for (String name : names) {
             args.add(name.getBytes(StandardCharsets.UTF_8));
         }
-        args.addDecimal(nameLinks ? 1 : 0);
+        args.addDecimal(this.shard != null ? 2 : nameLinks ? 1 : 0);
         // Loops in methods of their own, each small: one long method with all of them inlined cost the compiler
         // more than the load it sped up (four C2 compilations of ~0.2 s each, most of them on-stack replacements).
         int key = SubscriberStore.FIXED_KEYS + 1;

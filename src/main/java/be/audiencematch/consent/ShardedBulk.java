@@ -63,6 +63,8 @@ final class ShardedBulk {
     Supplier<Uni<Void>> betweenPasses = () -> Uni.createFrom().voidItem();
     /** Whether the subscribers the check afterwards names are linked again (off only to show what it prevents). */
     boolean linkTakenOverAgain = true;
+    /** Lines written as three-step writes (ShardedReplacements) so far: existing subscribers whose links changed. */
+    final java.util.concurrent.atomic.AtomicInteger relinkedLines = new java.util.concurrent.atomic.AtomicInteger();
 
     ShardedBulk(SubscriberStore store, RedisConnections redis, KeySpace keys) {
         this.store = store;
@@ -119,6 +121,8 @@ final class ShardedBulk {
         int[][] byHome = byHome(BulkLines.sortedBy(bucketOf, 1 << chunk.buckets.bits(), kept), bucketOf, shards);
         int[] number = new int[chunk.size()];
         Arrays.fill(number, -1);
+        int[] owned = new int[chunk.size()];
+        Arrays.fill(owned, -1);
         Created[] created = new Created[shards];
         // The load waits for every stream at its end (SettledWrites.blocking): which ones a chunk touched is not kept.
         Set<Integer> touched = new ConcurrentSkipListSet<>();
@@ -126,13 +130,14 @@ final class ShardedBulk {
         for (int home = 0; home < shards; home++) {
             if (byHome[home].length > 0) {
                 created[home] = new Created();
-                homes.add(records(chunk, home, byHome[home], bucketOf, number, created[home], touched));
+                homes.add(records(chunk, home, byHome[home], bucketOf, number, owned, created[home], touched));
             }
         }
         return Multi.createFrom().iterable(homes).onItem().transformToUni(home -> home).merge(SHARDS_AT_ONCE)
                 .collect().asList()
                 .chain(() -> betweenPasses.get())
                 .chain(() -> links.append(chunk, number, appended, touched))
+                .chain(() -> links.own(chunk, owned))
                 .chain(() -> checked(chunk, created, touched))
                 .replaceWithVoid().subscribeAsCompletionStage();
     }
@@ -159,7 +164,7 @@ final class ShardedBulk {
      * One home shard's record calls, one after the other, their arguments built here (on the load's worker), each
      * with the numbers the shard gives if every line is new; then its lines left to {@link ShardedReplacements}.
      */
-    private Uni<Void> records(BulkChunk chunk, int home, int[] positions, int[] bucketOf, int[] number,
+    private Uni<Void> records(BulkChunk chunk, int home, int[] positions, int[] bucketOf, int[] number, int[] owned,
                               Created created, Set<Integer> touched) {
         KeySpace.Keys at = keys.shard(home);
         ChangeKeys changes = store.settled.keys(home);
@@ -178,7 +183,7 @@ final class ShardedBulk {
             long guess = expected;
             chain = chain.chain(() -> recordCall(at, args, 1, names,
                     asked -> new BulkRecordCalls(store, chunk, at, changes).args(slice, bucketOf, guess, asked, false)))
-                    .chain(reply -> numbered(chunk, home, slice, reply, number, created, touched));
+                    .chain(reply -> numbered(chunk, home, slice, reply, number, owned, created, touched));
             expected += slice.length;
         }
         return chain;
@@ -206,22 +211,31 @@ final class ShardedBulk {
 
     /**
      * A record call's answer: its new subscribers numbered from its first new number in argument order; those that
-     * exist already (flag '2') written by {@link ShardedReplacements}.
+     * exist with the same record (flag '3', a feed sent again) given their global number in {@code owned}, to make
+     * their identifiers theirs again; those that exist with other links (flag '2') written by
+     * {@link ShardedReplacements}.
      */
-    private Uni<Void> numbered(BulkChunk chunk, int home, int[] slice, List<Object> reply, int[] number,
+    private Uni<Void> numbered(BulkChunk chunk, int home, int[] slice, List<Object> reply, int[] number, int[] owned,
                                Created created, Set<Integer> touched) {
         long local = (Long) reply.get(0);
         byte[] flags = (byte[]) reply.get(1);
+        byte[] unchanged = (byte[]) reply.get(2);
         List<Integer> existing = new ArrayList<>();
-        for (int j = 0; j < flags.length; j++) {
+        for (int j = 0, k = 0; j < flags.length; j++) {
             if (flags[j] == '1') {
                 number[slice[j]] = (int) (local * keys.shards() + home);
                 created.add(local++, slice[j]);
             } else if (flags[j] == '2') {
                 existing.add(slice[j]);
+            } else if (flags[j] == '3') {
+                long was = (unchanged[4 * k] & 0xffL) << 24 | (unchanged[4 * k + 1] & 0xff) << 16
+                        | (unchanged[4 * k + 2] & 0xff) << 8 | (unchanged[4 * k + 3] & 0xff);
+                k++;
+                owned[slice[j]] = (int) (was * keys.shards() + home);
             }
         }
         nextLocal[home] = Math.max(nextLocal[home], local);
+        relinkedLines.addAndGet(existing.size());
         return existing.isEmpty() ? Uni.createFrom().voidItem()
                 : replacements.write(home, existing, chunk, number, created, touched);
     }

@@ -25,6 +25,7 @@ import java.util.Set;
 final class ShardedLinks {
 
     private static final RedisScript APPEND = RedisScript.load("bulk_append");
+    private static final RedisScript OWN = RedisScript.load("bulk_own", "index_lib");
     private static final RedisScript HOUSEHOLDS = BulkLinks.HOUSEHOLDS;
     private static final RedisScript CHECKED = RedisScript.load("bulk_checked", "bulk_lib");
     /** Entries a call appends: a few milliseconds of Redis. */
@@ -48,7 +49,7 @@ final class ShardedLinks {
     Uni<Void> append(BulkChunk chunk, int[] number, BitSet appended, Set<Integer> touched) {
         List<Uni<Long>> calls = new ArrayList<>();
         identifiers(new BulkLinks(store, chunk, null).identifierEntries(number), chunk.buckets.bits(), appended,
-                calls);
+                APPEND, calls);
         households(new BulkHouseholds(store, chunk), number, touched, calls);
         return calls.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(calls).andFailFast().replaceWithVoid();
     }
@@ -60,7 +61,20 @@ final class ShardedLinks {
         int count;
     }
 
-    private void identifiers(BulkLinks.Entries entries, int bits, BitSet appended, List<Uni<Long>> calls) {
+    /**
+     * Makes the identifiers of the lines with a global number in {@code owned} (-1: none) their subscribers' again, in
+     * their index buckets' shards ({@code bulk_own.lua}): the chunk's replaced subscribers whose record is unchanged.
+     */
+    Uni<Void> own(BulkChunk chunk, int[] owned) {
+        List<Uni<Long>> calls = new ArrayList<>();
+        identifiers(new BulkLinks(store, chunk, null).identifierEntries(owned), chunk.buckets.bits(), new BitSet(),
+                OWN, calls);
+        return calls.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(calls).andFailFast().replaceWithVoid();
+    }
+
+    /** Calls of {@code script} for the entries, a shard's runs of index buckets a call; notes the families. */
+    private void identifiers(BulkLinks.Entries entries, int bits, BitSet appended, RedisScript script,
+                             List<Uni<Long>> calls) {
         int shards = keys.shards();
         Appends[] open = new Appends[shards];
         int[] families = entries.families();
@@ -83,22 +97,22 @@ final class ShardedLinks {
             to.count += end - start;
             appended.set(family);
             if (to.count >= ENTRIES_PER_CALL) {
-                calls.add(appendIn(shard, to));
+                calls.add(call(script, shard, to));
                 open[shard] = null;
             }
             start = end;
         }
         for (int shard = 0; shard < shards; shard++) {
             if (open[shard] != null) {
-                calls.add(appendIn(shard, open[shard]));
+                calls.add(call(script, shard, open[shard]));
             }
         }
     }
 
-    private Uni<Long> appendIn(int shard, Appends appends) {
+    private Uni<Long> call(RedisScript script, int shard, Appends appends) {
         byte[][] k = appends.buckets.toArray(new byte[0][]);
         byte[][] argv = appends.entries.toArray(new byte[0][]);
-        return redis.withShared(keys.shard(shard).slot(), r -> APPEND.run(r, ScriptOutputType.INTEGER, k, argv));
+        return redis.withShared(keys.shard(shard).slot(), r -> script.run(r, ScriptOutputType.INTEGER, k, argv));
     }
 
     private void households(BulkHouseholds households, int[] number, Set<Integer> touched, List<Uni<Long>> calls) {

@@ -112,6 +112,42 @@ class BulkShardsTest {
     }
 
     @Test
+    void aFeedSentAgainKeepsEveryLinkAndMakesAnIdentifierTakenSinceItsOwnAgain() {
+        ShardedBase sharded = new ShardedBase(redis, vertx, config, "bulk-again", SHARDS);
+        SubscriberStore base = sharded.store;
+        BulkChunk first = base.bulkChunk(PEOPLE, null);
+        for (int i = 0; i < PEOPLE; i++) {
+            first.add(person(i, "a"));
+        }
+        base.shardedBulk().write(first, new BitSet()).join();
+        List<byte[]> digests = new ArrayList<>();
+        List<Long> numbers = new ArrayList<>();
+        for (int i = 0; i < PEOPLE; i++) {
+            digests.add(digest(i, "a"));
+            numbers.add(sharded.numberOf("bulk-" + i));
+        }
+        // Another subscriber takes person 5's e-mail: a write makes an identifier its own.
+        base.upsert(new Subscriber("taker", List.of(HashedIdentifier.ofHex(IdentifierType.EMAIL_SHA256,
+                HexFormat.of().formatHex(digest(5, "a")))), null, new Consents(true, true, true))).await()
+                .atMost(AT_MOST);
+        assertEquals(List.of(sharded.numberOf("taker")), resolve(base, List.of(digest(5, "a"))));
+
+        ShardedBulk again = base.shardedBulk();
+        BulkChunk same = base.bulkChunk(PEOPLE, null);
+        for (int i = 0; i < PEOPLE; i++) {
+            same.add(person(i, "a"));
+        }
+        again.write(same, new BitSet()).join();
+        assertEquals(0, again.relinkedLines.get(), "unchanged records take no write across shards");
+        for (int i = 0; i < PEOPLE; i++) {
+            assertEquals(numbers.get(i), sharded.numberOf("bulk-" + i), "a replacement keeps its number");
+        }
+        assertEquals(numbers, resolve(base, digests), "every identifier its subscriber's, person 5's again too");
+        assertEquals(sorted(numbers.get(6), numbers.get(7)), sharded.household("family-a-3"));
+        assertNoTrace(sharded.keys);
+    }
+
+    @Test
     void aSubscriberTakenOverBetweenThePassesKeepsNoStaleLink() {
         assertEquals(List.of(-1L, -1L), takenOverBetweenThePasses(true), "stale links of the load");
     }
