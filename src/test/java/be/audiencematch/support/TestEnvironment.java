@@ -156,6 +156,11 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
         return keys;
     }
 
+    /** The cluster's three primaries on the cluster run; none on a single Redis. */
+    public static List<RedisServer> clusterNodes() {
+        return List.copyOf(CLUSTER_NODES);
+    }
+
     /** Where the test run's development export keys are generated (ring, Ads & Data key pair). */
     public static Path exportKeyDir() {
         return exportKeyDir;
